@@ -1,0 +1,95 @@
+/* hotpatch/hotpatch.h - the Hotpatch annotation and runtime API (C and C++).
+ *
+ * Mark a function hot so that the hotpatch.so Clang plugin routes every call
+ * to it through a jump-table slot:
+ *
+ *     HOTPATCH int update(struct world *w, float dt);
+ *
+ * Without the plugin (or with another compiler) HOTPATCH is harmless: it is an
+ * annotation nobody reads. Build with `-fplugin-arg-hotpatch-all` to make every
+ * function defined in a file hot without annotating anything.
+ *
+ * The functions below are implemented by the runtime library (CMake target
+ * hotpatch::runtime, libhotpatch.so). They never abort the host process: each
+ * returns a status, and hotpatch_last_error() describes the last failure of
+ * the calling thread. All are thread-safe.
+ */
+#ifndef HOTPATCH_HOTPATCH_H
+#define HOTPATCH_HOTPATCH_H
+
+#include <stddef.h>
+
+#if defined(__clang__)
+#define HOTPATCH __attribute__((annotate("hotpatch")))
+#else
+#define HOTPATCH
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum hotpatch_status {
+  HOTPATCH_OK = 0,
+  HOTPATCH_NOT_FOUND = 1,     /* no hot function has that name */
+  HOTPATCH_AMBIGUOUS = 2,     /* several file-local functions share the name:
+                                 qualify it as "file:name" */
+  HOTPATCH_INVALID_ARGUMENT = 3,
+  HOTPATCH_TABLE_CORRUPT = 4, /* an image registered a malformed table */
+  HOTPATCH_BUFFER_TOO_SMALL = 5
+} hotpatch_status;
+
+/* A readable name for a status ("not found", ...). Never NULL. */
+const char *hotpatch_status_string(hotpatch_status status);
+
+/* The message of the last failed call on this thread, naming the symbol and
+ * what to do; "" if none. Valid until the next call on this thread. */
+const char *hotpatch_last_error(void);
+
+typedef struct hotpatch_function_info {
+  const char *name;    /* mangled name */
+  const char *unit;    /* source file of the defining object */
+  void *current;       /* where calls go now */
+  void *original;      /* the original body */
+  void *symbol;        /* the public symbol (the thunk in thunk modes) */
+  unsigned flags;      /* HOTPATCH_ENTRY_* from hotpatch/slot_table.h */
+  int redirected;      /* current != original */
+  int unpatched_copy;  /* a copy of the function emitted by a file built
+                          without the plugin won at link time: calls from
+                          such files and pointers to it are not redirected */
+} hotpatch_function_info;
+
+/* Number of hot functions in the process (one per slot). */
+size_t hotpatch_count(void);
+
+/* Fills up to `capacity` entries of `out`, sorted by name, and sets *count to
+ * the number of hot functions. Returns HOTPATCH_BUFFER_TOO_SMALL (having
+ * filled `capacity` entries) when there are more. */
+hotpatch_status hotpatch_list(hotpatch_function_info *out, size_t capacity,
+                              size_t *count);
+
+/* Looks up one hot function. `symbol` is a mangled name, or "file:name" for
+ * a file-local function whose name is not unique. */
+hotpatch_status hotpatch_lookup(const char *symbol, hotpatch_function_info *out);
+
+/* Points the hot function `symbol` at `address`, a function with the same
+ * signature, with one release store per slot. Threads already executing the
+ * old code finish in it; calls that start after the store run `address`. */
+hotpatch_status hotpatch_redirect(const char *symbol, void *address);
+
+/* Points `symbol` back at its original body. */
+hotpatch_status hotpatch_restore(const char *symbol);
+
+/* Points every hot function back at its original body. */
+void hotpatch_restore_all(void);
+
+/* Number of hot functions whose winning copy is not the plugin's thunk (see
+ * unpatched_copy). When `report` is non-zero, prints one warning line per
+ * such function to stderr. */
+size_t hotpatch_check_unpatched(int report);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HOTPATCH_HOTPATCH_H */
