@@ -1,0 +1,439 @@
+//===- HotFunctionPass.cpp - route calls to hot functions through slots ---===//
+//
+// For each hot function F (mangled name N) this pass builds, in the module
+// that defines F:
+//
+//   N.hotpatch.slot   the slot, initialised to the code calls should reach;
+//   N.hotpatch.body   F's original body, renamed (thunk modes);
+//   N                 a thunk with F's linkage, COMDAT and attributes that
+//                     loads the slot and tail-jumps through it (thunk modes);
+//   N.hotpatch.entry  the table entry the runtime enumerates.
+//
+// Every use of F (vtables, function pointers, aliases, calls) is moved to the
+// thunk, so code that only knows the symbol N reaches the slot. In the modes
+// that rewrite call sites, direct calls in this module skip the thunk and load
+// the slot themselves.
+//
+// The slot of a non-local F is linkonce_odr in its own COMDAT: every object
+// that emits F (inline functions, templates) emits the same slot, and the
+// linkers keep one per image and merge the images' copies at run time. The
+// slot and the entry are in llvm.used: without that, LTO internalises the slot
+// and folds the loads back into direct calls.
+//
+// This pass never decides *whether* a use of the annotation is legal: the AST
+// half (HotpatchPlugin.cpp) diagnoses misuse with source locations. Here,
+// functions that cannot be hot are skipped.
+//
+//===----------------------------------------------------------------------===//
+#include "HotFunctionPass.h"
+
+#include "hotpatch/slot_table.h"
+
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/InlineAsm.h"
+#include "llvm/IR/Instructions.h"
+#include "llvm/IR/Module.h"
+#include "llvm/TargetParser/Triple.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
+
+using namespace llvm;
+
+namespace hotpatch {
+namespace {
+
+constexpr StringLiteral ProcessedMD = "hotpatch.processed";
+constexpr StringLiteral Annotation = "hotpatch";
+
+/// Functions the `all` argument never makes hot: compiler-generated glue that
+/// runs once (static initialisers), forwards to a hot function anyway (C++
+/// this-adjusting thunks, TLS wrappers), or is the program's entry point.
+bool isCompilerGlue(const Function &F) {
+  StringRef N = F.getName();
+  return N == "main" || N.starts_with("__cxx_global_var_init") ||
+         N.starts_with("_GLOBAL__") || N.starts_with("__cxx_global_array_dtor") ||
+         N.starts_with("__dtor_") || N.starts_with("_ZTh") ||
+         N.starts_with("_ZTv") || N.starts_with("_ZTc") ||
+         N.starts_with("_ZTW") || N.starts_with("_ZTH") ||
+         N == "__clang_call_terminate" || N.starts_with("__hotpatch") ||
+         N.starts_with("hotpatch.") || N.contains(".hotpatch.");
+}
+
+/// Whether F can be given a slot at all. Weak (non-ODR) definitions cannot:
+/// another object's definition may win, and the slot would keep pointing at
+/// the loser.
+bool canBeHot(const Function &F) {
+  if (F.isDeclaration() || F.isIntrinsic() || F.hasAvailableExternallyLinkage())
+    return false;
+  if (F.hasFnAttribute(Attribute::Naked) ||
+      F.hasFnAttribute(Attribute::AlwaysInline))
+    return false;
+  if (F.isInterposable() && !F.hasLocalLinkage())
+    return false; // weak, linkonce (non-ODR), common
+  if (F.hasPrefixData() || F.hasPrologueData())
+    return false;
+  return true;
+}
+
+bool needsNakedThunk(const Function &F) {
+  for (const Argument &A : F.args())
+    if (A.hasByValAttr() || A.hasInAllocaAttr() || A.hasPreallocatedAttr())
+      return true;
+  return false;
+}
+
+class HotFunctionRewriter {
+public:
+  HotFunctionRewriter(Module &M, const PluginOptions &Opts)
+      : M(M), Opts(Opts), Ctx(M.getContext()), TT(M.getTargetTriple()),
+        PtrTy(PointerType::getUnqual(Ctx)), I32Ty(Type::getInt32Ty(Ctx)),
+        EntryTy(StructType::get(Ctx, {I32Ty, I32Ty, PtrTy, PtrTy, PtrTy, PtrTy,
+                                      PtrTy})) {}
+
+  bool run();
+
+private:
+  struct HotFunction {
+    Function *Body = nullptr;  // the original function, renamed in thunk modes
+    Function *Public = nullptr; // what the symbol N is after the rewrite
+    GlobalVariable *Slot = nullptr;
+    uint32_t Flags = 0;
+  };
+
+  SetVector<Function *> collectHotFunctions();
+  HotFunction makeHot(Function &F, bool Annotated);
+  GlobalVariable *createSlot(Function &F, StringRef Name, Comdat *&SlotComdat);
+  Function *createThunk(Function &Body, StringRef Name, GlobalVariable &Slot,
+                        bool Naked);
+  void rewriteCallSites(HotFunction &HF);
+  void emitEntry(HotFunction &HF, StringRef Name, Comdat *SlotComdat);
+  void emitModuleConstructor();
+  Constant *cString(StringRef S);
+
+  Module &M;
+  const PluginOptions &Opts;
+  LLVMContext &Ctx;
+  Triple TT;
+  PointerType *PtrTy;
+  IntegerType *I32Ty;
+  StructType *EntryTy;
+  StringSet<> AnnotatedNames;
+  SmallVector<GlobalValue *, 32> Used;
+};
+
+SetVector<Function *> HotFunctionRewriter::collectHotFunctions() {
+  SetVector<Function *> Hot;
+  // llvm.global.annotations = [{ptr fn, ptr str, ptr file, i32 line, ptr args}]
+  if (GlobalVariable *GA = M.getNamedGlobal("llvm.global.annotations")) {
+    if (auto *Arr = dyn_cast_or_null<ConstantArray>(GA->getInitializer())) {
+      for (Value *Op : Arr->operands()) {
+        auto *E = dyn_cast<ConstantStruct>(Op);
+        if (!E || E->getNumOperands() < 2)
+          continue;
+        auto *F = dyn_cast<Function>(E->getOperand(0)->stripPointerCasts());
+        auto *Str =
+            dyn_cast<GlobalVariable>(E->getOperand(1)->stripPointerCasts());
+        if (!F || !Str || !Str->hasInitializer())
+          continue;
+        auto *Data = dyn_cast<ConstantDataArray>(Str->getInitializer());
+        if (Data && Data->isCString() && Data->getAsCString() == Annotation &&
+            canBeHot(*F) && F->getName() != "main") {
+          Hot.insert(F);
+          AnnotatedNames.insert(F->getName());
+        }
+      }
+    }
+  }
+  if (Opts.AllFunctions)
+    for (Function &F : M)
+      if (canBeHot(F) && !isCompilerGlue(F))
+        Hot.insert(&F);
+  return Hot;
+}
+
+Constant *HotFunctionRewriter::cString(StringRef S) {
+  Constant *Init = ConstantDataArray::getString(Ctx, S, /*AddNull=*/true);
+  auto *GV = new GlobalVariable(M, Init->getType(), /*isConstant=*/true,
+                                GlobalValue::PrivateLinkage, Init,
+                                ".hotpatch.str");
+  GV->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
+  GV->setAlignment(Align(1));
+  return GV;
+}
+
+GlobalVariable *HotFunctionRewriter::createSlot(Function &F, StringRef Name,
+                                                Comdat *&SlotComdat) {
+  std::string SlotName = (Name + HOTPATCH_SLOT_SUFFIX).str();
+  bool Local = F.hasLocalLinkage();
+  auto *Slot = new GlobalVariable(
+      M, PtrTy, /*isConstant=*/false,
+      Local ? GlobalValue::InternalLinkage : GlobalValue::LinkOnceODRLinkage,
+      /*Initializer=*/nullptr, SlotName);
+  Slot->setAlignment(M.getDataLayout().getPointerABIAlignment(0));
+  SlotComdat = nullptr;
+  if (!Local) {
+    Slot->setVisibility(F.getVisibility());
+    // Preemptible in a shared library, so every image uses the one slot the
+    // dynamic linker picks; local to the image in executables.
+    Slot->setDSOLocal(F.hasHiddenVisibility() || F.hasProtectedVisibility() ||
+                      M.getPICLevel() == PICLevel::NotPIC ||
+                      M.getPIELevel() != PIELevel::Default);
+    if (TT.supportsCOMDAT()) {
+      SlotComdat = M.getOrInsertComdat(SlotName);
+      Slot->setComdat(SlotComdat);
+    }
+  } else {
+    Slot->setDSOLocal(true);
+  }
+  return Slot;
+}
+
+Function *HotFunctionRewriter::createThunk(Function &Body, StringRef Name,
+                                           GlobalVariable &Slot, bool Naked) {
+  FunctionType *FTy = Body.getFunctionType();
+  Function *Thunk = Function::Create(FTy, Body.getLinkage(),
+                                     Body.getAddressSpace(), Name, &M);
+  Thunk->copyAttributesFrom(&Body);
+  Thunk->setComdat(Body.getComdat());
+  Thunk->setSection(HOTPATCH_THUNK_SECTION);
+  // The thunk must promise nothing about the body that a patch could
+  // break: Clang already infers nounwind from the current body, and a new
+  // body may throw. It must also stay a real function so that every
+  // reference to N reaches the slot.
+  for (Attribute::AttrKind K :
+       {Attribute::NoUnwind, Attribute::WillReturn, Attribute::NoSync,
+        Attribute::NoFree, Attribute::NoRecurse, Attribute::Memory,
+        Attribute::Speculatable, Attribute::NoCallback, Attribute::MustProgress,
+        Attribute::AlwaysInline, Attribute::InlineHint})
+    Thunk->removeFnAttr(K);
+  Thunk->addFnAttr(Attribute::NoInline);
+  Thunk->setPersonalityFn(nullptr);
+  Thunk->setSubprogram(nullptr);
+  Thunk->setPrefixData(nullptr);
+  Thunk->setPrologueData(nullptr);
+  if (Thunk->hasFnAttribute(Attribute::OptimizeNone) == false &&
+      Body.hasFnAttribute(Attribute::OptimizeNone))
+    Thunk->addFnAttr(Attribute::OptimizeNone);
+
+  BasicBlock *BB = BasicBlock::Create(Ctx, "entry", Thunk);
+  IRBuilder<> B(BB);
+  if (Naked) {
+    // LLVM 19 miscompiles musttail with byval/inalloca arguments on x86-64
+    // (llvm-project #56891, #72390): jump through the slot by hand, leaving
+    // the caller's stack and registers exactly as they were.
+    Thunk->addFnAttr(Attribute::Naked);
+    Thunk->removeFnAttr(Attribute::OptimizeNone);
+    for (Argument &A : Thunk->args())
+      A.removeAttr(Attribute::NoUndef);
+    std::string SlotRef = "\"" + Slot.getName().str() + "\"";
+    std::string Asm =
+        Slot.isDSOLocal()
+            ? "jmpq *" + SlotRef + "(%rip)"
+            : "movq " + SlotRef + "@GOTPCREL(%rip), %r11\n\tjmpq *(%r11)";
+    auto *IA = InlineAsm::get(FunctionType::get(B.getVoidTy(), false), Asm, "",
+                              /*hasSideEffects=*/true);
+    B.CreateCall(IA);
+    B.CreateUnreachable();
+    return Thunk;
+  }
+  LoadInst *Target = B.CreateLoad(PtrTy, &Slot, Name + ".target");
+  Target->setAtomic(AtomicOrdering::Acquire);
+  Target->setAlignment(Slot.getAlign().valueOrOne());
+  SmallVector<Value *, 8> Args;
+  for (Argument &A : Thunk->args())
+    Args.push_back(&A);
+  CallInst *Call = B.CreateCall(FTy, Target, Args);
+  Call->setCallingConv(Body.getCallingConv());
+  Call->setAttributes(Body.getAttributes());
+  // Attributes that describe the function rather than the call would make
+  // the verifier reject the call; keep the ABI-relevant ones (params, ret).
+  Call->setAttributes(Call->getAttributes().removeFnAttributes(Ctx));
+  Call->setTailCallKind(CallInst::TCK_MustTail);
+  if (FTy->getReturnType()->isVoidTy())
+    B.CreateRetVoid();
+  else
+    B.CreateRet(Call);
+  return Thunk;
+}
+
+void HotFunctionRewriter::rewriteCallSites(HotFunction &HF) {
+  SmallVector<CallBase *, 16> Calls;
+  for (Use &U : HF.Public->uses())
+    if (auto *CB = dyn_cast<CallBase>(U.getUser()))
+      if (CB->isCallee(&U) && !isa<CallBrInst>(CB))
+        Calls.push_back(CB);
+  for (CallBase *CB : Calls) {
+    IRBuilder<> B(CB);
+    LoadInst *Target = B.CreateLoad(PtrTy, HF.Slot, "hotpatch.callee");
+    Target->setAtomic(AtomicOrdering::Acquire);
+    Target->setAlignment(HF.Slot->getAlign().valueOrOne());
+    CB->setCalledOperand(Target);
+  }
+}
+
+void HotFunctionRewriter::emitEntry(HotFunction &HF, StringRef Name,
+                                    Comdat *SlotComdat) {
+  Constant *Fields[] = {
+      ConstantInt::get(I32Ty, HOTPATCH_SLOT_TABLE_VERSION),
+      ConstantInt::get(I32Ty, HF.Flags),
+      cString(Name),
+      HF.Slot,
+      HF.Body,
+      HF.Public,
+      cString(Opts.Unit.empty() ? M.getSourceFileName() : Opts.Unit),
+  };
+  auto *Entry = new GlobalVariable(
+      M, EntryTy, /*isConstant=*/false, GlobalValue::InternalLinkage,
+      ConstantStruct::get(EntryTy, Fields), Name + HOTPATCH_ENTRY_SUFFIX);
+  Entry->setSection(HOTPATCH_TABLE_SECTION);
+  Entry->setAlignment(Align(8));
+  // In the slot's group: when the linker drops a duplicate slot it drops the
+  // duplicate entry with it, leaving one entry per slot and image.
+  Entry->setComdat(SlotComdat);
+  Used.push_back(Entry);
+  Used.push_back(HF.Slot);
+}
+
+HotFunctionRewriter::HotFunction HotFunctionRewriter::makeHot(Function &F,
+                                                              bool Annotated) {
+  HotFunction HF;
+  std::string Name = F.getName().str();
+  bool Thunked = Opts.Mode != RewriteMode::CallSite;
+  bool Naked = Thunked && needsNakedThunk(F);
+  if (Naked && TT.getArch() != Triple::x86_64)
+    Thunked = Naked = false; // no safe thunk: call sites only
+
+  Comdat *SlotComdat = nullptr;
+  HF.Slot = createSlot(F, Name, SlotComdat);
+  HF.Body = &F;
+  HF.Public = &F;
+  HF.Flags = (F.hasLocalLinkage() ? HOTPATCH_ENTRY_LOCAL : 0) |
+             (Annotated ? HOTPATCH_ENTRY_ANNOTATED : 0) |
+             (F.hasLinkOnceODRLinkage() || F.hasWeakODRLinkage()
+                  ? HOTPATCH_ENTRY_ODR
+                  : 0);
+
+  if (Thunked) {
+    F.setName(Name + HOTPATCH_BODY_SUFFIX);
+    Function *Thunk = createThunk(F, Name, *HF.Slot, Naked);
+    // Everything that named F now names the thunk, except block addresses,
+    // which belong to the body's blocks.
+    F.replaceUsesWithIf(Thunk, [](Use &U) {
+      return !isa<BlockAddress>(U.getUser());
+    });
+    // The body is reached only through the slot.
+    if (F.hasLocalLinkage()) {
+      F.setLinkage(GlobalValue::InternalLinkage);
+    } else {
+      F.setLinkage(HF.Flags & HOTPATCH_ENTRY_ODR
+                       ? GlobalValue::LinkOnceODRLinkage
+                       : GlobalValue::ExternalLinkage);
+      F.setVisibility(GlobalValue::HiddenVisibility);
+      F.setDSOLocal(true);
+    }
+    F.setComdat(SlotComdat);
+    F.setUnnamedAddr(GlobalValue::UnnamedAddr::None);
+    HF.Public = Thunk;
+    HF.Flags |= HOTPATCH_ENTRY_THUNK | (Naked ? HOTPATCH_ENTRY_NAKED_THUNK : 0);
+  }
+  HF.Slot->setInitializer(HF.Body);
+  if (Opts.Mode != RewriteMode::Thunk || !Thunked) {
+    rewriteCallSites(HF);
+    HF.Flags |= HOTPATCH_ENTRY_CALLSITE;
+  }
+  emitEntry(HF, Name, SlotComdat);
+  return HF;
+}
+
+void HotFunctionRewriter::emitModuleConstructor() {
+  // One constructor per image (COMDAT): it hands the image's table to the
+  // runtime if the runtime is there. References are weak so that an image
+  // without thunks, or a program without the runtime, still links.
+  auto WeakHidden = [&](StringRef Name) {
+    GlobalVariable *GV = M.getNamedGlobal(Name);
+    if (!GV)
+      GV = new GlobalVariable(M, Type::getInt8Ty(Ctx), /*isConstant=*/false,
+                              GlobalValue::ExternalWeakLinkage, nullptr, Name);
+    GV->setVisibility(GlobalValue::HiddenVisibility);
+    return GV;
+  };
+  GlobalVariable *TableBegin = WeakHidden("__start_" HOTPATCH_TABLE_SECTION);
+  GlobalVariable *TableEnd = WeakHidden("__stop_" HOTPATCH_TABLE_SECTION);
+  GlobalVariable *ThunkBegin = WeakHidden("__start_" HOTPATCH_THUNK_SECTION);
+  GlobalVariable *ThunkEnd = WeakHidden("__stop_" HOTPATCH_THUNK_SECTION);
+
+  auto *RegTy = FunctionType::get(Type::getVoidTy(Ctx), {PtrTy, PtrTy}, false);
+  auto Runtime = [&](StringRef Name) {
+    Function *Fn = M.getFunction(Name);
+    if (!Fn)
+      Fn = Function::Create(RegTy, GlobalValue::ExternalWeakLinkage, Name, &M);
+    return Fn;
+  };
+  Function *RegisterTable = Runtime(HOTPATCH_REGISTER_FN);
+  Function *RegisterThunks = Runtime("hotpatch_register_thunks");
+
+  if (M.getFunction(HOTPATCH_MODULE_CTOR))
+    return;
+  Function *Ctor =
+      Function::Create(FunctionType::get(Type::getVoidTy(Ctx), false),
+                       GlobalValue::LinkOnceODRLinkage, HOTPATCH_MODULE_CTOR, &M);
+  Ctor->setVisibility(GlobalValue::HiddenVisibility);
+  Ctor->setDSOLocal(true);
+  Ctor->addFnAttr(Attribute::NoInline);
+  Ctor->addFnAttr(Attribute::NoUnwind);
+  Comdat *CtorComdat = nullptr;
+  if (TT.supportsCOMDAT()) {
+    CtorComdat = M.getOrInsertComdat(HOTPATCH_MODULE_CTOR);
+    Ctor->setComdat(CtorComdat);
+  }
+
+  BasicBlock *Entry = BasicBlock::Create(Ctx, "entry", Ctor);
+  BasicBlock *DoTable = BasicBlock::Create(Ctx, "register.table", Ctor);
+  BasicBlock *CheckThunks = BasicBlock::Create(Ctx, "check.thunks", Ctor);
+  BasicBlock *DoThunks = BasicBlock::Create(Ctx, "register.thunks", Ctor);
+  BasicBlock *Done = BasicBlock::Create(Ctx, "done", Ctor);
+  IRBuilder<> B(Entry);
+  B.CreateCondBr(B.CreateIsNotNull(RegisterTable), DoTable, Done);
+  B.SetInsertPoint(DoTable);
+  B.CreateCall(RegTy, RegisterTable, {TableBegin, TableEnd});
+  B.CreateBr(CheckThunks);
+  B.SetInsertPoint(CheckThunks);
+  B.CreateCondBr(B.CreateAnd(B.CreateIsNotNull(RegisterThunks),
+                             B.CreateIsNotNull(ThunkBegin)),
+                 DoThunks, Done);
+  B.SetInsertPoint(DoThunks);
+  B.CreateCall(RegTy, RegisterThunks, {ThunkBegin, ThunkEnd});
+  B.CreateBr(Done);
+  B.SetInsertPoint(Done);
+  B.CreateRetVoid();
+
+  // Priority 101, the first one available to programs: the table is there
+  // before any ordinary static constructor can ask for it.
+  appendToGlobalCtors(M, Ctor, 101, CtorComdat ? Ctor : nullptr);
+}
+
+bool HotFunctionRewriter::run() {
+  if (M.getNamedMetadata(ProcessedMD))
+    return false; // already rewritten (e.g. once before an LTO link)
+  M.getOrInsertNamedMetadata(ProcessedMD);
+
+  SetVector<Function *> Hot = collectHotFunctions();
+  if (Hot.empty())
+    return false;
+  for (Function *F : Hot)
+    makeHot(*F, AnnotatedNames.contains(F->getName()));
+  appendToUsed(M, Used);
+  emitModuleConstructor();
+  return true;
+}
+
+} // namespace
+
+PreservedAnalyses HotFunctionPass::run(Module &M, ModuleAnalysisManager &) {
+  HotFunctionRewriter Rewriter(M, Opts);
+  return Rewriter.run() ? PreservedAnalyses::none() : PreservedAnalyses::all();
+}
+
+} // namespace hotpatch

@@ -1,0 +1,49 @@
+//===- HotFunctionPass.h - route calls to hot functions through slots -----===//
+//
+// The IR half of hotpatch.so. Runs at the start of the optimisation pipeline,
+// before the inliner can fold a call into its caller, and gives every hot
+// function a slot in the jump table described in hotpatch/slot_table.h.
+//
+//===----------------------------------------------------------------------===//
+#ifndef HOTPATCH_PLUGIN_HOTFUNCTIONPASS_H
+#define HOTPATCH_PLUGIN_HOTFUNCTIONPASS_H
+
+#include "llvm/IR/PassManager.h"
+
+#include <string>
+
+namespace hotpatch {
+
+/// How a hot function is reached. See docs/design.md, "Rewrite modes".
+enum class RewriteMode {
+  /// The public symbol becomes a thunk through the slot (every reference is
+  /// redirected) and calls in the defining file load the slot directly.
+  Both,
+  /// Only the thunk: calls in the defining file go through it too.
+  Thunk,
+  /// Only calls in the defining file load the slot. Function pointers,
+  /// vtables and callers in other files keep reaching the original body.
+  CallSite,
+};
+
+struct PluginOptions {
+  /// Every function defined in the file is hot, not only annotated ones.
+  bool AllFunctions = false;
+  RewriteMode Mode = RewriteMode::Both;
+  /// Absolute path of the main source file, recorded in each table entry.
+  std::string Unit;
+};
+
+class HotFunctionPass : public llvm::PassInfoMixin<HotFunctionPass> {
+public:
+  explicit HotFunctionPass(PluginOptions Opts) : Opts(std::move(Opts)) {}
+  llvm::PreservedAnalyses run(llvm::Module &M, llvm::ModuleAnalysisManager &);
+  static bool isRequired() { return true; }
+
+private:
+  PluginOptions Opts;
+};
+
+} // namespace hotpatch
+
+#endif

@@ -1,0 +1,230 @@
+//===- HotpatchPlugin.cpp - the Clang half of hotpatch.so -----------------===//
+//
+// Loaded with -fplugin=hotpatch.so. This file:
+//   - parses the plugin arguments (-fplugin-arg-hotpatch-<arg>);
+//   - turns off constructor/destructor aliases, so that C1 and C2 each get a
+//     body of their own that can be patched;
+//   - diagnoses uses of the HOTPATCH annotation that cannot work, through
+//     Clang's DiagnosticsEngine, at the annotation's location;
+//   - registers HotFunctionPass at the start of the optimisation pipeline,
+//     before the inliner: registered later, calls to same-file functions are
+//     already inlined and the slot would be bypassed.
+//
+// The plugin runs as an extra action before the main one
+// (AddBeforeMainAction), so `clang -fplugin=hotpatch.so -c x.c` compiles as
+// usual with the rewrite added.
+//
+//===----------------------------------------------------------------------===//
+#include "HotFunctionPass.h"
+
+#include "clang/AST/ASTConsumer.h"
+#include "clang/AST/Attr.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+#include "clang/Basic/SourceManager.h"
+#include "clang/Frontend/CompilerInstance.h"
+#include "clang/Frontend/FrontendPluginRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
+using namespace clang;
+
+namespace hotpatch {
+namespace {
+
+const AnnotateAttr *hotAnnotation(const Decl *D) {
+  for (const auto *A : D->specific_attrs<AnnotateAttr>())
+    if (A->getAnnotation() == "hotpatch")
+      return A;
+  return nullptr;
+}
+
+/// Checks every declaration carrying the annotation. Each check names the
+/// declaration, why it cannot be hot, and what to do instead.
+class AnnotationChecker : public RecursiveASTVisitor<AnnotationChecker> {
+public:
+  explicit AnnotationChecker(DiagnosticsEngine &Diags) : Diags(Diags) {
+    NotAFunction = Diags.getCustomDiagID(
+        DiagnosticsEngine::Error,
+        "'HOTPATCH' applies to functions only; %0 is %1: annotate the "
+        "functions that use it instead");
+    Main = Diags.getCustomDiagID(
+        DiagnosticsEngine::Error,
+        "'main' cannot be hot: it is already running when a patch arrives, "
+        "and a patch only changes calls that start later; move the body of "
+        "the loop into a HOTPATCH function");
+    Consteval = Diags.getCustomDiagID(
+        DiagnosticsEngine::Error,
+        "consteval function %0 cannot be hot: it has no code at run time; "
+        "remove 'HOTPATCH' or make it constexpr");
+    AlwaysInline = Diags.getCustomDiagID(
+        DiagnosticsEngine::Error,
+        "%0 cannot be both 'HOTPATCH' and always_inline: its calls are "
+        "inlined into their callers, leaving no call to redirect; remove one "
+        "of the two");
+    Naked = Diags.getCustomDiagID(
+        DiagnosticsEngine::Error,
+        "naked function %0 cannot be hot: it has no prologue the compiler "
+        "may move behind a slot; call a HOTPATCH function from it instead");
+    Deleted = Diags.getCustomDiagID(DiagnosticsEngine::Error,
+                                    "deleted function %0 cannot be hot");
+    Weak = Diags.getCustomDiagID(
+        DiagnosticsEngine::Error,
+        "weak function %0 cannot be hot: another definition may replace it "
+        "at link time and the slot would keep the replaced one; make it a "
+        "normal (strong) definition");
+    MultiVersion = Diags.getCustomDiagID(
+        DiagnosticsEngine::Error,
+        "multiversioned function %0 cannot be hot: its symbol is chosen by a "
+        "resolver at load time; annotate the functions it dispatches to");
+    IFunc = Diags.getCustomDiagID(
+        DiagnosticsEngine::Error,
+        "ifunc %0 cannot be hot: its symbol is chosen by a resolver at load "
+        "time; annotate the functions the resolver returns");
+    Coroutine = Diags.getCustomDiagID(
+        DiagnosticsEngine::Warning,
+        "patching coroutine %0 changes only coroutines started after the "
+        "patch; suspended ones resume in the code they started with");
+  }
+
+  bool shouldVisitTemplateInstantiations() const { return true; }
+  bool shouldVisitImplicitCode() const { return false; }
+
+  bool VisitDecl(Decl *D) {
+    const AnnotateAttr *A = hotAnnotation(D);
+    if (!A || isa<FunctionDecl>(D))
+      return true;
+    // Annotations on a lambda's call operator are attached to the operator,
+    // which is a FunctionDecl; anything else is data or a type.
+    StringRef Kind = isa<VarDecl>(D)     ? "a variable"
+                     : isa<FieldDecl>(D) ? "a field"
+                     : isa<TagDecl>(D)   ? "a type"
+                     : isa<NamespaceDecl>(D) ? "a namespace"
+                                         : "not a function";
+    auto Diag = Diags.Report(A->getLocation(), NotAFunction);
+    if (const auto *ND = dyn_cast<NamedDecl>(D))
+      Diag << ND;
+    else
+      Diag << "this declaration";
+    Diag << Kind;
+    return true;
+  }
+
+  bool VisitFunctionDecl(FunctionDecl *FD) {
+    const AnnotateAttr *A = hotAnnotation(FD);
+    if (!A || !Reported.insert(FD->getCanonicalDecl()).second)
+      return true;
+    SourceLocation Loc = A->getLocation();
+    if (FD->isMain())
+      Diags.Report(Loc, Main);
+    else if (FD->isConsteval())
+      Diags.Report(Loc, Consteval) << FD;
+    else if (FD->hasAttr<AlwaysInlineAttr>())
+      Diags.Report(Loc, AlwaysInline) << FD;
+    else if (FD->hasAttr<NakedAttr>())
+      Diags.Report(Loc, Naked) << FD;
+    else if (FD->isDeleted())
+      Diags.Report(Loc, Deleted) << FD;
+    else if (FD->hasAttr<WeakAttr>() || FD->hasAttr<WeakRefAttr>())
+      Diags.Report(Loc, Weak) << FD;
+    else if (FD->isMultiVersion() || FD->hasAttr<TargetClonesAttr>())
+      Diags.Report(Loc, MultiVersion) << FD;
+    else if (FD->hasAttr<IFuncAttr>())
+      Diags.Report(Loc, IFunc) << FD;
+    else if (const FunctionDecl *Def = FD->getDefinition();
+             Def && isa_and_nonnull<CoroutineBodyStmt>(Def->getBody()))
+      Diags.Report(Loc, Coroutine) << FD;
+    return true;
+  }
+
+private:
+  DiagnosticsEngine &Diags;
+  llvm::SmallPtrSet<const Decl *, 16> Reported;
+  unsigned NotAFunction, Main, Consteval, AlwaysInline, Naked, Deleted, Weak,
+      MultiVersion, IFunc, Coroutine;
+};
+
+class HotpatchConsumer : public ASTConsumer {
+public:
+  explicit HotpatchConsumer(CompilerInstance &CI) : CI(CI) {}
+
+  void HandleTranslationUnit(ASTContext &Ctx) override {
+    AnnotationChecker(CI.getDiagnostics()).TraverseDecl(Ctx.getTranslationUnitDecl());
+  }
+
+private:
+  CompilerInstance &CI;
+};
+
+class HotpatchAction : public PluginASTAction {
+public:
+  ActionType getActionType() override { return AddBeforeMainAction; }
+
+  bool ParseArgs(const CompilerInstance &CI,
+                 const std::vector<std::string> &Args) override {
+    DiagnosticsEngine &D = CI.getDiagnostics();
+    for (const std::string &Arg : Args) {
+      llvm::StringRef A(Arg);
+      if (A == "all") {
+        Opts.AllFunctions = true;
+      } else if (A == "annotated") {
+        Opts.AllFunctions = false;
+      } else if (A.consume_front("mode=")) {
+        if (A == "both")
+          Opts.Mode = RewriteMode::Both;
+        else if (A == "thunk")
+          Opts.Mode = RewriteMode::Thunk;
+        else if (A == "callsite")
+          Opts.Mode = RewriteMode::CallSite;
+        else {
+          D.Report(D.getCustomDiagID(
+              DiagnosticsEngine::Error,
+              "unknown hotpatch mode '%0'; use -fplugin-arg-hotpatch-mode="
+              "both, thunk or callsite"))
+              << A;
+          return false;
+        }
+      } else {
+        D.Report(D.getCustomDiagID(
+            DiagnosticsEngine::Error,
+            "unknown hotpatch plugin argument '%0'; known arguments: all, "
+            "annotated, mode=both|thunk|callsite"))
+            << Arg;
+        return false;
+      }
+    }
+    return true;
+  }
+
+  std::unique_ptr<ASTConsumer> CreateASTConsumer(CompilerInstance &CI,
+                                                 llvm::StringRef InFile) override {
+    // Complete and base constructors (and destructors) as separate bodies:
+    // an alias would leave one of them unpatchable.
+    CI.getCodeGenOpts().CXXCtorDtorAliases = false;
+
+    PluginOptions PassOpts = Opts;
+    llvm::SmallString<256> Unit(InFile);
+    if (!InFile.empty() && InFile != "-") {
+      llvm::sys::fs::make_absolute(Unit);
+      llvm::sys::path::remove_dots(Unit, /*remove_dot_dot=*/true);
+    }
+    PassOpts.Unit = std::string(Unit);
+    CI.getCodeGenOpts().PassBuilderCallbacks.push_back(
+        [PassOpts](llvm::PassBuilder &PB) {
+          PB.registerPipelineStartEPCallback(
+              [PassOpts](llvm::ModulePassManager &MPM, llvm::OptimizationLevel) {
+                MPM.addPass(HotFunctionPass(PassOpts));
+              });
+        });
+    return std::make_unique<HotpatchConsumer>(CI);
+  }
+
+private:
+  PluginOptions Opts;
+};
+
+} // namespace
+} // namespace hotpatch
+
+static FrontendPluginRegistry::Add<hotpatch::HotpatchAction>
+    X("hotpatch", "route calls to hot functions through a patchable jump table");
