@@ -148,7 +148,8 @@ SetVector<Function *> HotFunctionRewriter::collectHotFunctions() {
   }
   if (Opts.AllFunctions)
     for (Function &F : M)
-      if (canBeHot(F) && !isCompilerGlue(F))
+      if (canBeHot(F) && !isCompilerGlue(F) &&
+          (!Opts.UserFunctions || Opts.UserFunctions->contains(F.getName())))
         Hot.insert(&F);
   return Hot;
 }

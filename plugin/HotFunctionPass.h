@@ -8,8 +8,10 @@
 #ifndef HOTPATCH_PLUGIN_HOTFUNCTIONPASS_H
 #define HOTPATCH_PLUGIN_HOTFUNCTIONPASS_H
 
+#include "llvm/ADT/StringSet.h"
 #include "llvm/IR/PassManager.h"
 
+#include <memory>
 #include <string>
 
 namespace hotpatch {
@@ -29,6 +31,10 @@ enum class RewriteMode {
 struct PluginOptions {
   /// Every function defined in the file is hot, not only annotated ones.
   bool AllFunctions = false;
+  /// With AllFunctions: the mangled names of the functions whose definition
+  /// the user wrote (not in a system header), filled by the AST consumer
+  /// before code generation. Null means every defined function.
+  std::shared_ptr<llvm::StringSet<>> UserFunctions;
   RewriteMode Mode = RewriteMode::Both;
   /// Absolute path of the main source file, recorded in each table entry.
   std::string Unit;

@@ -19,6 +19,7 @@
 
 #include "clang/AST/ASTConsumer.h"
 #include "clang/AST/Attr.h"
+#include "clang/AST/Mangle.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/Basic/SourceManager.h"
 #include "clang/Frontend/CompilerInstance.h"
@@ -144,16 +145,62 @@ private:
       MultiVersion, IFunc, Coroutine;
 };
 
+/// Collects the mangled names of the functions the user wrote, for the `all`
+/// argument: making libstdc++'s inline functions hot would cost every
+/// container call a thunk and is never what a patch changes. A template
+/// instantiation belongs to the file of its pattern, an implicit member to
+/// its class, a lambda's call operator to the lambda.
+class UserFunctionCollector : public RecursiveASTVisitor<UserFunctionCollector> {
+public:
+  UserFunctionCollector(ASTContext &Ctx, llvm::StringSet<> &Names)
+      : SM(Ctx.getSourceManager()), Mangler(Ctx), Names(Names) {}
+
+  bool shouldVisitTemplateInstantiations() const { return true; }
+  bool shouldVisitImplicitCode() const { return true; }
+
+  bool VisitFunctionDecl(FunctionDecl *FD) {
+    if (FD->isDependentContext() || !FD->isThisDeclarationADefinition() ||
+        FD->getDescribedFunctionTemplate())
+      return true;
+    const FunctionDecl *Pattern = FD->getTemplateInstantiationPattern();
+    SourceLocation Loc = (Pattern ? Pattern : FD)->getLocation();
+    if (isa<CXXMethodDecl>(FD) && FD->isImplicit())
+      Loc = cast<CXXMethodDecl>(FD)->getParent()->getLocation();
+    if (Loc.isInvalid() || SM.isInSystemHeader(SM.getExpansionLoc(Loc)))
+      return true;
+    if (isa<CXXConstructorDecl>(FD) || isa<CXXDestructorDecl>(FD)) {
+      for (const std::string &N : Mangler.getAllManglings(FD))
+        Names.insert(N);
+    } else {
+      Names.insert(Mangler.getName(FD));
+    }
+    return true;
+  }
+
+private:
+  SourceManager &SM;
+  ASTNameGenerator Mangler;
+  llvm::StringSet<> &Names;
+};
+
+/// Runs before the code generator's consumer (AddBeforeMainAction), so both
+/// the diagnostics and the set of user functions exist before any IR pass.
 class HotpatchConsumer : public ASTConsumer {
 public:
-  explicit HotpatchConsumer(CompilerInstance &CI) : CI(CI) {}
+  HotpatchConsumer(CompilerInstance &CI,
+                   std::shared_ptr<llvm::StringSet<>> UserFunctions)
+      : CI(CI), UserFunctions(std::move(UserFunctions)) {}
 
   void HandleTranslationUnit(ASTContext &Ctx) override {
     AnnotationChecker(CI.getDiagnostics()).TraverseDecl(Ctx.getTranslationUnitDecl());
+    if (UserFunctions)
+      UserFunctionCollector(Ctx, *UserFunctions)
+          .TraverseDecl(Ctx.getTranslationUnitDecl());
   }
 
 private:
   CompilerInstance &CI;
+  std::shared_ptr<llvm::StringSet<>> UserFunctions;
 };
 
 class HotpatchAction : public PluginASTAction {
@@ -209,6 +256,8 @@ public:
       llvm::sys::path::remove_dots(Unit, /*remove_dot_dot=*/true);
     }
     PassOpts.Unit = std::string(Unit);
+    if (PassOpts.AllFunctions)
+      PassOpts.UserFunctions = std::make_shared<llvm::StringSet<>>();
     CI.getCodeGenOpts().PassBuilderCallbacks.push_back(
         [PassOpts](llvm::PassBuilder &PB) {
           PB.registerPipelineStartEPCallback(
@@ -216,7 +265,7 @@ public:
                 MPM.addPass(HotFunctionPass(PassOpts));
               });
         });
-    return std::make_unique<HotpatchConsumer>(CI);
+    return std::make_unique<HotpatchConsumer>(CI, PassOpts.UserFunctions);
   }
 
 private:

@@ -1,0 +1,36 @@
+# lit configuration for the Hotpatch tests: one feature a file, inputs
+# inline, `##` for prose. Tools come from LLVM 19 (FileCheck, not, split-file,
+# llvm-dis, llvm-objdump, llvm-readelf), never from PATH, because Debian's
+# default clang is 14.
+import os
+import lit.formats
+
+config.name = "Hotpatch"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".c", ".cpp", ".ll", ".test"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.hotpatch_obj_root, "llvm-lit-tests")
+
+tools = config.llvm_tools_dir
+config.environment["PATH"] = os.pathsep.join([tools, config.environment.get("PATH", "")])
+config.environment.pop("HOTPATCH_DISABLE", None)
+
+clang = os.path.join(tools, "clang")
+clangxx = os.path.join(tools, "clang++")
+plugin = "-fplugin=" + config.hotpatch_plugin
+cflags = "-I" + config.hotpatch_include
+ldflags = "-L{0} -lhotpatch -Wl,-rpath,{0} -pthread".format(config.hotpatch_runtime_dir)
+
+config.substitutions += [
+    ("%clangxx", clangxx),
+    ("%clang", clang),
+    ("%plugin", plugin),
+    ("%hp_cflags", cflags),
+    ("%hp_ldflags", ldflags),
+    ("%thinlink", config.thinlink),
+    ("%inputs", os.path.join(config.test_source_root, "Inputs")),
+]
+
+if os.path.exists(config.thinlink):
+    config.available_features.add("thinlink")
