@@ -87,6 +87,11 @@ struct hotpatch_slot_entry {
 void hotpatch_register_table(const struct hotpatch_slot_entry *begin,
                              const struct hotpatch_slot_entry *end);
 
+/* Called by the same constructor with the image's thunk section range;
+ * entries whose `symbol` lies outside every registered thunk range had their
+ * thunk replaced by a copy built without the plugin. */
+void hotpatch_register_thunks(const void *begin, const void *end);
+
 #ifdef __cplusplus
 }
 #endif
