@@ -401,9 +401,10 @@ void HotFunctionRewriter::emitModuleConstructor() {
   B.CreateCall(RegTy, RegisterTable, {TableBegin, TableEnd});
   B.CreateBr(CheckThunks);
   B.SetInsertPoint(CheckThunks);
-  B.CreateCondBr(B.CreateAnd(B.CreateIsNotNull(RegisterThunks),
-                             B.CreateIsNotNull(ThunkBegin)),
-                 DoThunks, Done);
+  // Registered even when empty: an image whose every thunk lost its COMDAT
+  // to a copy built without the plugin has no thunk section at all, and
+  // that is exactly what the runtime must be able to see.
+  B.CreateCondBr(B.CreateIsNotNull(RegisterThunks), DoThunks, Done);
   B.SetInsertPoint(DoThunks);
   B.CreateCall(RegTy, RegisterThunks, {ThunkBegin, ThunkEnd});
   B.CreateBr(Done);

@@ -2,8 +2,9 @@
 // hotpatch/hotpatch.h.
 //
 // Protocol. Each plugin-built image runs one constructor that calls
-// hotpatch_register_table() with its [__start, __stop) range of entries and,
-// when it has thunks, hotpatch_register_thunks() with its thunk section. Those
+// hotpatch_register_table() with its [__start, __stop) range of entries and
+// hotpatch_register_thunks() with its thunk section (empty when every thunk
+// lost its COMDAT to a copy built without the plugin). Those
 // calls can come before main, before this library's own initialisers, and
 // from dlopen on any thread. So the registry is constant-initialised plain
 // data (fixed arrays of ranges and a std::mutex, whose constructor is
