@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what Hotpatch needs to build and test, from Debian 12 packages.
+# Fast and safe to re-run: apt is only called when something is missing.
+set -euo pipefail
+
+PACKAGES=(
+  clang-19 lld-19 llvm-19-dev llvm-19-tools libclang-19-dev liblld-19-dev
+  libzstd-dev libgtest-dev cmake ninja-build python3
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "hotpatch setup: missing packages: ${missing[*]}" >&2
+    echo "hotpatch setup: run as root, or: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "hotpatch setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
