@@ -248,6 +248,10 @@ public:
     // Complete and base constructors (and destructors) as separate bodies:
     // an alias would leave one of them unpatchable.
     CI.getCodeGenOpts().CXXCtorDtorAliases = false;
+    // One section per function and per variable: thinlink compares objects
+    // section by section, so this is what makes a patch function-sized.
+    CI.getCodeGenOpts().FunctionSections = true;
+    CI.getCodeGenOpts().DataSections = true;
 
     PluginOptions PassOpts = Opts;
     llvm::SmallString<256> Unit(InFile);
