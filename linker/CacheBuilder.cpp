@@ -1,0 +1,611 @@
+//===- CacheBuilder.cpp - describe a linked image for later thin links ----===//
+//
+// Two jobs:
+//
+//  1. Read the linked image: its layout (segments, TLS, build-id), every
+//     symbol with the file it came from, and the hot-function slots. lld
+//     writes each object's local symbols right after that object's STT_FILE
+//     symbol, which is how two `static int counter` in two files stay apart.
+//
+//  2. Hash every section of every input object so that a later thin link can
+//     tell which functions changed. A section's hash covers its type, flags,
+//     size, bytes and relocations, where a relocation is hashed as (offset,
+//     type, target identity, addend relative to that identity):
+//       - a named symbol: its name (and "local" or "global");
+//       - a section symbol of a mergeable string section: the string's
+//         content (literals are renumbered and reordered between builds);
+//       - a section symbol of a mergeable constant section: the constant;
+//       - any other section symbol: the target section's name.
+//     Sections that are not loaded (debug info, comments) are hashed as raw
+//     bytes: a thin link never compares them, and normalising the thousands
+//     of relocations of .debug_info would cost more than the link.
+//
+//===----------------------------------------------------------------------===//
+#include "CacheBuilder.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/BinaryFormat/ELF.h"
+#include "llvm/Object/Archive.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/xxhash.h"
+
+#include "hotpatch/slot_table.h"
+
+#include <algorithm>
+
+using namespace llvm;
+using namespace llvm::object;
+
+namespace hotpatch {
+namespace {
+
+using ELFT = ELF64LE;
+using Elf_Shdr = ELFT::Shdr;
+using Elf_Sym = ELFT::Sym;
+using Elf_Rela = ELFT::Rela;
+
+/// Incremental hash over a byte stream: collects, then hashes once.
+class Hasher {
+public:
+  void add(uint64_t V) {
+    uint8_t B[8];
+    memcpy(B, &V, 8);
+    Buf.append(B, B + 8);
+  }
+  void add(StringRef S) {
+    add(uint64_t(S.size()));
+    Buf.append(S.begin(), S.end());
+  }
+  void add(ArrayRef<uint8_t> B) {
+    add(uint64_t(B.size()));
+    Buf.append(B.begin(), B.end());
+  }
+  uint64_t finish() const { return xxh3_64bits(Buf); }
+
+private:
+  SmallVector<uint8_t, 256> Buf;
+};
+
+bool isPcRelative(uint32_t Type) {
+  switch (Type) {
+  case ELF::R_X86_64_PC32:
+  case ELF::R_X86_64_PLT32:
+  case ELF::R_X86_64_PC64:
+  case ELF::R_X86_64_GOTPCREL:
+  case ELF::R_X86_64_GOTPCRELX:
+  case ELF::R_X86_64_REX_GOTPCRELX:
+  case ELF::R_X86_64_GOTPC32:
+  case ELF::R_X86_64_PC16:
+  case ELF::R_X86_64_PC8:
+    return true;
+  default:
+    return false;
+  }
+}
+
+/// One relocatable object, parsed enough to hash its sections.
+class ObjectHasher {
+public:
+  ObjectHasher(const ELFFile<ELFT> &Obj) : Obj(Obj) {}
+
+  Error run(InputFile &Out) {
+    auto SectionsOrErr = Obj.sections();
+    if (!SectionsOrErr)
+      return SectionsOrErr.takeError();
+    Sections = *SectionsOrErr;
+    for (const Elf_Shdr &S : Sections)
+      if (S.sh_type == ELF::SHT_SYMTAB) {
+        auto Syms = Obj.symbols(&S);
+        if (!Syms)
+          return Syms.takeError();
+        Symbols = *Syms;
+        auto Strs = Obj.getStringTableForSymtab(S);
+        if (!Strs)
+          return Strs.takeError();
+        SymStrings = *Strs;
+      }
+    // Relocation sections by the section they apply to; group signatures by
+    // member section.
+    for (const Elf_Shdr &S : Sections) {
+      if (S.sh_type == ELF::SHT_RELA && S.sh_info < Sections.size())
+        RelaFor[S.sh_info] = &S;
+      if (S.sh_type == ELF::SHT_GROUP)
+        if (Error E = readGroup(S))
+          return E;
+    }
+    for (size_t I = 1; I < Sections.size(); ++I) {
+      const Elf_Shdr &S = Sections[I];
+      switch (S.sh_type) {
+      case ELF::SHT_NULL:
+      case ELF::SHT_SYMTAB:
+      case ELF::SHT_STRTAB:
+      case ELF::SHT_RELA:
+      case ELF::SHT_REL:
+      case ELF::SHT_GROUP:
+      case ELF::SHT_LLVM_ADDRSIG:
+        continue;
+      }
+      InputSection IS;
+      IS.Name = sectionName(S).str();
+      IS.Index = I;
+      IS.Type = S.sh_type;
+      IS.Flags = S.sh_flags;
+      IS.Size = S.sh_size;
+      auto G = GroupOf.find(I);
+      if (G != GroupOf.end())
+        IS.Group = G->second.str();
+      auto HashOrErr = hashSection(I);
+      if (!HashOrErr)
+        return HashOrErr.takeError();
+      IS.Hash = *HashOrErr;
+      Out.Sections.push_back(std::move(IS));
+    }
+    return Error::success();
+  }
+
+private:
+  StringRef sectionName(const Elf_Shdr &S) {
+    auto N = Obj.getSectionName(S);
+    return N ? *N : (consumeError(N.takeError()), StringRef());
+  }
+
+  Error readGroup(const Elf_Shdr &G) {
+    auto Words = Obj.template getSectionContentsAsArray<support::ulittle32_t>(G);
+    if (!Words)
+      return Words.takeError();
+    if (G.sh_info >= Symbols.size())
+      return createStringError(inconvertibleErrorCode(),
+                               "SHT_GROUP with a bad signature symbol");
+    auto Sig = Symbols[G.sh_info].getName(SymStrings);
+    if (!Sig)
+      return Sig.takeError();
+    for (size_t I = 1; I < Words->size(); ++I)
+      GroupOf[(*Words)[I]] = *Sig;
+    return Error::success();
+  }
+
+  ArrayRef<uint8_t> contents(unsigned Index) {
+    const Elf_Shdr &S = Sections[Index];
+    if (S.sh_type == ELF::SHT_NOBITS)
+      return {};
+    auto C = Obj.getSectionContents(S);
+    return C ? *C : (consumeError(C.takeError()), ArrayRef<uint8_t>());
+  }
+
+  /// Start offsets of the strings of a mergeable string section.
+  const std::vector<uint64_t> &stringStarts(unsigned Index) {
+    auto It = StringStarts.find(Index);
+    if (It != StringStarts.end())
+      return It->second;
+    std::vector<uint64_t> &Starts = StringStarts[Index];
+    ArrayRef<uint8_t> C = contents(Index);
+    uint64_t Ent = std::max<uint64_t>(Sections[Index].sh_entsize, 1);
+    uint64_t Begin = 0;
+    for (uint64_t I = 0; I + Ent <= C.size(); I += Ent) {
+      bool Zero = std::all_of(C.begin() + I, C.begin() + I + Ent,
+                              [](uint8_t B) { return B == 0; });
+      if (Zero) {
+        Starts.push_back(Begin);
+        Begin = I + Ent;
+      }
+    }
+    return Starts;
+  }
+
+  /// The identity of what a relocation points at, and its addend relative to
+  /// that identity.
+  void hashTarget(Hasher &H, uint32_t SymIndex, uint32_t Type, int64_t Addend) {
+    if (SymIndex == 0 || SymIndex >= Symbols.size()) {
+      H.add(StringRef("none"));
+      H.add(uint64_t(Addend));
+      return;
+    }
+    const Elf_Sym &Sym = Symbols[SymIndex];
+    if (Sym.getType() != ELF::STT_SECTION) {
+      auto Name = Sym.getName(SymStrings);
+      H.add(StringRef(Sym.getBinding() == ELF::STB_LOCAL ? "local" : "global"));
+      H.add(Name ? *Name : (consumeError(Name.takeError()), StringRef()));
+      H.add(uint64_t(Addend));
+      return;
+    }
+    unsigned Target = Sym.st_shndx;
+    if (Target == 0 || Target >= Sections.size()) {
+      H.add(StringRef("abs-section"));
+      H.add(uint64_t(Addend));
+      return;
+    }
+    const Elf_Shdr &T = Sections[Target];
+    bool Merge = T.sh_flags & ELF::SHF_MERGE;
+    bool Strings = T.sh_flags & ELF::SHF_STRINGS;
+    // A PC-relative reference's addend is biased by the distance from the
+    // relocated field to the end of the instruction (4 to 8 on x86-64):
+    // find the nearest entry start within that distance.
+    int64_t MaxBias = isPcRelative(Type) ? 8 : 0;
+    if (Merge && Strings) {
+      const std::vector<uint64_t> &Starts = stringStarts(Target);
+      ArrayRef<uint8_t> C = contents(Target);
+      for (int64_t Bias = 0; Bias <= MaxBias; ++Bias) {
+        int64_t Off = Addend + Bias;
+        if (Off >= 0 && std::binary_search(Starts.begin(), Starts.end(), uint64_t(Off))) {
+          const uint8_t *P = C.data() + Off;
+          size_t Len = strnlen(reinterpret_cast<const char *>(P), C.size() - Off);
+          H.add(StringRef("string"));
+          H.add(ArrayRef<uint8_t>(P, Len));
+          H.add(uint64_t(-Bias));
+          return;
+        }
+      }
+    } else if (Merge && T.sh_entsize) {
+      ArrayRef<uint8_t> C = contents(Target);
+      for (int64_t Bias = 0; Bias <= MaxBias; ++Bias) {
+        int64_t Off = Addend + Bias;
+        if (Off >= 0 && Off % T.sh_entsize == 0 && uint64_t(Off) + T.sh_entsize <= C.size()) {
+          H.add(StringRef("constant"));
+          H.add(C.slice(Off, T.sh_entsize));
+          H.add(uint64_t(-Bias));
+          return;
+        }
+      }
+    }
+    H.add(StringRef("section"));
+    H.add(sectionName(T));
+    H.add(uint64_t(Addend));
+  }
+
+  Expected<uint64_t> hashSection(unsigned Index) {
+    const Elf_Shdr &S = Sections[Index];
+    Hasher H;
+    H.add(uint64_t(S.sh_type));
+    H.add(uint64_t(S.sh_flags & ~uint64_t(ELF::SHF_GROUP)));
+    H.add(uint64_t(S.sh_size));
+    H.add(uint64_t(S.sh_addralign));
+    H.add(contents(Index));
+    auto R = RelaFor.find(Index);
+    if (R == RelaFor.end())
+      return H.finish();
+    auto Relas = Obj.relas(*R->second);
+    if (!Relas)
+      return Relas.takeError();
+    if (!(S.sh_flags & ELF::SHF_ALLOC)) {
+      H.add(ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(Relas->data()),
+                              Relas->size() * sizeof(Elf_Rela)));
+      return H.finish();
+    }
+    for (const Elf_Rela &Rel : *Relas) {
+      H.add(uint64_t(Rel.r_offset));
+      H.add(uint64_t(Rel.getType(false)));
+      hashTarget(H, Rel.getSymbol(false), Rel.getType(false), Rel.r_addend);
+    }
+    return H.finish();
+  }
+
+  const ELFFile<ELFT> &Obj;
+  ArrayRef<Elf_Shdr> Sections;
+  ArrayRef<Elf_Sym> Symbols;
+  StringRef SymStrings;
+  DenseMap<unsigned, const Elf_Shdr *> RelaFor;
+  DenseMap<unsigned, StringRef> GroupOf;
+  DenseMap<unsigned, std::vector<uint64_t>> StringStarts;
+};
+
+std::string absolute(StringRef Path, StringRef Cwd) {
+  SmallString<256> P(Path);
+  if (!sys::path::is_absolute(P)) {
+    SmallString<256> Abs(Cwd);
+    sys::path::append(Abs, P);
+    P = Abs;
+  }
+  sys::path::remove_dots(P, /*remove_dot_dot=*/true);
+  return std::string(P);
+}
+
+/// Reads the image: layout, build-id, symbols, slots.
+class ImageReader {
+public:
+  ImageReader(const ELFFile<ELFT> &Obj, ModuleCache &C) : Obj(Obj), C(C) {}
+
+  Error run() {
+    if (Error E = readLayout())
+      return E;
+    return readSymbols();
+  }
+
+private:
+  Error readLayout() {
+    ImageLayout &I = C.Image;
+    const auto &Hdr = Obj.getHeader();
+    I.Entry = Hdr.e_entry;
+    auto Phdrs = Obj.program_headers();
+    if (!Phdrs)
+      return Phdrs.takeError();
+    bool HasInterp = false;
+    uint64_t Begin = UINT64_MAX, End = 0;
+    for (const auto &P : *Phdrs) {
+      Segment S;
+      S.Type = P.p_type;
+      S.Flags = P.p_flags;
+      S.VAddr = P.p_vaddr;
+      S.MemSize = P.p_memsz;
+      S.Offset = P.p_offset;
+      S.FileSize = P.p_filesz;
+      S.Align = P.p_align;
+      I.Segments.push_back(S);
+      if (P.p_type == ELF::PT_LOAD) {
+        Begin = std::min<uint64_t>(Begin, P.p_vaddr);
+        End = std::max<uint64_t>(End, P.p_vaddr + P.p_memsz);
+      } else if (P.p_type == ELF::PT_TLS) {
+        I.HasTls = true;
+        I.Tls = S;
+      } else if (P.p_type == ELF::PT_INTERP) {
+        HasInterp = true;
+      } else if (P.p_type == ELF::PT_NOTE) {
+        Error Err = Error::success();
+        for (const auto &Note : Obj.notes(P, Err))
+          if (Note.getType() == ELF::NT_GNU_BUILD_ID && Note.getName() == "GNU") {
+            ArrayRef<uint8_t> Desc = Note.getDesc(P.p_align);
+            I.BuildId.assign(Desc.begin(), Desc.end());
+          }
+        if (Err)
+          return Err;
+      }
+    }
+    I.Begin = Begin == UINT64_MAX ? 0 : Begin;
+    I.End = End;
+    if (Hdr.e_type == ELF::ET_EXEC)
+      I.Kind = ImageKind::Executable;
+    else
+      I.Kind = HasInterp || isPieFlagged() ? ImageKind::PieExecutable
+                                          : ImageKind::SharedLibrary;
+    return Error::success();
+  }
+
+  bool isPieFlagged() {
+    auto Dyn = Obj.dynamicEntries();
+    if (!Dyn)
+      return consumeError(Dyn.takeError()), false;
+    for (const auto &D : *Dyn)
+      if (D.d_tag == ELF::DT_FLAGS_1 && (D.getVal() & ELF::DF_1_PIE))
+        return true;
+    return false;
+  }
+
+  Error readSymbols() {
+    auto Sections = Obj.sections();
+    if (!Sections)
+      return Sections.takeError();
+    const Elf_Shdr *SymTab = nullptr;
+    for (const Elf_Shdr &S : *Sections)
+      if (S.sh_type == ELF::SHT_SYMTAB)
+        SymTab = &S;
+    if (!SymTab)
+      return createStringError(
+          inconvertibleErrorCode(),
+          "the output has no symbol table (was it stripped?); a patch needs "
+          "it to find the base's functions and data");
+    auto Syms = Obj.symbols(SymTab);
+    if (!Syms)
+      return Syms.takeError();
+    auto Strs = Obj.getStringTableForSymtab(*SymTab);
+    if (!Strs)
+      return Strs.takeError();
+
+    uint64_t ThunksBegin = 0, ThunksEnd = 0;
+    std::vector<StringRef> SectionNames(Sections->size());
+    for (size_t I = 0; I < Sections->size(); ++I) {
+      auto N = Obj.getSectionName((*Sections)[I]);
+      SectionNames[I] = N ? *N : (consumeError(N.takeError()), StringRef());
+      if (SectionNames[I] == HOTPATCH_THUNK_SECTION) {
+        ThunksBegin = (*Sections)[I].sh_addr;
+        ThunksEnd = ThunksBegin + (*Sections)[I].sh_size;
+      }
+    }
+
+    uint32_t File = Symbol::NoFile;
+    C.Symbols.reserve(Syms->size());
+    for (const Elf_Sym &S : Syms->drop_front()) {
+      auto Name = S.getName(*Strs);
+      if (!Name)
+        return Name.takeError();
+      if (S.getType() == ELF::STT_FILE) {
+        File = C.Files.size();
+        C.Files.push_back(Name->str());
+        continue;
+      }
+      Symbol Out;
+      Out.Name = Name->str();
+      Out.Binding = SymbolBinding(S.getBinding());
+      Out.File = Out.Binding == SymbolBinding::Local ? File : Symbol::NoFile;
+      if (S.st_shndx > 0 && S.st_shndx < SectionNames.size())
+        Out.Section = SectionNames[S.st_shndx].str();
+      Out.Address = S.st_value;
+      Out.Size = S.st_size;
+      Out.Kind = SymbolKind(S.getType());
+      Out.Visibility = S.getVisibility();
+      C.Symbols.push_back(std::move(Out));
+    }
+    collectSlots(ThunksBegin, ThunksEnd);
+    return Error::success();
+  }
+
+  /// Slots are found by name: N.hotpatch.slot, its body N.hotpatch.body and
+  /// the public symbol N, all from the same file when N is file-local.
+  void collectSlots(uint64_t ThunksBegin, uint64_t ThunksEnd) {
+    StringMap<uint64_t> Globals;
+    std::map<std::pair<uint32_t, std::string>, uint64_t> Locals;
+    for (const Symbol &S : C.Symbols) {
+      if (S.Binding == SymbolBinding::Local)
+        Locals[{S.File, S.Name}] = S.Address;
+      else
+        Globals[S.Name] = S.Address;
+    }
+    StringRef Suffix = HOTPATCH_SLOT_SUFFIX;
+    for (const Symbol &S : C.Symbols) {
+      StringRef Name = S.Name;
+      if (!Name.consume_back(Suffix))
+        continue;
+      SlotRecord R;
+      R.Name = Name.str();
+      R.Local = S.Binding == SymbolBinding::Local;
+      R.File = R.Local ? S.File : Symbol::NoFile;
+      R.SlotAddress = S.Address;
+      auto Find = [&](const std::string &N) -> std::optional<uint64_t> {
+        if (R.Local) {
+          auto It = Locals.find({R.File, N});
+          if (It != Locals.end())
+            return It->second;
+          return std::nullopt;
+        }
+        auto It = Globals.find(N);
+        if (It != Globals.end())
+          return It->second;
+        return std::nullopt;
+      };
+      std::optional<uint64_t> Body = Find(R.Name + HOTPATCH_BODY_SUFFIX);
+      std::optional<uint64_t> Sym = Find(R.Name);
+      R.SymbolAddress = Sym.value_or(0);
+      R.BodyAddress = Body.value_or(R.SymbolAddress);
+      // With a body, the symbol must be a thunk; call-site mode has none.
+      R.UnpatchedCopy = Body && Sym &&
+                        !(R.SymbolAddress >= ThunksBegin && R.SymbolAddress < ThunksEnd);
+      C.Slots.push_back(std::move(R));
+    }
+  }
+
+  const ELFFile<ELFT> &Obj;
+  ModuleCache &C;
+};
+
+} // namespace
+
+bool parseTraceLine(StringRef Line, TracedInput &Out) {
+  Line = Line.trim();
+  if (Line.empty())
+    return false;
+  Out = TracedInput();
+  if (Line.ends_with(")")) {
+    size_t Open = Line.rfind('(');
+    if (Open != StringRef::npos && Open > 0) {
+      StringRef Archive = Line.take_front(Open);
+      if (sys::fs::is_regular_file(Archive)) {
+        Out.Path = Archive.str();
+        Out.Member = Line.slice(Open + 1, Line.size() - 1).str();
+        return true;
+      }
+    }
+  }
+  if (!sys::fs::is_regular_file(Line))
+    return false;
+  Out.Path = Line.str();
+  return true;
+}
+
+Expected<InputFile> hashObject(MemoryBufferRef Object, StringRef Path,
+                               StringRef Member) {
+  InputFile In;
+  In.Path = Path.str();
+  In.Member = Member.str();
+  In.Size = Object.getBufferSize();
+  In.ContentHash = xxh3_64bits(arrayRefFromStringRef(Object.getBuffer()));
+  auto Obj = ELFFile<ELFT>::create(Object.getBuffer());
+  if (!Obj)
+    return Obj.takeError();
+  ObjectHasher H(*Obj);
+  if (Error E = H.run(In))
+    return std::move(E);
+  return In;
+}
+
+Expected<ModuleCache> buildModuleCache(StringRef Output,
+                                       ArrayRef<TracedInput> Inputs,
+                                       ArrayRef<std::string> LinkArgs,
+                                       StringRef WorkingDirectory) {
+  ModuleCache C;
+  C.Output = absolute(Output, WorkingDirectory);
+  C.WorkingDirectory = WorkingDirectory.str();
+  C.LinkArgs.assign(LinkArgs.begin(), LinkArgs.end());
+
+  auto Buf = MemoryBuffer::getFile(Output, /*IsText=*/false,
+                                   /*RequiresNullTerminator=*/false);
+  if (!Buf)
+    return createStringError(Buf.getError(), "cannot read the linked output '" +
+                                                 Output + "': " +
+                                                 Buf.getError().message());
+  auto Img = ELFFile<ELFT>::create((*Buf)->getBuffer());
+  if (!Img)
+    return Img.takeError();
+  if (Img->getHeader().e_machine != ELF::EM_X86_64)
+    return createStringError(inconvertibleErrorCode(),
+                             "thinlink supports x86-64 ELF images only");
+  if (Error E = ImageReader(*Img, C).run())
+    return std::move(E);
+
+  // Archives are opened once however many members were used.
+  StringMap<std::unique_ptr<MemoryBuffer>> ArchiveBuffers;
+  StringMap<std::unique_ptr<Archive>> Archives;
+  StringMap<uint32_t> SeenGroups;
+  for (const TracedInput &T : Inputs) {
+    std::string Path = absolute(T.Path, WorkingDirectory);
+    std::unique_ptr<MemoryBuffer> Owned;
+    MemoryBufferRef Ref;
+    if (T.Member.empty()) {
+      auto B = MemoryBuffer::getFile(Path, false, false);
+      if (!B)
+        continue; // gone since the link: nothing to describe
+      Owned = std::move(*B);
+      Ref = Owned->getMemBufferRef();
+    } else {
+      auto &A = Archives[Path];
+      if (!A) {
+        auto B = MemoryBuffer::getFile(Path, false, false);
+        if (!B)
+          continue;
+        auto AOrErr = Archive::create((*B)->getMemBufferRef());
+        if (!AOrErr) {
+          consumeError(AOrErr.takeError());
+          continue;
+        }
+        ArchiveBuffers[Path] = std::move(*B);
+        A = std::move(*AOrErr);
+      }
+      Error Err = Error::success();
+      for (const Archive::Child &Child : A->children(Err)) {
+        auto Name = Child.getName();
+        if (!Name || *Name != T.Member) {
+          if (!Name)
+            consumeError(Name.takeError());
+          continue;
+        }
+        auto MB = Child.getMemoryBufferRef();
+        if (MB)
+          Ref = *MB;
+        else
+          consumeError(MB.takeError());
+        break;
+      }
+      if (Err)
+        return std::move(Err);
+    }
+    if (!Ref.getBufferSize())
+      continue;
+    file_magic Magic = identify_magic(Ref.getBuffer());
+    if (Magic != file_magic::elf_relocatable)
+      continue; // shared libraries, scripts, bitcode: not hashed
+    auto In = hashObject(Ref, Path, T.Member);
+    if (!In)
+      return createStringError(inconvertibleErrorCode(),
+                               "cannot read input '" + Path +
+                                   (T.Member.empty() ? "" : "(" + T.Member + ")") +
+                                   "': " + toString(In.takeError()));
+    uint32_t Index = C.Inputs.size();
+    for (const InputSection &S : In->Sections)
+      if (!S.Group.empty() && SeenGroups.try_emplace(S.Group, Index).second)
+        C.Comdats.push_back({S.Group, Index});
+    C.Inputs.push_back(std::move(*In));
+  }
+  return C;
+}
+
+} // namespace hotpatch

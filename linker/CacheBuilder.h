@@ -1,0 +1,46 @@
+//===- CacheBuilder.h - describe a linked image for later thin links ------===//
+//
+// Builds a ModuleCache from the image lld just wrote and the input files it
+// used (as lld's --trace listed them). Also home of the normalised section
+// hash, which thin links use to compare rebuilt objects with the base.
+//
+//===----------------------------------------------------------------------===//
+#ifndef HOTPATCH_LINKER_CACHEBUILDER_H
+#define HOTPATCH_LINKER_CACHEBUILDER_H
+
+#include "ModuleCache.h"
+
+#include "llvm/Object/ELFObjectFile.h"
+
+namespace hotpatch {
+
+/// An input as lld reported it: a file, or a member of an archive.
+struct TracedInput {
+  std::string Path;   // as given to the linker (made absolute by the builder)
+  std::string Member; // archive member, "" for a plain file
+};
+
+/// Parses one line of lld's --trace output ("file.o" or "lib.a(member.o)").
+/// Returns false for lines that are not inputs.
+bool parseTraceLine(llvm::StringRef Line, TracedInput &Out);
+
+/// Describes the image at `Output`, linked from `Inputs` with `LinkArgs` in
+/// `WorkingDirectory`. Non-object inputs (shared libraries, scripts) are
+/// skipped: they are not part of the image.
+llvm::Expected<ModuleCache>
+buildModuleCache(llvm::StringRef Output, llvm::ArrayRef<TracedInput> Inputs,
+                 llvm::ArrayRef<std::string> LinkArgs,
+                 llvm::StringRef WorkingDirectory);
+
+/// Hashes every section of a relocatable object. Stable across recompiles of
+/// the same source: relocation targets are hashed by identity (symbol name,
+/// or for section symbols the target section's name), string literals and
+/// mergeable constants by content, so renumbered `.L.str.N` labels and
+/// reordered literals do not change a function's hash.
+llvm::Expected<InputFile>
+hashObject(llvm::MemoryBufferRef Object, llvm::StringRef Path,
+           llvm::StringRef Member);
+
+} // namespace hotpatch
+
+#endif

@@ -1,0 +1,230 @@
+//===- LinkDriver.cpp - thinlink's command line ----------------------------===//
+//
+// The fat link, as passes over the command line:
+//
+//   1. Expand response files, so every option is seen.
+//   2. Refuse what would make the output unpatchable without saying so:
+//      --strip-all (the cache and patches need the symbol table),
+//      identical code folding (one body for several functions: a patch of
+//      one would have to unfold it under callers that call it directly),
+//      --build-id=none (patches are matched to their base by build-id).
+//   3. Add what patching needs: --build-id when none was given, --trace.
+//   4. Link with lld in-process; its messages and exit code are the user's.
+//   5. Describe the output and its inputs and write the cache atomically.
+//
+// Options thinlink does not understand are lld's business: they are passed
+// through untouched, and lld reports them as ld.lld would.
+//
+//===----------------------------------------------------------------------===//
+#include "LinkDriver.h"
+
+#include "CacheBuilder.h"
+#include "ModuleCache.h"
+
+#include "lld/Common/Driver.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Allocator.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/StringSaver.h"
+
+#include <mutex>
+
+LLD_HAS_DRIVER(elf)
+
+using namespace llvm;
+
+namespace hotpatch {
+namespace {
+
+/// lld keeps global state per link: one link at a time per process.
+std::mutex LinkMutex;
+
+/// What thinlink needs to know of the user's options.
+struct LinkOptions {
+  std::string Output = "a.out";
+  bool HasBuildId = false;
+  bool BuildIdNone = false;
+  bool StripAll = false;
+  std::string Icf;          // value of --icf, "" if absent
+  bool Relocatable = false; // -r: not an image
+  bool InfoOnly = false;    // --version, -v, --help: no output file
+  bool UserTrace = false;
+  std::string DumpCache;
+  bool Json = false;
+};
+
+/// lld accepts long options with one or two dashes; compare without them.
+StringRef longName(StringRef A) {
+  if (A.consume_front("--"))
+    return A;
+  A.consume_front("-");
+  return A;
+}
+
+LinkOptions scanOptions(ArrayRef<const char *> Args) {
+  LinkOptions O;
+  for (size_t I = 1; I < Args.size(); ++I) {
+    StringRef A = Args[I];
+    auto Next = [&]() -> StringRef {
+      return I + 1 < Args.size() ? StringRef(Args[++I]) : StringRef();
+    };
+    if (A == "-o" || A == "--output" || A == "-output") {
+      O.Output = Next().str();
+      continue;
+    }
+    if (A.starts_with("-o") && !A.starts_with("--") && A.size() > 2 &&
+        A != "-omagic") {
+      O.Output = A.drop_front(2).str();
+      continue;
+    }
+    if (!A.starts_with("-"))
+      continue;
+    StringRef L = longName(A);
+    if (L.consume_front("output=")) {
+      O.Output = L.str();
+    } else if (L == "build-id") {
+      O.HasBuildId = true;
+    } else if (L.consume_front("build-id=")) {
+      O.HasBuildId = true;
+      O.BuildIdNone = L == "none";
+    } else if (A == "-s" || L == "strip-all") {
+      O.StripAll = true;
+    } else if (L.consume_front("icf=")) {
+      O.Icf = L.str();
+    } else if (L == "icf") {
+      O.Icf = Next().str();
+    } else if (A == "-r" || L == "relocatable" || A == "-Ur") {
+      O.Relocatable = true;
+    } else if (A == "-v" || A == "-V" || L == "version" || L == "help") {
+      O.InfoOnly = true;
+    } else if (A == "-t" || L == "trace") {
+      O.UserTrace = true;
+    } else if (L == "dump-cache") {
+      O.DumpCache = Next().str();
+    } else if (L.consume_front("dump-cache=")) {
+      O.DumpCache = L.str();
+    } else if (L == "json") {
+      O.Json = true;
+    }
+  }
+  return O;
+}
+
+int dumpCache(const LinkOptions &O, raw_ostream &Out, raw_ostream &Err) {
+  auto C = readModuleCache(O.DumpCache);
+  if (!C) {
+    Err << "thinlink: error: " << toString(C.takeError()) << "\n";
+    return 1;
+  }
+  if (O.Json)
+    dumpModuleCacheJSON(*C, Out);
+  else
+    dumpModuleCache(*C, Out);
+  return 0;
+}
+
+/// Refusals: each says what the option would break and what to do instead.
+bool refuseUnpatchable(const LinkOptions &O, raw_ostream &Err) {
+  bool Refused = false;
+  auto Refuse = [&](const Twine &Msg) {
+    Err << "thinlink: error: " << Msg << "\n";
+    Refused = true;
+  };
+  if (O.StripAll)
+    Refuse("--strip-all (-s) removes the symbol table that patches are "
+           "resolved against; drop it for builds you patch (strip a copy "
+           "afterwards, or link release builds with ld.lld)");
+  if (!O.Icf.empty() && O.Icf != "none")
+    Refuse("--icf=" + O.Icf + " folds identical functions into one body, "
+           "which a patch of one of them cannot unfold for callers that call "
+           "it directly; drop --icf for builds you patch");
+  if (O.BuildIdNone)
+    Refuse("--build-id=none leaves the output without the build-id that "
+           "ties each patch to the exact build it was made for; drop it "
+           "(thinlink adds --build-id when none is given)");
+  return Refused;
+}
+
+int runLld(ArrayRef<const char *> Args, raw_ostream &Out, raw_ostream &Err) {
+  std::lock_guard<std::mutex> Lock(LinkMutex);
+  lld::Result R = lld::lldMain(Args, Out, Err, {{lld::Gnu, &lld::elf::link}});
+  return R.retCode;
+}
+
+} // namespace
+
+int thinlinkMain(ArrayRef<const char *> Argv, raw_ostream &Out,
+                 raw_ostream &Err) {
+  BumpPtrAllocator Alloc;
+  StringSaver Saver(Alloc);
+  SmallVector<const char *, 64> Args(Argv.begin(), Argv.end());
+  cl::ExpansionContext Expander(Alloc, cl::TokenizeGNUCommandLine);
+  if (Error E = Expander.expandResponseFiles(Args)) {
+    Err << "thinlink: error: " << toString(std::move(E)) << "\n";
+    return 1;
+  }
+  LinkOptions O = scanOptions(Args);
+  if (!O.DumpCache.empty())
+    return dumpCache(O, Out, Err);
+
+  // lld picks its flavour from argv[0].
+  SmallVector<const char *, 64> LldArgs;
+  LldArgs.push_back("ld.lld");
+  LldArgs.append(Args.begin() + 1, Args.end());
+  if (O.InfoOnly || O.Relocatable)
+    return runLld(LldArgs, Out, Err);
+  if (refuseUnpatchable(O, Err))
+    return 1;
+  if (!O.HasBuildId)
+    LldArgs.push_back("--build-id");
+  if (!O.UserTrace)
+    LldArgs.push_back("--trace");
+
+  // --trace goes to lld's stdout, mixed with whatever else the user asked to
+  // see there (-M, --print-gc-sections...): pass on every line that is not an
+  // input file name.
+  std::string Stdout;
+  raw_string_ostream StdoutOS(Stdout);
+  int RC = runLld(LldArgs, StdoutOS, Err);
+  StdoutOS.flush();
+  std::vector<TracedInput> Inputs;
+  for (StringRef Line : split(Stdout, '\n')) {
+    TracedInput T;
+    if (parseTraceLine(Line, T)) {
+      Inputs.push_back(std::move(T));
+      if (!O.UserTrace)
+        continue;
+    }
+    if (!Line.empty() || O.UserTrace)
+      Out << Line << "\n";
+  }
+  Out.flush();
+  if (RC != 0)
+    return RC;
+
+  SmallString<256> Cwd;
+  if (std::error_code EC = sys::fs::current_path(Cwd)) {
+    Err << "thinlink: error: cannot get the working directory: " << EC.message() << "\n";
+    return 1;
+  }
+  std::vector<std::string> Recorded(LldArgs.begin() + 1, LldArgs.end());
+  auto Cache = buildModuleCache(O.Output, Inputs, Recorded, Cwd);
+  if (!Cache) {
+    Err << "thinlink: error: " << O.Output
+        << " was linked, but cannot be patched: " << toString(Cache.takeError())
+        << "\n";
+    return 1;
+  }
+  if (Error E = writeModuleCache(*Cache, cachePathFor(Cache->Output))) {
+    Err << "thinlink: error: " << O.Output
+        << " was linked, but its module cache could not be written: "
+        << toString(std::move(E)) << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+} // namespace hotpatch

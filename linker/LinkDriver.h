@@ -1,0 +1,25 @@
+//===- LinkDriver.h - thinlink's command line ------------------------------===//
+//
+// thinlink is a drop-in ld.lld: `clang -fuse-ld=lld --ld-path=thinlink`.
+// A normal ("fat") link runs lld in-process with the user's arguments, plus
+// what patching needs (a build-id when none was asked for, --trace to learn
+// the inputs lld actually used), then writes the HotpatchModuleCache beside
+// the output.
+//
+//===----------------------------------------------------------------------===//
+#ifndef HOTPATCH_LINKER_LINKDRIVER_H
+#define HOTPATCH_LINKER_LINKDRIVER_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace hotpatch {
+
+/// Runs thinlink with `Argv` (Argv[0] is the program name). Returns the exit
+/// code: lld's for links, 1 for refused options and cache failures.
+int thinlinkMain(llvm::ArrayRef<const char *> Argv, llvm::raw_ostream &Out,
+                 llvm::raw_ostream &Err);
+
+} // namespace hotpatch
+
+#endif

@@ -1,0 +1,148 @@
+//===- ModuleCache.h - the HotpatchModuleCache format ----------------------===//
+//
+// The one definition of the HotpatchModuleCache: what thinlink remembers
+// about a linked image so that a later thin link can build a patch against
+// it without re-reading the whole binary and its inputs.
+//
+// File layout (all integers little-endian):
+//
+//   offset size
+//   0      8    magic "HPMCACHE"
+//   8      4    format version (ModuleCache::Version)
+//   12     4    reserved, 0
+//   16     8    size of the uncompressed payload
+//   24     8    xxh3-64 of the uncompressed payload
+//   32     ...  one zstd frame: the payload
+//
+// The payload is a sequence of tables, each a u32 count followed by records;
+// strings are (u32 length, bytes). See docs/design.md, "The
+// HotpatchModuleCache", for why each field exists.
+//
+// The file is written to "<output>.hpcache" beside the linked output, through
+// a temporary file and a rename, so a reader never sees half a cache.
+//
+//===----------------------------------------------------------------------===//
+#ifndef HOTPATCH_LINKER_MODULECACHE_H
+#define HOTPATCH_LINKER_MODULECACHE_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hotpatch {
+
+/// What kind of image was linked; only PIE executables can be patched today.
+enum class ImageKind : uint8_t { PieExecutable = 0, Executable = 1, SharedLibrary = 2 };
+
+struct Segment {
+  uint32_t Type = 0;  // PT_*
+  uint32_t Flags = 0; // PF_R | PF_W | PF_X
+  uint64_t VAddr = 0, MemSize = 0, Offset = 0, FileSize = 0, Align = 0;
+};
+
+/// The image as loaded: what patches are placed relative to. Addresses are
+/// link-time virtual addresses (for a PIE, relative to its load base).
+struct ImageLayout {
+  ImageKind Kind = ImageKind::PieExecutable;
+  std::vector<uint8_t> BuildId;
+  uint64_t Entry = 0;
+  uint64_t Begin = 0, End = 0; // lowest and highest+1 address of PT_LOADs
+  std::vector<Segment> Segments;
+  bool HasTls = false;
+  Segment Tls; // the PT_TLS segment, when HasTls
+  /// Patches are linked at a fixed distance below Begin: the runtime maps
+  /// them in [Begin - PatchWindowFar, Begin - PatchWindowNear), where 32-bit
+  /// PC-relative references into the image still reach.
+  uint64_t PatchWindowNear = 64ull << 20, PatchWindowFar = 1984ull << 20;
+};
+
+enum class SymbolKind : uint8_t { NoType = 0, Object = 1, Func = 2, Section = 3, File = 4, Common = 5, Tls = 6, IFunc = 10 };
+enum class SymbolBinding : uint8_t { Local = 0, Global = 1, Weak = 2, Unique = 10 };
+
+/// A symbol of the linked image. Locals are told apart by File: two
+/// `static int counter` of two files are two symbols with different files.
+struct Symbol {
+  std::string Name;
+  uint32_t File = NoFile; // index into ModuleCache::Files, NoFile for globals
+  std::string Section;    // name of the output section, "" if absolute/undef
+  uint64_t Address = 0, Size = 0;
+  SymbolKind Kind = SymbolKind::NoType;
+  SymbolBinding Binding = SymbolBinding::Local;
+  uint8_t Visibility = 0; // STV_*
+  static constexpr uint32_t NoFile = ~0u;
+};
+
+/// One section of one input object, hashed so that the same source compiled
+/// twice hashes the same and an edit changes only the sections it touches.
+struct InputSection {
+  std::string Name;
+  uint32_t Index = 0; // section index in the object
+  uint32_t Type = 0;  // SHT_*
+  uint64_t Flags = 0; // SHF_*
+  uint64_t Size = 0;
+  std::string Group;  // COMDAT signature, "" if none
+  uint64_t Hash = 0;  // normalised bytes + relocations, see CacheBuilder.cpp
+};
+
+/// An input object file or archive member that the link used.
+struct InputFile {
+  std::string Path;   // absolute path of the file (the archive for members)
+  std::string Member; // archive member name, "" for plain objects
+  uint64_t ContentHash = 0; // xxh3-64 of the object's bytes
+  uint64_t Size = 0;
+  std::vector<InputSection> Sections;
+};
+
+/// A hot function's slot in the image (from the plugin's symbols).
+struct SlotRecord {
+  std::string Name;       // mangled name of the function
+  uint32_t File = Symbol::NoFile; // for file-local functions
+  uint64_t SlotAddress = 0, BodyAddress = 0, SymbolAddress = 0;
+  bool Local = false;
+  /// The symbol is not a plugin thunk: a copy of the function compiled
+  /// without the plugin won its COMDAT (see docs/design.md).
+  bool UnpatchedCopy = false;
+};
+
+/// Which input provided the copy of a COMDAT group that the link kept.
+struct ComdatWinner {
+  std::string Signature;
+  uint32_t Input = 0; // index into ModuleCache::Inputs
+};
+
+struct ModuleCache {
+  static constexpr uint32_t Version = 1;
+  static constexpr char Magic[9] = "HPMCACHE";
+
+  std::string Output;                 // absolute path of the linked output
+  ImageLayout Image;
+  std::vector<std::string> Files;     // STT_FILE names, for local symbols
+  std::vector<Symbol> Symbols;
+  std::vector<InputFile> Inputs;
+  std::vector<SlotRecord> Slots;
+  std::vector<ComdatWinner> Comdats;
+  std::string WorkingDirectory;       // where the link ran
+  std::vector<std::string> LinkArgs;  // the linker command line, as run
+};
+
+/// Where the cache of a linked output lives.
+std::string cachePathFor(llvm::StringRef Output);
+
+/// Serialises and compresses. Writes "<Path>.tmp.<pid>" and renames it.
+llvm::Error writeModuleCache(const ModuleCache &Cache, llvm::StringRef Path);
+
+/// Reads a cache. Every failure names the file, what is wrong with it and
+/// what to do (relink with thinlink).
+llvm::Expected<ModuleCache> readModuleCache(llvm::StringRef Path);
+
+/// Human-readable summary, or the whole cache as JSON for tools.
+void dumpModuleCache(const ModuleCache &Cache, llvm::raw_ostream &OS);
+void dumpModuleCacheJSON(const ModuleCache &Cache, llvm::raw_ostream &OS);
+
+} // namespace hotpatch
+
+#endif
