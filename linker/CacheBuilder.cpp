@@ -12,10 +12,11 @@
 //     size, bytes and relocations, where a relocation is hashed as (offset,
 //     type, target identity, addend relative to that identity):
 //       - a named symbol: its name (and "local" or "global");
-//       - a section symbol of a mergeable string section: the string's
-//         content (literals are renumbered and reordered between builds);
-//       - a section symbol of a mergeable constant section: the constant;
-//       - any other section symbol: the target section's name.
+//       - a section symbol, an assembler-private label (.L.str.N) or a local
+//         symbol in a mergeable section, by what it points at: in a
+//         mergeable string section the string's content (literals are
+//         renumbered and reordered between builds), in a mergeable constant
+//         section the constant, elsewhere the section's name and offset.
 //     Sections that are not loaded (debug info, comments) are hashed as raw
 //     bytes: a thin link never compares them, and normalising the thousands
 //     of relocations of .debug_info would cost more than the link.
@@ -204,19 +205,28 @@ private:
       return;
     }
     const Elf_Sym &Sym = Symbols[SymIndex];
-    if (Sym.getType() != ELF::STT_SECTION) {
-      auto Name = Sym.getName(SymStrings);
-      H.add(StringRef(Sym.getBinding() == ELF::STB_LOCAL ? "local" : "global"));
-      H.add(Name ? *Name : (consumeError(Name.takeError()), StringRef()));
-      H.add(uint64_t(Addend));
-      return;
-    }
     unsigned Target = Sym.st_shndx;
-    if (Target == 0 || Target >= Sections.size()) {
-      H.add(StringRef("abs-section"));
+    bool InSection = Target != 0 && Target < Sections.size();
+    StringRef Name;
+    if (Sym.getType() != ELF::STT_SECTION) {
+      auto N = Sym.getName(SymStrings);
+      Name = N ? *N : (consumeError(N.takeError()), StringRef());
+    }
+    // A named symbol is its name, unless it is an assembler-private label
+    // (.L.str.N, .L__unnamed_N, ...) or points into a mergeable section:
+    // those names are numbered in order of appearance and change when an
+    // unrelated literal is added, so they are hashed by what they point at.
+    bool ByContent =
+        InSection && Sym.getBinding() == ELF::STB_LOCAL &&
+        (Sym.getType() == ELF::STT_SECTION || Name.starts_with(".L") ||
+         (Sections[Target].sh_flags & ELF::SHF_MERGE));
+    if (!ByContent) {
+      H.add(StringRef(Sym.getBinding() == ELF::STB_LOCAL ? "local" : "global"));
+      H.add(Name);
       H.add(uint64_t(Addend));
       return;
     }
+    int64_t Offset = int64_t(Sym.st_value) + Addend;
     const Elf_Shdr &T = Sections[Target];
     bool Merge = T.sh_flags & ELF::SHF_MERGE;
     bool Strings = T.sh_flags & ELF::SHF_STRINGS;
@@ -228,7 +238,7 @@ private:
       const std::vector<uint64_t> &Starts = stringStarts(Target);
       ArrayRef<uint8_t> C = contents(Target);
       for (int64_t Bias = 0; Bias <= MaxBias; ++Bias) {
-        int64_t Off = Addend + Bias;
+        int64_t Off = Offset + Bias;
         if (Off >= 0 && std::binary_search(Starts.begin(), Starts.end(), uint64_t(Off))) {
           const uint8_t *P = C.data() + Off;
           size_t Len = strnlen(reinterpret_cast<const char *>(P), C.size() - Off);
@@ -241,7 +251,7 @@ private:
     } else if (Merge && T.sh_entsize) {
       ArrayRef<uint8_t> C = contents(Target);
       for (int64_t Bias = 0; Bias <= MaxBias; ++Bias) {
-        int64_t Off = Addend + Bias;
+        int64_t Off = Offset + Bias;
         if (Off >= 0 && Off % T.sh_entsize == 0 && uint64_t(Off) + T.sh_entsize <= C.size()) {
           H.add(StringRef("constant"));
           H.add(C.slice(Off, T.sh_entsize));
@@ -252,7 +262,7 @@ private:
     }
     H.add(StringRef("section"));
     H.add(sectionName(T));
-    H.add(uint64_t(Addend));
+    H.add(uint64_t(Offset));
   }
 
   Expected<uint64_t> hashSection(unsigned Index) {

@@ -1,0 +1,343 @@
+// Tests of the HotpatchModuleCache: the format round-trips, and the section
+// hashes have the properties thin links rely on. Objects are compiled with
+// the real clang 19 and linked with the real thinlink.
+#include "CacheBuilder.h"
+#include "LinkDriver.h"
+#include "ModuleCache.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+
+using namespace hotpatch;
+using namespace llvm;
+
+namespace {
+
+class TempDir {
+public:
+  TempDir() {
+    SmallString<128> P;
+    EXPECT_FALSE(sys::fs::createUniqueDirectory("hotpatch-cache-test", P));
+    Path = std::string(P);
+  }
+  ~TempDir() { sys::fs::remove_directories(Path); }
+  std::string file(StringRef Name) const { return (Path + "/" + Name).str(); }
+  std::string write(StringRef Name, StringRef Text) const {
+    std::string F = file(Name);
+    std::ofstream(F) << Text.str();
+    return F;
+  }
+  std::string Path;
+};
+
+int run(std::vector<std::string> Argv) {
+  std::vector<StringRef> Args(Argv.begin(), Argv.end());
+  std::string Msg;
+  int RC = sys::ExecuteAndWait(Argv[0], Args, std::nullopt, {}, 0, 0, &Msg);
+  if (RC != 0)
+    ADD_FAILURE() << "command failed (" << RC << "): " << Argv[0] << " ... "
+                  << Argv.back() << " " << Msg;
+  return RC;
+}
+
+std::string compile(const TempDir &D, StringRef Name, StringRef Source,
+                    std::vector<std::string> Extra = {}) {
+  std::string Src = D.write(Name, Source);
+  std::string Obj = Src + ".o";
+  std::vector<std::string> Argv = {HOTPATCH_TEST_CLANG, "-O2", "-c", Src,
+                                   "-o", Obj, "-ffunction-sections",
+                                   "-fdata-sections"};
+  Argv.insert(Argv.end(), Extra.begin(), Extra.end());
+  run(Argv);
+  return Obj;
+}
+
+/// Section name -> hash for one object.
+std::map<std::string, uint64_t> hashes(const std::string &Obj) {
+  auto Buf = MemoryBuffer::getFile(Obj);
+  EXPECT_TRUE(bool(Buf)) << Obj;
+  if (!Buf)
+    return {};
+  auto In = hashObject((*Buf)->getMemBufferRef(), Obj, "");
+  EXPECT_TRUE(bool(In)) << toString(In.takeError());
+  std::map<std::string, uint64_t> M;
+  for (const InputSection &S : In->Sections)
+    M[S.Name] = S.Hash;
+  return M;
+}
+
+std::set<std::string> differing(const std::map<std::string, uint64_t> &A,
+                                const std::map<std::string, uint64_t> &B) {
+  std::set<std::string> D;
+  for (const auto &[Name, Hash] : A) {
+    auto It = B.find(Name);
+    if (It == B.end() || It->second != Hash)
+      D.insert(Name);
+  }
+  for (const auto &[Name, Hash] : B)
+    if (!A.count(Name))
+      D.insert(Name);
+  return D;
+}
+
+/// Sections that hold code or data, as opposed to .eh_frame, whose FDEs
+/// record every function's size and are handled per function by thin links.
+std::set<std::string> codeAndData(std::set<std::string> S) {
+  S.erase(".eh_frame");
+  return S;
+}
+
+TEST(ModuleCacheFormat, RoundTripsEveryField) {
+  TempDir D;
+  ModuleCache C;
+  C.Output = "/work/app";
+  C.Image.Kind = ImageKind::SharedLibrary;
+  C.Image.BuildId = {1, 2, 3, 0xff};
+  C.Image.Entry = 0x1234;
+  C.Image.Begin = 0x1000;
+  C.Image.End = 0x9000;
+  C.Image.PatchWindowNear = 7;
+  C.Image.PatchWindowFar = 9;
+  C.Image.Segments = {{1, 5, 0x1000, 0x200, 0x40, 0x100, 0x1000}};
+  C.Image.HasTls = true;
+  C.Image.Tls = {7, 4, 0x2000, 8, 0x2000, 4, 8};
+  C.Files = {"a.c", "b.c"};
+  C.Symbols = {{"counter", 0, ".bss", 0x3000, 4, SymbolKind::Object,
+                SymbolBinding::Local, 0},
+               {"counter", 1, ".bss", 0x3004, 4, SymbolKind::Object,
+                SymbolBinding::Local, 0},
+               {"main", Symbol::NoFile, ".text", 0x1100, 10, SymbolKind::Func,
+                SymbolBinding::Global, 2}};
+  InputFile In;
+  In.Path = "/work/lib.a";
+  In.Member = "x.o";
+  In.ContentHash = 42;
+  In.Size = 100;
+  In.Sections = {{".text.f", 3, 1, 6, 16, "f", 0xabcdef}};
+  C.Inputs = {In};
+  C.Slots = {{"f", Symbol::NoFile, 0x5000, 0x1200, 0x1300, false, true}};
+  C.Comdats = {{"f", 0}};
+  C.WorkingDirectory = "/work";
+  C.LinkArgs = {"-pie", "-o", "app"};
+
+  std::string P = D.file("c.hpcache");
+  ASSERT_FALSE(bool(writeModuleCache(C, P)));
+  auto R = readModuleCache(P);
+  ASSERT_TRUE(bool(R)) << toString(R.takeError());
+  EXPECT_EQ(R->Output, C.Output);
+  EXPECT_EQ(R->Image.Kind, C.Image.Kind);
+  EXPECT_EQ(R->Image.BuildId, C.Image.BuildId);
+  EXPECT_EQ(R->Image.Entry, 0x1234u);
+  EXPECT_EQ(R->Image.Begin, 0x1000u);
+  EXPECT_EQ(R->Image.End, 0x9000u);
+  EXPECT_EQ(R->Image.PatchWindowNear, 7u);
+  EXPECT_EQ(R->Image.PatchWindowFar, 9u);
+  ASSERT_EQ(R->Image.Segments.size(), 1u);
+  EXPECT_EQ(R->Image.Segments[0].Offset, 0x40u);
+  EXPECT_EQ(R->Image.Segments[0].FileSize, 0x100u);
+  EXPECT_TRUE(R->Image.HasTls);
+  EXPECT_EQ(R->Image.Tls.Align, 8u);
+  EXPECT_EQ(R->Files, C.Files);
+  ASSERT_EQ(R->Symbols.size(), 3u);
+  EXPECT_EQ(R->Symbols[1].Name, "counter");
+  EXPECT_EQ(R->Symbols[1].File, 1u);
+  EXPECT_EQ(R->Symbols[1].Address, 0x3004u);
+  EXPECT_EQ(R->Symbols[2].File, Symbol::NoFile);
+  EXPECT_EQ(R->Symbols[2].Binding, SymbolBinding::Global);
+  EXPECT_EQ(R->Symbols[2].Visibility, 2);
+  ASSERT_EQ(R->Inputs.size(), 1u);
+  EXPECT_EQ(R->Inputs[0].Member, "x.o");
+  EXPECT_EQ(R->Inputs[0].ContentHash, 42u);
+  ASSERT_EQ(R->Inputs[0].Sections.size(), 1u);
+  EXPECT_EQ(R->Inputs[0].Sections[0].Group, "f");
+  EXPECT_EQ(R->Inputs[0].Sections[0].Hash, 0xabcdefu);
+  ASSERT_EQ(R->Slots.size(), 1u);
+  EXPECT_TRUE(R->Slots[0].UnpatchedCopy);
+  EXPECT_FALSE(R->Slots[0].Local);
+  EXPECT_EQ(R->Slots[0].SymbolAddress, 0x1300u);
+  ASSERT_EQ(R->Comdats.size(), 1u);
+  EXPECT_EQ(R->Comdats[0].Signature, "f");
+  EXPECT_EQ(R->WorkingDirectory, "/work");
+  EXPECT_EQ(R->LinkArgs, C.LinkArgs);
+  // Written through a temporary: nothing else is left in the directory.
+  std::error_code EC;
+  int Files = 0;
+  for (sys::fs::directory_iterator It(D.Path, EC), End; It != End && !EC;
+       It.increment(EC))
+    ++Files;
+  EXPECT_EQ(Files, 1);
+}
+
+TEST(ModuleCacheFormat, ReportsEachKindOfBadFile) {
+  TempDir D;
+  auto Message = [](Expected<ModuleCache> R) {
+    EXPECT_FALSE(bool(R));
+    return R ? std::string() : toString(R.takeError());
+  };
+  EXPECT_NE(Message(readModuleCache(D.file("missing.hpcache"))).find("cannot be read"),
+            std::string::npos);
+  EXPECT_NE(Message(readModuleCache(D.write("text", "hello, world, not a cache")))
+                .find("bad magic"),
+            std::string::npos);
+
+  ModuleCache C;
+  C.Output = "x";
+  C.LinkArgs.assign(200, "some-argument");
+  std::string Good = D.file("good.hpcache");
+  ASSERT_FALSE(bool(writeModuleCache(C, Good)));
+  std::string Bytes;
+  {
+    std::ifstream F(Good, std::ios::binary);
+    Bytes.assign(std::istreambuf_iterator<char>(F), {});
+  }
+  std::string Truncated = D.write("trunc.hpcache", Bytes.substr(0, Bytes.size() - 5));
+  std::string Msg = Message(readModuleCache(Truncated));
+  EXPECT_NE(Msg.find("truncated"), std::string::npos) << Msg;
+  EXPECT_NE(Msg.find("relink the program with thinlink"), std::string::npos) << Msg;
+
+  std::string Flipped = Bytes;
+  Flipped[Flipped.size() - 8] ^= 0x5a;
+  Msg = Message(readModuleCache(D.write("flip.hpcache", Flipped)));
+  EXPECT_NE(Msg.find("corrupted"), std::string::npos) << Msg;
+
+  std::string Versioned = Bytes;
+  Versioned[8] = 99;
+  Msg = Message(readModuleCache(D.write("v99.hpcache", Versioned)));
+  EXPECT_NE(Msg.find("format version 99, this thinlink reads version 1"),
+            std::string::npos)
+      << Msg;
+}
+
+constexpr const char *TwoFunctions = R"(
+const char *greet(void) { return "hello"; }
+const char *part(void) { return "world"; }
+int add(int a, int b) { return a + b; }
+int table[4] = {1, 2, 3, 4};
+)";
+
+TEST(SectionHash, SameSourceCompiledTwiceHashesTheSame) {
+  TempDir D;
+  std::string A = compile(D, "a.c", TwoFunctions);
+  std::string B = compile(D, "b.c", TwoFunctions);
+  auto HA = hashes(A), HB = hashes(B);
+  EXPECT_GE(HA.size(), 5u);
+  EXPECT_EQ(differing(HA, HB), std::set<std::string>{});
+}
+
+TEST(SectionHash, ChangingOneFunctionChangesOnlyItsSection) {
+  TempDir D;
+  std::string A = compile(D, "a.c", TwoFunctions);
+  std::string Edited = TwoFunctions;
+  Edited.replace(Edited.find("a + b"), 5, "a - b");
+  std::string B = compile(D, "b.c", Edited);
+  EXPECT_EQ(codeAndData(differing(hashes(A), hashes(B))),
+            std::set<std::string>{".text.add"});
+}
+
+TEST(SectionHash, ChangingDataChangesOnlyItsSection) {
+  TempDir D;
+  std::string A = compile(D, "a.c", TwoFunctions);
+  std::string Edited = TwoFunctions;
+  Edited.replace(Edited.find("3, 4"), 4, "3, 5");
+  std::string B = compile(D, "b.c", Edited);
+  EXPECT_EQ(codeAndData(differing(hashes(A), hashes(B))),
+            std::set<std::string>{".data.table"});
+}
+
+TEST(SectionHash, RenumberedStringLiteralsDoNotChangeOtherFunctions) {
+  TempDir D;
+  std::string A = compile(D, "a.c", TwoFunctions);
+  // A new function with a new literal, first in the file: every .L.str
+  // label after it is renumbered and the string section's layout shifts.
+  std::string B = compile(
+      D, "b.c", std::string("const char *first(void) { return \"brand new\"; }\n") +
+                    TwoFunctions);
+  std::set<std::string> Diff = codeAndData(differing(hashes(A), hashes(B)));
+  EXPECT_EQ(Diff.count(".text.greet"), 0u);
+  EXPECT_EQ(Diff.count(".text.part"), 0u);
+  EXPECT_EQ(Diff.count(".text.add"), 0u);
+  EXPECT_EQ(Diff.count(".text.first"), 1u);
+}
+
+TEST(SectionHash, ChangingALiteralChangesTheFunctionUsingIt) {
+  TempDir D;
+  std::string A = compile(D, "a.c", TwoFunctions);
+  std::string Edited = TwoFunctions;
+  Edited.replace(Edited.find("hello"), 5, "howdy");
+  std::string B = compile(D, "b.c", Edited);
+  std::set<std::string> Diff = codeAndData(differing(hashes(A), hashes(B)));
+  EXPECT_EQ(Diff.count(".text.greet"), 1u);
+  EXPECT_EQ(Diff.count(".text.part"), 0u);
+}
+
+TEST(ModuleCacheBuild, SameNamedStaticsOfTwoFilesStayApart) {
+  TempDir D;
+  std::string A = compile(D, "one.c",
+                          "static int counter = 1;\n"
+                          "int one(void) { return ++counter; }\n");
+  std::string B = compile(D, "two.c",
+                          "static int counter = 2;\nint one(void);\n"
+                          "int main(void) { return one() + ++counter; }\n");
+  std::string Out = D.file("app");
+  run({HOTPATCH_TEST_CLANG, "-fuse-ld=lld", "--ld-path=" HOTPATCH_TEST_THINLINK,
+       A, B, "-o", Out});
+  auto C = readModuleCache(cachePathFor(Out));
+  ASSERT_TRUE(bool(C)) << toString(C.takeError());
+  std::set<std::string> FilesOfCounter;
+  std::set<uint64_t> Addresses;
+  for (const Symbol &S : C->Symbols)
+    if (S.Name == "counter") {
+      ASSERT_LT(S.File, C->Files.size());
+      FilesOfCounter.insert(C->Files[S.File]);
+      Addresses.insert(S.Address);
+    }
+  EXPECT_EQ(FilesOfCounter, (std::set<std::string>{"one.c", "two.c"}));
+  EXPECT_EQ(Addresses.size(), 2u);
+  // Both objects are recorded as inputs with their sections.
+  int Ours = 0;
+  for (const InputFile &In : C->Inputs)
+    if (In.Path == A || In.Path == B) {
+      ++Ours;
+      EXPECT_FALSE(In.Sections.empty());
+    }
+  EXPECT_EQ(Ours, 2);
+  EXPECT_EQ(C->Image.Kind, ImageKind::PieExecutable);
+  EXPECT_FALSE(C->Image.BuildId.empty());
+}
+
+// lld keeps global state per link; thinlink must be able to link twice in
+// one process (as `hotpatch dev` will) and describe each output correctly.
+TEST(ThinlinkDriver, LinksTwiceInOneProcess) {
+  TempDir D;
+  std::string Obj = compile(D, "start.c",
+                            "int value = 3;\nvoid _start(void) { for (;;) ; }\n",
+                            {"-fPIE"});
+  for (int I = 0; I < 2; ++I) {
+    std::string Out = D.file("out" + std::to_string(I));
+    std::vector<const char *> Argv = {"thinlink", "-pie", "--no-dynamic-linker",
+                                      Obj.c_str(), "-o", Out.c_str()};
+    std::string OutText, ErrText;
+    raw_string_ostream OS(OutText), ES(ErrText);
+    EXPECT_EQ(thinlinkMain(Argv, OS, ES), 0) << ES.str();
+    EXPECT_EQ(OS.str(), "");
+    auto C = readModuleCache(cachePathFor(Out));
+    ASSERT_TRUE(bool(C)) << toString(C.takeError());
+    EXPECT_EQ(C->Inputs.size(), 1u);
+    bool Found = false;
+    for (const Symbol &S : C->Symbols)
+      Found |= S.Name == "value";
+    EXPECT_TRUE(Found);
+    EXPECT_FALSE(C->Image.BuildId.empty()) << "thinlink adds --build-id";
+  }
+}
+
+} // namespace
