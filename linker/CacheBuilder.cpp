@@ -405,8 +405,13 @@ private:
     uint64_t ThunksBegin = 0, ThunksEnd = 0;
     std::vector<StringRef> SectionNames(Sections->size());
     for (size_t I = 0; I < Sections->size(); ++I) {
-      auto N = Obj.getSectionName((*Sections)[I]);
+      const Elf_Shdr &Sec = (*Sections)[I];
+      auto N = Obj.getSectionName(Sec);
       SectionNames[I] = N ? *N : (consumeError(N.takeError()), StringRef());
+      if (Sec.sh_flags & ELF::SHF_ALLOC)
+        C.Image.Sections.push_back({SectionNames[I].str(), Sec.sh_type,
+                                    Sec.sh_flags, Sec.sh_addr, Sec.sh_size,
+                                    Sec.sh_addralign});
       if (SectionNames[I] == HOTPATCH_THUNK_SECTION) {
         ThunksBegin = (*Sections)[I].sh_addr;
         ThunksEnd = ThunksBegin + (*Sections)[I].sh_size;

@@ -127,6 +127,15 @@ std::vector<uint8_t> serialise(const ModuleCache &C) {
   W.u32(I.Segments.size());
   for (const Segment &S : I.Segments)
     writeSegment(W, S);
+  W.u32(I.Sections.size());
+  for (const OutputSection &S : I.Sections) {
+    W.str(S.Name);
+    W.u32(S.Type);
+    W.u64(S.Flags);
+    W.u64(S.Address);
+    W.u64(S.Size);
+    W.u64(S.Align);
+  }
   W.u8(I.HasTls);
   writeSegment(W, I.Tls);
 
@@ -201,6 +210,15 @@ bool deserialise(ArrayRef<uint8_t> Payload, ModuleCache &C) {
   I.Segments.resize(R.count(48));
   for (Segment &S : I.Segments)
     S = readSegment(R);
+  I.Sections.resize(R.count(40));
+  for (OutputSection &S : I.Sections) {
+    S.Name = R.str();
+    S.Type = R.u32();
+    S.Flags = R.u64();
+    S.Address = R.u64();
+    S.Size = R.u64();
+    S.Align = R.u64();
+  }
   I.HasTls = R.u8();
   I.Tls = readSegment(R);
 
@@ -404,6 +422,7 @@ void dumpModuleCache(const ModuleCache &C, raw_ostream &OS) {
     OS << format("tls:         vaddr 0x%llx memsz 0x%llx filesz 0x%llx align 0x%llx\n",
                  (unsigned long long)I.Tls.VAddr, (unsigned long long)I.Tls.MemSize,
                  (unsigned long long)I.Tls.FileSize, (unsigned long long)I.Tls.Align);
+  OS << "sections:    " << I.Sections.size() << "\n";
   OS << "symbols:     " << C.Symbols.size() << "\n";
   OS << "inputs:      " << C.Inputs.size() << "\n";
   for (const InputFile &In : C.Inputs) {
@@ -441,7 +460,13 @@ void dumpModuleCacheJSON(const ModuleCache &C, raw_ostream &OS) {
   json::Array Segments;
   for (const Segment &S : C.Image.Segments)
     Segments.push_back(Seg(S));
+  json::Array OutSections;
+  for (const OutputSection &S : C.Image.Sections)
+    OutSections.push_back(json::Object{{"name", S.Name},       {"type", S.Type},
+                                       {"flags", S.Flags},     {"address", S.Address},
+                                       {"size", S.Size},       {"align", S.Align}});
   json::Object Image{{"kind", kindName(C.Image.Kind)},
+                     {"sections", std::move(OutSections)},
                      {"build_id", toHex(C.Image.BuildId, true)},
                      {"entry", C.Image.Entry},
                      {"begin", C.Image.Begin},

@@ -44,6 +44,15 @@ struct Segment {
   uint64_t VAddr = 0, MemSize = 0, Offset = 0, FileSize = 0, Align = 0;
 };
 
+/// An output section of the image: patches place the base's symbols in
+/// sections of the same address, size and flags.
+struct OutputSection {
+  std::string Name;
+  uint32_t Type = 0;  // SHT_*
+  uint64_t Flags = 0; // SHF_*
+  uint64_t Address = 0, Size = 0, Align = 0;
+};
+
 /// The image as loaded: what patches are placed relative to. Addresses are
 /// link-time virtual addresses (for a PIE, relative to its load base).
 struct ImageLayout {
@@ -52,6 +61,7 @@ struct ImageLayout {
   uint64_t Entry = 0;
   uint64_t Begin = 0, End = 0; // lowest and highest+1 address of PT_LOADs
   std::vector<Segment> Segments;
+  std::vector<OutputSection> Sections;
   bool HasTls = false;
   Segment Tls; // the PT_TLS segment, when HasTls
   /// Patches are linked at a fixed distance below Begin: the runtime maps

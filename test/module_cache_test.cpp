@@ -108,6 +108,7 @@ TEST(ModuleCacheFormat, RoundTripsEveryField) {
   C.Image.PatchWindowNear = 7;
   C.Image.PatchWindowFar = 9;
   C.Image.Segments = {{1, 5, 0x1000, 0x200, 0x40, 0x100, 0x1000}};
+  C.Image.Sections = {{".tbss", 8, 0x403, 0x2000, 8, 8}};
   C.Image.HasTls = true;
   C.Image.Tls = {7, 4, 0x2000, 8, 0x2000, 4, 8};
   C.Files = {"a.c", "b.c"};
@@ -144,6 +145,10 @@ TEST(ModuleCacheFormat, RoundTripsEveryField) {
   ASSERT_EQ(R->Image.Segments.size(), 1u);
   EXPECT_EQ(R->Image.Segments[0].Offset, 0x40u);
   EXPECT_EQ(R->Image.Segments[0].FileSize, 0x100u);
+  ASSERT_EQ(R->Image.Sections.size(), 1u);
+  EXPECT_EQ(R->Image.Sections[0].Name, ".tbss");
+  EXPECT_EQ(R->Image.Sections[0].Flags, 0x403u);
+  EXPECT_EQ(R->Image.Sections[0].Align, 8u);
   EXPECT_TRUE(R->Image.HasTls);
   EXPECT_EQ(R->Image.Tls.Align, 8u);
   EXPECT_EQ(R->Files, C.Files);
