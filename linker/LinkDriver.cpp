@@ -20,6 +20,7 @@
 
 #include "CacheBuilder.h"
 #include "ModuleCache.h"
+#include "PatchLinker.h"
 
 #include "lld/Common/Driver.h"
 #include "llvm/ADT/SmallString.h"
@@ -38,9 +39,6 @@ using namespace llvm;
 
 namespace hotpatch {
 namespace {
-
-/// lld keeps global state per link: one link at a time per process.
-std::mutex LinkMutex;
 
 /// What thinlink needs to know of the user's options.
 struct LinkOptions {
@@ -149,12 +147,52 @@ bool refuseUnpatchable(const LinkOptions &O, raw_ostream &Err) {
 }
 
 int runLld(ArrayRef<const char *> Args, raw_ostream &Out, raw_ostream &Err) {
-  std::lock_guard<std::mutex> Lock(LinkMutex);
+  std::lock_guard<std::mutex> Lock(lldMutex());
   lld::Result R = lld::lldMain(Args, Out, Err, {{lld::Gnu, &lld::elf::link}});
   return R.retCode;
 }
 
 } // namespace
+
+std::mutex &lldMutex() {
+  static std::mutex M;
+  return M;
+}
+
+/// `thinlink --patch --base <program> -o <patch> [--keep-temps] <objects>`
+static int patchMain(ArrayRef<const char *> Args, raw_ostream &Out,
+                     raw_ostream &Err) {
+  PatchOptions P;
+  for (size_t I = 1; I < Args.size(); ++I) {
+    StringRef A = Args[I];
+    auto Value = [&]() -> std::string {
+      return I + 1 < Args.size() ? Args[++I] : "";
+    };
+    if (A == "--patch")
+      continue;
+    if (A == "--base")
+      P.Base = Value();
+    else if (A.consume_front("--base="))
+      P.Base = A.str();
+    else if (A == "-o")
+      P.Output = Value();
+    else if (A == "--keep-temps")
+      P.KeepTemps = true;
+    else if (A.starts_with("-")) {
+      Err << "thinlink: error: unknown option '" << A
+          << "' for --patch; usage: thinlink --patch --base <program> -o "
+             "<patch> <rebuilt objects...>\n";
+      return 1;
+    } else
+      P.Objects.push_back(A.str());
+  }
+  if (P.Base.empty() || P.Output.empty() || P.Objects.empty()) {
+    Err << "thinlink: error: usage: thinlink --patch --base <program> -o "
+           "<patch> <rebuilt objects...>\n";
+    return 1;
+  }
+  return runPatchLink(P, Out, Err);
+}
 
 int thinlinkMain(ArrayRef<const char *> Argv, raw_ostream &Out,
                  raw_ostream &Err) {
@@ -166,6 +204,9 @@ int thinlinkMain(ArrayRef<const char *> Argv, raw_ostream &Out,
     Err << "thinlink: error: " << toString(std::move(E)) << "\n";
     return 1;
   }
+  for (const char *A : ArrayRef<const char *>(Args).drop_front())
+    if (StringRef(A) == "--patch")
+      return patchMain(Args, Out, Err);
   LinkOptions O = scanOptions(Args);
   if (!O.DumpCache.empty())
     return dumpCache(O, Out, Err);

@@ -13,7 +13,12 @@
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <mutex>
+
 namespace hotpatch {
+
+/// lld keeps global state per link: every in-process link takes this lock.
+std::mutex &lldMutex();
 
 /// Runs thinlink with `Argv` (Argv[0] is the program name). Returns the exit
 /// code: lld's for links, 1 for refused options and cache failures.

@@ -42,14 +42,16 @@ TEST(Registry, StatusStringsAreDistinctAndNeverNull) {
   std::set<std::string> seen;
   for (hotpatch_status s :
        {HOTPATCH_OK, HOTPATCH_NOT_FOUND, HOTPATCH_AMBIGUOUS, HOTPATCH_INVALID_ARGUMENT,
-        HOTPATCH_TABLE_CORRUPT, HOTPATCH_BUFFER_TOO_SMALL}) {
+        HOTPATCH_TABLE_CORRUPT, HOTPATCH_BUFFER_TOO_SMALL, HOTPATCH_BAD_PATCH,
+        HOTPATCH_WRONG_BUILD, HOTPATCH_CHAIN_ORDER, HOTPATCH_MAP_FAILED,
+        HOTPATCH_UNRESOLVED}) {
     const char *text = hotpatch_status_string(s);
     ASSERT_NE(text, nullptr);
     EXPECT_NE(std::string(text), "unknown status");
     EXPECT_TRUE(seen.insert(text).second) << text;
   }
   EXPECT_STREQ(hotpatch_status_string(HOTPATCH_NOT_FOUND), "not found");
-  EXPECT_STREQ(hotpatch_status_string(static_cast<hotpatch_status>(6)), "unknown status");
+  EXPECT_STREQ(hotpatch_status_string(static_cast<hotpatch_status>(11)), "unknown status");
 }
 
 // ---- count, list, dedupe ---------------------------------------------------

@@ -438,6 +438,11 @@ HOTPATCH_API const char *hotpatch_status_string(hotpatch_status status) {
   case HOTPATCH_INVALID_ARGUMENT: return "invalid argument";
   case HOTPATCH_TABLE_CORRUPT: return "table corrupt";
   case HOTPATCH_BUFFER_TOO_SMALL: return "buffer too small";
+  case HOTPATCH_BAD_PATCH: return "bad patch";
+  case HOTPATCH_WRONG_BUILD: return "wrong build";
+  case HOTPATCH_CHAIN_ORDER: return "chain order";
+  case HOTPATCH_MAP_FAILED: return "map failed";
+  case HOTPATCH_UNRESOLVED: return "unresolved symbol";
   }
   return "unknown status";
 }
@@ -541,4 +546,17 @@ HOTPATCH_API size_t hotpatch_check_unpatched(int report) {
     clear_error();
     return n;
   }, size_t{0});
+}
+
+// Shared with the patch loader (patch_loader.cpp): one per-thread message.
+namespace hotpatch_rt {
+void set_error_message(const std::string &msg) { set_error(msg); }
+void clear_error_message() { clear_error(); }
+} // namespace hotpatch_rt
+
+HOTPATCH_API void *hotpatch_current(const char *symbol) {
+  hotpatch_function_info info;
+  if (hotpatch_lookup(symbol, &info) != HOTPATCH_OK)
+    return nullptr;
+  return info.current;
 }

@@ -36,7 +36,12 @@ typedef enum hotpatch_status {
                                  qualify it as "file:name" */
   HOTPATCH_INVALID_ARGUMENT = 3,
   HOTPATCH_TABLE_CORRUPT = 4, /* an image registered a malformed table */
-  HOTPATCH_BUFFER_TOO_SMALL = 5
+  HOTPATCH_BUFFER_TOO_SMALL = 5,
+  HOTPATCH_BAD_PATCH = 6,     /* unreadable, truncated, corrupted or malformed */
+  HOTPATCH_WRONG_BUILD = 7,   /* made for another build of the program */
+  HOTPATCH_CHAIN_ORDER = 8,   /* patches of a chain must be applied in order */
+  HOTPATCH_MAP_FAILED = 9,    /* the patch's address range is taken */
+  HOTPATCH_UNRESOLVED = 10    /* a symbol the patch needs is not in the process */
 } hotpatch_status;
 
 /* A readable name for a status ("not found", ...). Never NULL. */
@@ -88,8 +93,57 @@ void hotpatch_restore_all(void);
  * such function to stderr. */
 size_t hotpatch_check_unpatched(int report);
 
+/* ---- Patches ---------------------------------------------------------- */
+
+typedef struct hotpatch_apply_result {
+  unsigned chain_index;    /* position of the patch in its chain (1, 2, ...) */
+  unsigned functions;      /* slots published */
+  double check_ms;         /* reading and checking the file */
+  double map_ms;           /* mapping and relocating */
+  double total_ms;         /* everything, publication and hooks included */
+} hotpatch_apply_result;
+
+/* Applies a patch file written by `thinlink --patch` for this very build of
+ * the program. All or nothing: the file is checked (format, checksum,
+ * build-id, chain position, that every segment and relocation stays inside
+ * the patch's own mapping, that no page is writable and executable), mapped
+ * at its fixed distance below the program, relocated, its unwind information
+ * registered, and only then are the slots published, one release store
+ * each, and the hooks run. On any failure nothing is published, the program
+ * keeps running its current code, and hotpatch_last_error() says why.
+ * Patches are never unmapped: threads inside replaced code finish there. */
+hotpatch_status hotpatch_apply_file(const char *path, hotpatch_apply_result *result);
+
+/* Number of patches applied so far. */
+unsigned hotpatch_patch_count(void);
+
+/* Called after every applied patch, on the thread that applied it, with the
+ * patch's chain index: rebuild caches, redraw. At most 32 hooks. */
+typedef void (*hotpatch_hook)(unsigned chain_index, void *user);
+hotpatch_status hotpatch_add_hook(hotpatch_hook hook, void *user);
+
+/* The address calls to the hot function `symbol` reach now: the newest
+ * version of a function. NULL (and a message) if it is not hot. Cast to the
+ * function's type to call it: the C form of hotpatch_call. */
+void *hotpatch_current(const char *symbol);
+
+/* The path of this process's control socket ("" when the runtime is
+ * disabled with HOTPATCH_DISABLE=1 or could not listen). */
+const char *hotpatch_socket_path(void);
+
 #ifdef __cplusplus
 }
+
+namespace hotpatch {
+/* Calls the newest version of `fn` (a hot function, named by its mangled
+ * `symbol`) with `args`; falls back to `fn` itself when it is not hot. */
+template <class R, class... P, class... A>
+R call(const char *symbol, R (*fn)(P...), A &&...args) {
+  void *current = hotpatch_current(symbol);
+  auto target = current ? reinterpret_cast<R (*)(P...)>(current) : fn;
+  return target(static_cast<A &&>(args)...);
+}
+} // namespace hotpatch
 #endif
 
 #endif /* HOTPATCH_HOTPATCH_H */

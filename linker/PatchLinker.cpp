@@ -1,0 +1,985 @@
+//===- PatchLinker.cpp - thin links: build a patch against a running base -===//
+//
+// A thin link turns rebuilt objects into a patch that contains only what
+// changed, and whose every reference to anything else resolves to where that
+// thing lives in the running base. Passes, in order:
+//
+//   1. Load the base's HotpatchModuleCache and the chain state of the
+//      patches already made for it (<base>.hpchain).
+//   2. Compare each rebuilt object with the input the base was linked from,
+//      section by section (normalised hashes, CacheBuilder.cpp), against the
+//      current state: the base, or the last patch that replaced a section.
+//   3. Decide each loaded section's fate:
+//        ghost    - unchanged, or existing data whose running value wins:
+//                   placed at its running address and never loaded;
+//        include  - changed or new code, new data, literals: in the patch;
+//        discard  - static constructor tables (existing globals must not
+//                   be constructed again).
+//      and refuse what a patch cannot do safely (new thread-locals, resized
+//      data, objects the base was not linked from).
+//   4. Rewrite a copy of each object: ghosts lose their relocations (their
+//      bytes are never written), and .eh_frame loses the FDEs of ghost code.
+//   5. Write an object that defines, section-relative and typed, every base
+//      symbol the objects reference but do not define.
+//   6. Write a linker script: ghosts and base symbols at their addresses,
+//      outside every segment; the patch in this chain position's band below
+//      the base; segments of different permissions on different pages.
+//   7. Link with lld in-process (-pie), read back where the new bodies went,
+//      and write the patch: header, slot updates, names, ELF image.
+//
+// Addresses in the patch link are base addresses + HOTPATCH_PATCH_BIAS (see
+// hotpatch/patch_format.h).
+//
+//===----------------------------------------------------------------------===//
+#include "PatchLinker.h"
+
+#include "CacheBuilder.h"
+#include "LinkDriver.h"
+#include "ModuleCache.h"
+
+#include "hotpatch/patch_format.h"
+#include "hotpatch/slot_table.h"
+
+#include "lld/Common/Driver.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/BinaryFormat/ELF.h"
+#include "llvm/Object/ELF.h"
+#include "llvm/Support/Chrono.h"
+#include "llvm/Support/Endian.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include <chrono>
+#include <map>
+#include <set>
+
+LLD_HAS_DRIVER(elf)
+
+using namespace llvm;
+using namespace llvm::object;
+
+namespace hotpatch {
+namespace {
+
+using ELFT = ELF64LE;
+using Elf_Shdr = ELFT::Shdr;
+using Elf_Sym = ELFT::Sym;
+using Elf_Rela = ELFT::Rela;
+
+constexpr uint64_t Bias = HOTPATCH_PATCH_BIAS;
+
+std::string absolutePath(StringRef P) {
+  SmallString<256> S(P);
+  sys::fs::make_absolute(S);
+  sys::path::remove_dots(S, true);
+  return std::string(S);
+}
+
+Error fail(const Twine &Msg) {
+  return createStringError(inconvertibleErrorCode(), Msg);
+}
+
+/// What earlier patches of this base replaced or added: the current state a
+/// new patch is compared against. Kept beside the base as JSON.
+struct ChainState {
+  std::string BuildId;
+  uint32_t Count = 0;
+  struct Placed {
+    uint64_t Hash = 0;
+    uint64_t Address = 0; // link address (with bias)
+    uint64_t Size = 0;
+  };
+  std::map<std::string, Placed> Sections;  // section key -> where it lives
+  std::map<std::string, uint64_t> Globals; // global symbols patches defined
+
+  static std::string path(StringRef Base) { return (Base + ".hpchain").str(); }
+
+  static Expected<ChainState> load(StringRef Base, StringRef BuildId) {
+    ChainState S;
+    S.BuildId = BuildId.str();
+    auto Buf = MemoryBuffer::getFile(path(Base));
+    if (!Buf)
+      return S; // no patch yet
+    auto V = json::parse((*Buf)->getBuffer());
+    if (!V)
+      return fail("chain state '" + path(Base) + "' is corrupted (" +
+                  toString(V.takeError()) + "); delete it and restart the program");
+    const json::Object *O = V->getAsObject();
+    if (!O)
+      return fail("chain state '" + path(Base) + "' is corrupted");
+    if (O->getString("build_id").value_or("") != BuildId)
+      return S; // made for an earlier build of the base: start a new chain
+    S.Count = O->getInteger("count").value_or(0);
+    if (const json::Object *Secs = O->getObject("sections"))
+      for (const auto &[K, V] : *Secs)
+        if (const json::Object *P = V.getAsObject())
+          S.Sections[K.str()] = {
+              std::stoull(P->getString("hash").value_or("0").str(), nullptr, 16),
+              uint64_t(P->getInteger("address").value_or(0)),
+              uint64_t(P->getInteger("size").value_or(0))};
+    if (const json::Object *G = O->getObject("globals"))
+      for (const auto &[K, V] : *G)
+        S.Globals[K.str()] = V.getAsInteger().value_or(0);
+    return S;
+  }
+
+  Error save(StringRef Base) const {
+    json::Object Secs, Globs;
+    for (const auto &[K, P] : Sections)
+      Secs[K] = json::Object{{"hash", utohexstr(P.Hash)},
+                             {"address", int64_t(P.Address)},
+                             {"size", int64_t(P.Size)}};
+    for (const auto &[K, A] : Globals)
+      Globs[K] = int64_t(A);
+    json::Object Root{{"build_id", BuildId},
+                      {"count", int64_t(Count)},
+                      {"sections", std::move(Secs)},
+                      {"globals", std::move(Globs)}};
+    std::string Tmp = path(Base) + ".tmp";
+    std::error_code EC;
+    {
+      raw_fd_ostream OS(Tmp, EC);
+      if (EC)
+        return fail("cannot write '" + Tmp + "': " + EC.message());
+      OS << formatv("{0:2}", json::Value(std::move(Root))) << "\n";
+    }
+    if ((EC = sys::fs::rename(Tmp, path(Base))))
+      return fail("cannot write '" + path(Base) + "': " + EC.message());
+    return Error::success();
+  }
+};
+
+enum class Fate { Ghost, Include, Discard };
+
+struct SectionPlan {
+  Fate F = Fate::Include;
+  uint64_t Address = 0; // ghosts: link address
+  bool Changed = false; // differs from the current state
+  bool New = false;     // not in the current state at all
+};
+
+/// One rebuilt object and the decisions about its sections.
+struct Rebuilt {
+  std::string Path;       // as given
+  std::string Abs;        // absolute
+  std::string SourceFile; // its STT_FILE
+  std::unique_ptr<MemoryBuffer> Buffer;
+  InputFile Hashed;       // hashes of its sections
+  const InputFile *BaseInput = nullptr;
+  std::map<unsigned, SectionPlan> Plans; // by section index
+  std::string PatchedPath;               // the rewritten copy
+};
+
+std::string sectionKey(StringRef Obj, StringRef Name, StringRef Group) {
+  return (Obj + "|" + Name + "|" + Group).str();
+}
+
+bool isCode(const InputSection &S) { return S.Flags & ELF::SHF_EXECINSTR; }
+bool isWritable(const InputSection &S) { return S.Flags & ELF::SHF_WRITE; }
+
+/// The function a code section holds, if it is one of the plugin's bodies or
+/// a plain function section.
+std::string functionOf(StringRef Section) {
+  if (!Section.consume_front(".text."))
+    return "";
+  return Section.str();
+}
+
+class PatchBuilder {
+public:
+  PatchBuilder(const PatchOptions &Opts, raw_ostream &Out, raw_ostream &Err)
+      : Opts(Opts), Out(Out), Err(Err) {}
+
+  int run();
+
+private:
+  Error loadBase();
+  Error loadObjects();
+  Error plan(Rebuilt &R);
+  Expected<std::optional<uint64_t>> baseAddressOf(Rebuilt &R, unsigned Index);
+  Error rewrite(Rebuilt &R);
+  Error writeBaseSymbols(StringRef Path, std::vector<std::string> &Defined);
+  Error writeScript(StringRef Path, StringRef BaseSymbols);
+  Error link(StringRef Script, StringRef BaseSymbols, StringRef Output);
+  Error writePatch(StringRef Image);
+  void note(const Twine &Msg) { Notes.push_back(Msg.str()); }
+
+  const PatchOptions &Opts;
+  raw_ostream &Out, &Err;
+  std::string BasePath;
+  ModuleCache Base;
+  ChainState Chain;
+  std::vector<Rebuilt> Objects;
+  std::string WorkDir;
+  uint64_t PatchBase = 0;
+  // Base symbol lookups.
+  StringMap<const Symbol *> BaseGlobals;
+  std::map<std::pair<std::string, std::string>, const Symbol *> BaseLocals;
+  std::vector<std::string> Notes;
+  std::vector<std::string> Changed, Added, NotHot;
+  std::vector<hotpatch_patch_update> Updates;
+  std::string Strings;
+};
+
+Error PatchBuilder::loadBase() {
+  BasePath = absolutePath(Opts.Base);
+  auto C = readModuleCache(cachePathFor(BasePath));
+  if (!C)
+    return C.takeError();
+  Base = std::move(*C);
+  if (Base.Image.Kind != ImageKind::PieExecutable)
+    return fail("'" + Opts.Base + "' is not a position-independent executable; "
+                "patches are supported for PIE executables (link with -pie, "
+                "clang's default on Debian)");
+  if (Base.Image.BuildId.empty())
+    return fail("'" + Opts.Base + "' has no build-id; relink it with thinlink");
+  for (const Symbol &S : Base.Symbols) {
+    if (S.Section.empty())
+      continue; // undefined or absolute: not the base's
+    if (S.Binding == SymbolBinding::Local) {
+      if (S.File < Base.Files.size())
+        BaseLocals[{Base.Files[S.File], S.Name}] = &S;
+    } else {
+      BaseGlobals[S.Name] = &S;
+    }
+  }
+  auto St = ChainState::load(BasePath, toHex(Base.Image.BuildId, true));
+  if (!St)
+    return St.takeError();
+  Chain = std::move(*St);
+  if (Chain.Count + 1 > HOTPATCH_PATCH_MAX_CHAIN)
+    return fail("this base already has " + Twine(Chain.Count) +
+                " patches, the most one chain can hold; restart the program "
+                "(rebuild and relink it) to start a new chain");
+  PatchBase = Bias - HOTPATCH_PATCH_GAP -
+              uint64_t(Chain.Count + 1) * HOTPATCH_PATCH_BAND;
+  return Error::success();
+}
+
+Error PatchBuilder::loadObjects() {
+  StringMap<const InputFile *> Inputs;
+  for (const InputFile &In : Base.Inputs)
+    if (In.Member.empty())
+      Inputs[In.Path] = &In;
+  for (const std::string &P : Opts.Objects) {
+    Rebuilt R;
+    R.Path = P;
+    R.Abs = absolutePath(P);
+    auto Buf = MemoryBuffer::getFile(P, false, false);
+    if (!Buf)
+      return fail("cannot read '" + P + "': " + Buf.getError().message());
+    R.Buffer = std::move(*Buf);
+    auto H = hashObject(R.Buffer->getMemBufferRef(), R.Abs, "");
+    if (!H)
+      return fail("'" + P + "' is not an x86-64 ELF object: " +
+                  toString(H.takeError()));
+    R.Hashed = std::move(*H);
+    auto It = Inputs.find(R.Abs);
+    if (It == Inputs.end())
+      return fail("'" + P + "' was not part of the link of '" + Opts.Base +
+                  "'; a patch can only replace objects the program was "
+                  "linked from: rebuild the program and restart it");
+    R.BaseInput = It->second;
+    auto Obj = ELFFile<ELFT>::create(R.Buffer->getBuffer());
+    if (!Obj)
+      return Obj.takeError();
+    auto Secs = Obj->sections();
+    if (!Secs)
+      return Secs.takeError();
+    for (const Elf_Shdr &S : *Secs)
+      if (S.sh_type == ELF::SHT_SYMTAB) {
+        auto Syms = Obj->symbols(&S);
+        auto Strs = Obj->getStringTableForSymtab(S);
+        if (!Syms || !Strs)
+          return fail("'" + P + "' has a broken symbol table");
+        for (const Elf_Sym &Sym : *Syms)
+          if (Sym.getType() == ELF::STT_FILE) {
+            R.SourceFile = Sym.getName(*Strs).get().str();
+            break;
+          }
+      }
+    Objects.push_back(std::move(R));
+  }
+  return Error::success();
+}
+
+/// Where a section of a rebuilt object lives now: found through a symbol it
+/// defines, in the chain state or in the base.
+Expected<std::optional<uint64_t>> PatchBuilder::baseAddressOf(Rebuilt &R,
+                                                              unsigned Index) {
+  auto Obj = ELFFile<ELFT>::create(R.Buffer->getBuffer());
+  if (!Obj)
+    return Obj.takeError();
+  auto Secs = Obj->sections();
+  if (!Secs)
+    return Secs.takeError();
+  for (const Elf_Shdr &S : *Secs) {
+    if (S.sh_type != ELF::SHT_SYMTAB)
+      continue;
+    auto Syms = Obj->symbols(&S);
+    auto Strs = Obj->getStringTableForSymtab(S);
+    if (!Syms || !Strs)
+      return fail("broken symbol table in '" + R.Path + "'");
+    for (const Elf_Sym &Sym : *Syms) {
+      if (Sym.st_shndx != Index || Sym.getType() == ELF::STT_SECTION ||
+          Sym.getType() == ELF::STT_FILE)
+        continue;
+      StringRef Name = Sym.getName(*Strs).get();
+      if (Name.empty() || Name.starts_with(".L"))
+        continue;
+      const Symbol *B = nullptr;
+      if (Sym.getBinding() == ELF::STB_LOCAL) {
+        auto It = BaseLocals.find({R.SourceFile, Name.str()});
+        if (It != BaseLocals.end())
+          B = It->second;
+      } else {
+        auto It = BaseGlobals.find(Name);
+        if (It != BaseGlobals.end())
+          B = It->second;
+      }
+      if (!B)
+        continue;
+      uint64_t Addr = B->Address;
+      if (B->Kind == SymbolKind::Tls)
+        Addr += Base.Image.Tls.VAddr;
+      return std::optional<uint64_t>(Addr + Bias - Sym.st_value);
+    }
+  }
+  return std::optional<uint64_t>();
+}
+
+Error PatchBuilder::plan(Rebuilt &R) {
+  std::map<std::pair<std::string, std::string>, const InputSection *> BaseSecs;
+  for (const InputSection &S : R.BaseInput->Sections)
+    BaseSecs[{S.Name, S.Group}] = &S;
+  for (const InputSection &S : R.Hashed.Sections) {
+    SectionPlan P;
+    if (!(S.Flags & ELF::SHF_ALLOC)) {
+      continue; // debug info and notes: left to lld (-S strips debug)
+    }
+    StringRef Name = S.Name;
+    if (Name.starts_with(".init_array") || Name.starts_with(".fini_array") ||
+        Name.starts_with(".ctors") || Name.starts_with(".dtors")) {
+      P.F = Fate::Discard;
+      R.Plans[S.Index] = P;
+      continue;
+    }
+    std::string Key = sectionKey(R.Abs, S.Name, S.Group);
+    auto Placed = Chain.Sections.find(Key);
+    auto BaseIt = BaseSecs.find({S.Name, S.Group});
+    uint64_t CurrentHash = 0, CurrentSize = 0;
+    bool Exists = true;
+    if (Placed != Chain.Sections.end()) {
+      CurrentHash = Placed->second.Hash;
+      CurrentSize = Placed->second.Size;
+    } else if (BaseIt != BaseSecs.end()) {
+      CurrentHash = BaseIt->second->Hash;
+      CurrentSize = BaseIt->second->Size;
+    } else {
+      Exists = false;
+    }
+    P.New = !Exists;
+    P.Changed = !Exists || CurrentHash != S.Hash;
+    bool Merge = S.Flags & ELF::SHF_MERGE;
+    bool Tls = S.Flags & ELF::SHF_TLS;
+    bool EhFrame = S.Type == ELF::SHT_X86_64_UNWIND || Name == ".eh_frame";
+
+    if (EhFrame || Merge) {
+      P.F = Fate::Include; // rewritten FDEs; literals are the patch's own
+    } else if (!Exists) {
+      if (Tls)
+        return fail("'" + R.Path + "' adds the thread-local variable in '" +
+                    S.Name + "'; a patch cannot add thread_local variables "
+                    "(threads already running have no storage for them): "
+                    "rebuild the program and restart it");
+      P.F = Fate::Include;
+    } else if (isCode(S) && P.Changed) {
+      P.F = Fate::Include;
+    } else {
+      // Unchanged, or existing data: the running copy wins.
+      auto Addr = Placed != Chain.Sections.end()
+                      ? Expected<std::optional<uint64_t>>(
+                            std::optional<uint64_t>(Placed->second.Address))
+                      : baseAddressOf(R, S.Index);
+      if (!Addr)
+        return Addr.takeError();
+      if (!*Addr) {
+        if (isWritable(S) || Tls)
+          return fail("cannot find where section '" + S.Name + "' of '" +
+                      R.Path + "' lives in the running program (no symbol "
+                      "of it is in the base); rebuild and restart the program");
+        // Read-only and unnamed (jump tables, LSDAs): a copy is as good.
+        P.F = Fate::Include;
+      } else {
+        P.F = Fate::Ghost;
+        P.Address = **Addr;
+        if (P.Changed && !isCode(S)) {
+          if (S.Size != CurrentSize)
+            return fail("'" + S.Name + "' in '" + R.Path + "' changed size (" +
+                        Twine(CurrentSize) + " to " + Twine(S.Size) +
+                        " bytes); a patch cannot resize data the program "
+                        "already uses: rebuild the program and restart it");
+          if (isWritable(S) || Tls)
+            note("initial value of '" + S.Name + "' in " + R.SourceFile +
+                 " changed; the running program keeps its current value");
+          else
+            P.F = Fate::Include; // new constant data: the patch's own copy
+        }
+      }
+    }
+    R.Plans[S.Index] = P;
+  }
+  return Error::success();
+}
+
+/// Ghost sections keep their bytes out of the patch and their relocations
+/// out of the link; FDEs describing ghost code go with them.
+Error PatchBuilder::rewrite(Rebuilt &R) {
+  std::unique_ptr<WritableMemoryBuffer> Copy =
+      WritableMemoryBuffer::getNewUninitMemBuffer(R.Buffer->getBufferSize());
+  memcpy(Copy->getBufferStart(), R.Buffer->getBufferStart(),
+         R.Buffer->getBufferSize());
+  auto Obj = ELFFile<ELFT>::create(
+      StringRef(Copy->getBufferStart(), Copy->getBufferSize()));
+  if (!Obj)
+    return Obj.takeError();
+  auto SecsOrErr = Obj->sections();
+  if (!SecsOrErr)
+    return SecsOrErr.takeError();
+  ArrayRef<Elf_Shdr> Secs = *SecsOrErr;
+  // Section headers live in the copy: edit them through a mutable pointer.
+  auto *Shdrs = reinterpret_cast<Elf_Shdr *>(
+      Copy->getBufferStart() + Obj->getHeader().e_shoff);
+
+  auto IsGhost = [&](unsigned Index) {
+    auto It = R.Plans.find(Index);
+    return It != R.Plans.end() && It->second.F == Fate::Ghost;
+  };
+  ArrayRef<Elf_Sym> Syms;
+  for (const Elf_Shdr &S : Secs)
+    if (S.sh_type == ELF::SHT_SYMTAB)
+      Syms = Obj->symbols(&S).get();
+
+  for (size_t I = 0; I < Secs.size(); ++I) {
+    const Elf_Shdr &S = Secs[I];
+    if (S.sh_type != ELF::SHT_RELA || S.sh_info >= Secs.size())
+      continue;
+    unsigned Target = S.sh_info;
+    if (IsGhost(Target) ||
+        (R.Plans.count(Target) && R.Plans[Target].F == Fate::Discard)) {
+      Shdrs[I].sh_size = 0;
+      continue;
+    }
+    StringRef TargetName = Obj->getSectionName(Secs[Target]).get();
+    if (TargetName != ".eh_frame")
+      continue;
+    // Drop every relocation of an FDE whose pc_begin is ghost code: lld
+    // ignores FDEs without relocations. CIE relocations (personality) stay.
+    ArrayRef<uint8_t> Eh = Obj->getSectionContents(Secs[Target]).get();
+    auto *Relas = reinterpret_cast<Elf_Rela *>(Copy->getBufferStart() + S.sh_offset);
+    size_t N = S.sh_size / sizeof(Elf_Rela);
+    std::vector<std::pair<uint64_t, uint64_t>> DeadFdes;
+    for (uint64_t Off = 0; Off + 8 <= Eh.size();) {
+      uint32_t Len = support::endian::read32le(Eh.data() + Off);
+      if (Len == 0 || Len == 0xffffffff)
+        break;
+      uint32_t Id = support::endian::read32le(Eh.data() + Off + 4);
+      uint64_t End = Off + 4 + Len;
+      if (Id != 0) {
+        for (size_t K = 0; K < N; ++K)
+          if (Relas[K].r_offset == Off + 8) {
+            const Elf_Sym &Sym = Syms[Relas[K].getSymbol(false)];
+            if (IsGhost(Sym.st_shndx))
+              DeadFdes.push_back({Off, End});
+            break;
+          }
+      }
+      Off = End;
+    }
+    size_t Kept = 0;
+    for (size_t K = 0; K < N; ++K) {
+      bool Dead = false;
+      for (auto [B, E] : DeadFdes)
+        Dead |= Relas[K].r_offset >= B && Relas[K].r_offset < E;
+      if (!Dead)
+        Relas[Kept++] = Relas[K];
+    }
+    Shdrs[I].sh_size = Kept * sizeof(Elf_Rela);
+  }
+  R.PatchedPath = (WorkDir + "/" + Twine(&R - Objects.data()) + "-" +
+                   sys::path::filename(R.Path))
+                      .str();
+  std::error_code EC;
+  raw_fd_ostream OS(R.PatchedPath, EC);
+  if (EC)
+    return fail("cannot write '" + R.PatchedPath + "': " + EC.message());
+  OS.write(Copy->getBufferStart(), Copy->getBufferSize());
+  return Error::success();
+}
+
+/// An ELF relocatable object with one NOBITS section per base output section
+/// that holds a referenced symbol, defining each symbol at its offset: real,
+/// typed, section-relative definitions (absolute symbols would not move with
+/// the base's ASLR slide, and untyped ones break TLS relocations).
+Error PatchBuilder::writeBaseSymbols(StringRef Path,
+                                     std::vector<std::string> &Defined) {
+  std::set<std::string> DefinedByObjects, Wanted;
+  for (Rebuilt &R : Objects) {
+    auto Obj = ELFFile<ELFT>::create(R.Buffer->getBuffer());
+    for (const Elf_Shdr &S : Obj->sections().get()) {
+      if (S.sh_type != ELF::SHT_SYMTAB)
+        continue;
+      auto Strs = Obj->getStringTableForSymtab(S).get();
+      for (const Elf_Sym &Sym : Obj->symbols(&S).get()) {
+        if (Sym.getBinding() == ELF::STB_LOCAL)
+          continue;
+        std::string Name = Sym.getName(Strs).get().str();
+        if (Sym.st_shndx == ELF::SHN_UNDEF)
+          Wanted.insert(Name);
+        else
+          DefinedByObjects.insert(Name);
+      }
+    }
+  }
+  struct Def {
+    std::string Name;
+    uint64_t Address; // link address, bias included
+    uint8_t Type;
+    bool Tls;
+  };
+  std::vector<Def> Defs;
+  for (const std::string &N : Wanted) {
+    if (DefinedByObjects.count(N))
+      continue;
+    auto G = Chain.Globals.find(N);
+    if (G != Chain.Globals.end()) {
+      Defs.push_back({N, G->second, ELF::STT_NOTYPE, false});
+      continue;
+    }
+    auto It = BaseGlobals.find(N);
+    if (It == BaseGlobals.end())
+      continue; // from a shared library: resolved when the patch is applied
+    const Symbol &S = *It->second;
+    bool Tls = S.Kind == SymbolKind::Tls;
+    uint8_t Type = S.Kind == SymbolKind::Func ? ELF::STT_FUNC
+                   : Tls                      ? ELF::STT_TLS
+                   : S.Kind == SymbolKind::Object ? ELF::STT_OBJECT
+                                                  : ELF::STT_NOTYPE;
+    Defs.push_back({N, Tls ? S.Address : S.Address + Bias, Type, Tls});
+  }
+  // Sections: [0] null, [1] .hpbase (covers the base image), [2] .hpbase.tls,
+  // [3] .symtab, [4] .strtab, [5] .shstrtab.
+  std::string ShStr("\0.hpbase\0.hpbase.tls\0.symtab\0.strtab\0.shstrtab\0", 47);
+  std::string Str(1, '\0');
+  std::vector<Elf_Sym> Syms(1);
+  for (const Def &D : Defs) {
+    Elf_Sym S;
+    memset(&S, 0, sizeof(S));
+    S.st_name = Str.size();
+    Str += D.Name;
+    Str.push_back('\0');
+    S.setBindingAndType(ELF::STB_GLOBAL, D.Type);
+    S.st_shndx = D.Tls ? 2 : 1;
+    S.st_value = D.Tls ? D.Address : D.Address - (Bias + Base.Image.Begin);
+    Syms.push_back(S);
+    Defined.push_back(D.Name);
+  }
+  ELFT::Ehdr H;
+  memset(&H, 0, sizeof(H));
+  memcpy(H.e_ident, ELF::ElfMagic, 4);
+  H.e_ident[ELF::EI_CLASS] = ELF::ELFCLASS64;
+  H.e_ident[ELF::EI_DATA] = ELF::ELFDATA2LSB;
+  H.e_ident[ELF::EI_VERSION] = ELF::EV_CURRENT;
+  H.e_type = ELF::ET_REL;
+  H.e_machine = ELF::EM_X86_64;
+  H.e_version = ELF::EV_CURRENT;
+  H.e_ehsize = sizeof(ELFT::Ehdr);
+  H.e_shentsize = sizeof(Elf_Shdr);
+  H.e_shnum = 6;
+  H.e_shstrndx = 5;
+  std::string Body;
+  auto Append = [&](const void *P, size_t N) {
+    size_t Off = Body.size();
+    Body.append(static_cast<const char *>(P), N);
+    return Off;
+  };
+  Body.resize(sizeof(H));
+  while (Body.size() % 8)
+    Body.push_back('\0');
+  size_t SymOff = Append(Syms.data(), Syms.size() * sizeof(Elf_Sym));
+  size_t StrOff = Append(Str.data(), Str.size());
+  size_t ShStrOff = Append(ShStr.data(), ShStr.size());
+  while (Body.size() % 8)
+    Body.push_back('\0');
+  H.e_shoff = Body.size();
+  Elf_Shdr Sh[6];
+  memset(Sh, 0, sizeof(Sh));
+  Sh[1].sh_name = 1;
+  Sh[1].sh_type = ELF::SHT_NOBITS;
+  Sh[1].sh_flags = ELF::SHF_ALLOC | ELF::SHF_WRITE;
+  Sh[1].sh_size = Base.Image.End - Base.Image.Begin;
+  Sh[1].sh_addralign = 1;
+  Sh[2].sh_name = 9;
+  Sh[2].sh_type = ELF::SHT_NOBITS;
+  Sh[2].sh_flags = ELF::SHF_ALLOC | ELF::SHF_WRITE | ELF::SHF_TLS;
+  Sh[2].sh_size = Base.Image.HasTls ? Base.Image.Tls.MemSize : 0;
+  Sh[2].sh_addralign = Base.Image.HasTls ? std::max<uint64_t>(Base.Image.Tls.Align, 1) : 1;
+  Sh[3].sh_name = 21;
+  Sh[3].sh_type = ELF::SHT_SYMTAB;
+  Sh[3].sh_offset = SymOff;
+  Sh[3].sh_size = Syms.size() * sizeof(Elf_Sym);
+  Sh[3].sh_link = 4;
+  Sh[3].sh_info = 1; // first global
+  Sh[3].sh_addralign = 8;
+  Sh[3].sh_entsize = sizeof(Elf_Sym);
+  Sh[4].sh_name = 29;
+  Sh[4].sh_type = ELF::SHT_STRTAB;
+  Sh[4].sh_offset = StrOff;
+  Sh[4].sh_size = Str.size();
+  Sh[4].sh_addralign = 1;
+  Sh[5].sh_name = 37;
+  Sh[5].sh_type = ELF::SHT_STRTAB;
+  Sh[5].sh_offset = ShStrOff;
+  Sh[5].sh_size = ShStr.size();
+  Sh[5].sh_addralign = 1;
+  Append(Sh, sizeof(Sh));
+  memcpy(Body.data(), &H, sizeof(H));
+  std::error_code EC;
+  raw_fd_ostream OS(Path, EC);
+  if (EC)
+    return fail("cannot write '" + Path + "': " + EC.message());
+  OS << Body;
+  return Error::success();
+}
+
+Error PatchBuilder::writeScript(StringRef Path, StringRef BaseSymbols) {
+  std::string S;
+  raw_string_ostream OS(S);
+  OS << "/* Patch " << Chain.Count + 1 << " of " << BasePath << " */\n";
+  OS << "PHDRS {\n  text PT_LOAD FLAGS(5);\n  rodata PT_LOAD FLAGS(4);\n"
+        "  data PT_LOAD FLAGS(6);\n  dynamic PT_DYNAMIC FLAGS(6);\n";
+  if (Base.Image.HasTls)
+    OS << "  tls PT_TLS FLAGS(4);\n";
+  OS << "}\nSECTIONS {\n";
+  std::string Patch;
+  raw_string_ostream PS(Patch);
+  // The patch itself, in this chain position's band.
+  PS << format("  .text 0x%llx : { *(.text .text.* hotpatch_thunks) } :text\n",
+               (unsigned long long)PatchBase);
+  PS << "  . = ALIGN(0x1000);\n"
+        "  .rodata : { *(.rodata .rodata.* .gcc_except_table .gcc_except_table.*) } :rodata\n"
+        "  .eh_frame : { KEEP(*(.eh_frame)) LONG(0) } :rodata\n"
+        "  .dynsym : { *(.dynsym) } :rodata\n"
+        "  .dynstr : { *(.dynstr) } :rodata\n"
+        "  .gnu.hash : { *(.gnu.hash) } :rodata\n"
+        "  .hash : { *(.hash) } :rodata\n"
+        "  .rela.dyn : { *(.rela.dyn) } :rodata\n"
+        "  .rela.plt : { *(.rela.plt) } :rodata\n"
+        "  . = ALIGN(0x1000);\n"
+        "  .data : { *(.data .data.* hotpatch_table) } :data\n"
+        "  .got : { *(.got) } :data\n"
+        "  .got.plt : { *(.got.plt) } :data\n"
+        "  .dynamic : { *(.dynamic) } :data :dynamic\n"
+        "  .bss : { *(.bss .bss.* COMMON) } :data\n";
+  // Ghosts: the running program's own sections, where they are, outside
+  // every segment. They come first: lld gives an input section to the first
+  // output section whose pattern matches it.
+  std::string Ghosts;
+  raw_string_ostream GS(Ghosts);
+  unsigned N = 0;
+  std::vector<std::tuple<uint64_t, std::string, std::string>> TlsGhosts;
+  for (Rebuilt &R : Objects) {
+    auto Obj = ELFFile<ELFT>::create(R.Buffer->getBuffer());
+    auto Secs = Obj->sections().get();
+    for (auto &[Index, P] : R.Plans) {
+      if (P.F != Fate::Ghost)
+        continue;
+      StringRef Name = Obj->getSectionName(Secs[Index]).get();
+      if (Secs[Index].sh_flags & ELF::SHF_TLS) {
+        TlsGhosts.push_back({P.Address, R.PatchedPath, Name.str()});
+        continue;
+      }
+      GS << format("  .hpghost.%u 0x%llx (NOLOAD) : { \"%s\"(%s) } :NONE\n", N++,
+                   (unsigned long long)P.Address, R.PatchedPath.c_str(),
+                   Name.str().c_str());
+    }
+  }
+  GS << format("  .hpbase 0x%llx (NOLOAD) : { \"%s\"(.hpbase) } :NONE\n",
+               (unsigned long long)(Bias + Base.Image.Begin), BaseSymbols.str().c_str());
+  if (Base.Image.HasTls) {
+    // The base's PT_TLS, recreated at the same place with the same size and
+    // alignment, so lld computes the same %fs offsets as the base.
+    GS << format("  . = 0x%llx;\n", (unsigned long long)(Bias + Base.Image.Tls.VAddr));
+    GS << "  .tbss (NOLOAD) : {\n";
+    GS << "    \"" << BaseSymbols << "\"(.hpbase.tls)\n";
+    GS << "  } :tls\n";
+    if (!TlsGhosts.empty())
+      return fail("a rebuilt object defines thread-local variables (" +
+                  std::get<2>(TlsGhosts.front()) + "); patching objects that "
+                  "define thread_local variables is not supported yet: "
+                  "rebuild the program and restart it");
+  }
+  GS << "  /DISCARD/ : { *(.init_array .init_array.* .fini_array .fini_array.* "
+        ".ctors .ctors.* .dtors .dtors.* .note.GNU-stack .comment .llvm_addrsig) }\n";
+  OS << Ghosts << Patch << "}\n";
+  std::error_code EC;
+  raw_fd_ostream F(Path, EC);
+  if (EC)
+    return fail("cannot write '" + Path + "': " + EC.message());
+  F << S;
+  return Error::success();
+}
+
+Error PatchBuilder::link(StringRef Script, StringRef BaseSymbols,
+                         StringRef Output) {
+  std::vector<std::string> Args = {
+      "ld.lld", "-pie", "--no-dynamic-linker", "-e", "0", "-z", "now",
+      "-z", "norelro", "--no-rosegment", "--hash-style=sysv", "-S",
+      "--no-undefined-version", "--unresolved-symbols=ignore-all",
+      "--export-dynamic", "--no-check-sections", "-T", Script.str(), "-o", Output.str(),
+      BaseSymbols.str()};
+  for (Rebuilt &R : Objects)
+    Args.push_back(R.PatchedPath);
+  std::vector<const char *> Argv;
+  for (const std::string &A : Args)
+    Argv.push_back(A.c_str());
+  std::string Msgs;
+  raw_string_ostream MS(Msgs);
+  int RC;
+  {
+    std::lock_guard<std::mutex> Lock(lldMutex());
+    RC = lld::lldMain(Argv, MS, MS, {{lld::Gnu, &lld::elf::link}}).retCode;
+  }
+  MS.flush();
+  if (RC != 0)
+    return fail("linking the patch failed:\n" + Msgs +
+                (Opts.KeepTemps ? "(work files kept in " + WorkDir + ")"
+                                : "(run with --keep-temps to keep the work "
+                                  "files)"));
+  return Error::success();
+}
+
+Error PatchBuilder::writePatch(StringRef Image) {
+  auto Buf = MemoryBuffer::getFile(Image, false, false);
+  if (!Buf)
+    return fail("cannot read the linked patch: " + Buf.getError().message());
+  // Where did the new bodies go? The patch's own symbol table says, with
+  // ghost symbols at their running addresses.
+  auto Linked = buildModuleCache(Image, {}, {}, WorkDir);
+  if (!Linked)
+    return Linked.takeError();
+  std::map<std::pair<std::string, std::string>, uint64_t> Locals;
+  StringMap<uint64_t> Globals;
+  for (const Symbol &S : Linked->Symbols) {
+    if (S.Section.empty())
+      continue;
+    if (S.Binding == SymbolBinding::Local)
+      Locals[{S.File < Linked->Files.size() ? Linked->Files[S.File] : "", S.Name}] =
+          S.Address;
+    else
+      Globals[S.Name] = S.Address;
+  }
+  uint64_t BandEnd = PatchBase + HOTPATCH_PATCH_BAND;
+  auto InPatch = [&](uint64_t A) { return A >= PatchBase && A < BandEnd; };
+
+  for (Rebuilt &R : Objects) {
+    for (const InputSection &S : R.Hashed.Sections) {
+      auto It = R.Plans.find(S.Index);
+      if (It == R.Plans.end() || It->second.F != Fate::Include || !isCode(S) ||
+          !It->second.Changed)
+        continue;
+      std::string Fn = functionOf(S.Name);
+      if (Fn.empty())
+        continue;
+      StringRef Body = Fn;
+      bool Thunked = Body.consume_back(HOTPATCH_BODY_SUFFIX);
+      std::string Name = Body.str();
+      auto Find = [&](const std::string &Sym) -> std::optional<uint64_t> {
+        auto G = Globals.find(Sym);
+        if (G != Globals.end())
+          return G->second;
+        auto L = Locals.find({R.SourceFile, Sym});
+        if (L != Locals.end())
+          return L->second;
+        return std::nullopt;
+      };
+      std::optional<uint64_t> NewBody = Find(Fn);
+      std::optional<uint64_t> Slot = Find(Name + HOTPATCH_SLOT_SUFFIX);
+      (It->second.New ? Added : Changed).push_back(Name);
+      if (!NewBody)
+        continue;
+      if (!Slot) {
+        if (!Thunked && !It->second.New)
+          NotHot.push_back(Name);
+        continue;
+      }
+      if (InPatch(*Slot))
+        continue; // a new function's own new slot already holds its body
+      hotpatch_patch_update U;
+      memset(&U, 0, sizeof(U));
+      U.slot = *Slot;
+      U.new_body = *NewBody;
+      U.name = Strings.size();
+      Strings += Name;
+      Strings.push_back('\0');
+      for (const SlotRecord &SR : Base.Slots)
+        if (SR.Name == Name && SR.SlotAddress + Bias == *Slot)
+          U.old_body = SR.BodyAddress + Bias;
+      if (It->second.New)
+        U.flags |= HOTPATCH_UPDATE_NEW_FUNCTION;
+      Updates.push_back(U);
+    }
+  }
+
+  hotpatch_patch_header H;
+  memset(&H, 0, sizeof(H));
+  memcpy(H.magic, HOTPATCH_PATCH_MAGIC, 8);
+  H.version = HOTPATCH_PATCH_VERSION;
+  H.chain_index = Chain.Count + 1;
+  H.build_id_size = std::min<size_t>(Base.Image.BuildId.size(), 20);
+  memcpy(H.build_id, Base.Image.BuildId.data(), H.build_id_size);
+  H.update_count = Updates.size();
+  H.strings_size = Strings.size();
+  H.image_size = (*Buf)->getBufferSize();
+  std::string Payload;
+  Payload.append(reinterpret_cast<const char *>(Updates.data()),
+                 Updates.size() * sizeof(hotpatch_patch_update));
+  Payload += Strings;
+  Payload.append((*Buf)->getBufferStart(), (*Buf)->getBufferSize());
+  uint64_t Hash = 0xcbf29ce484222325ull;
+  for (unsigned char C : Payload)
+    Hash = (Hash ^ C) * 0x100000001b3ull;
+  H.checksum = Hash;
+
+  std::string Tmp = Opts.Output + ".tmp";
+  {
+    std::error_code EC;
+    raw_fd_ostream OS(Tmp, EC);
+    if (EC)
+      return fail("cannot write '" + Tmp + "': " + EC.message());
+    OS.write(reinterpret_cast<const char *>(&H), sizeof(H));
+    OS << Payload;
+  }
+  if (std::error_code EC = sys::fs::rename(Tmp, Opts.Output))
+    return fail("cannot write '" + Opts.Output + "': " + EC.message());
+
+  // Record what this patch placed, for the next one.
+  for (Rebuilt &R : Objects) {
+    for (const InputSection &S : R.Hashed.Sections) {
+      auto It = R.Plans.find(S.Index);
+      if (It == R.Plans.end())
+        continue;
+      std::string Key = sectionKey(R.Abs, S.Name, S.Group);
+      if (It->second.F == Fate::Include && !(S.Flags & ELF::SHF_MERGE) &&
+          S.Name != ".eh_frame") {
+        // Find its address through a symbol it defines.
+        auto Obj = ELFFile<ELFT>::create(R.Buffer->getBuffer());
+        for (const Elf_Shdr &Sh : Obj->sections().get()) {
+          if (Sh.sh_type != ELF::SHT_SYMTAB)
+            continue;
+          auto Strs = Obj->getStringTableForSymtab(Sh).get();
+          for (const Elf_Sym &Sym : Obj->symbols(&Sh).get()) {
+            if (Sym.st_shndx != S.Index || Sym.getType() == ELF::STT_SECTION ||
+                Sym.getType() == ELF::STT_FILE)
+              continue;
+            std::string N = Sym.getName(Strs).get().str();
+            uint64_t A = 0;
+            if (Sym.getBinding() == ELF::STB_LOCAL) {
+              auto L = Locals.find({R.SourceFile, N});
+              if (L == Locals.end())
+                continue;
+              A = L->second;
+            } else {
+              auto G = Globals.find(N);
+              if (G == Globals.end())
+                continue;
+              A = G->second;
+              if (It->second.New)
+                Chain.Globals[N] = A;
+            }
+            Chain.Sections[Key] = {S.Hash, A - Sym.st_value, S.Size};
+            break;
+          }
+        }
+      } else if (It->second.F == Fate::Ghost && It->second.Changed &&
+                 !Chain.Sections.count(Key)) {
+        // Existing data whose initialiser changed: compare later patches
+        // with the new text, not again with the base's.
+        Chain.Sections[Key] = {S.Hash, It->second.Address, S.Size};
+      }
+    }
+  }
+  Chain.Count++;
+  return Chain.save(BasePath);
+}
+
+int PatchBuilder::run() {
+  auto Start = std::chrono::steady_clock::now();
+  auto Report = [&](Error E) {
+    Err << "thinlink: error: " << toString(std::move(E)) << "\n";
+    return 1;
+  };
+  if (Error E = loadBase())
+    return Report(std::move(E));
+  if (Error E = loadObjects())
+    return Report(std::move(E));
+  for (Rebuilt &R : Objects)
+    if (Error E = plan(R))
+      return Report(std::move(E));
+
+  SmallString<128> Dir;
+  if (std::error_code EC = sys::fs::createUniqueDirectory("thinlink-patch", Dir))
+    return Report(fail("cannot create a work directory: " + EC.message()));
+  WorkDir = std::string(Dir);
+  auto Cleanup = make_scope_exit([&] {
+    if (!Opts.KeepTemps)
+      sys::fs::remove_directories(WorkDir);
+  });
+  for (Rebuilt &R : Objects)
+    if (Error E = rewrite(R))
+      return Report(std::move(E));
+  std::string BaseSyms = WorkDir + "/base-symbols.o";
+  std::string Script = WorkDir + "/patch.lds";
+  std::string Image = WorkDir + "/patch.elf";
+  std::vector<std::string> Defined;
+  if (Error E = writeBaseSymbols(BaseSyms, Defined))
+    return Report(std::move(E));
+  if (Error E = writeScript(Script, BaseSyms))
+    return Report(std::move(E));
+  if (Error E = link(Script, BaseSyms, Image))
+    return Report(std::move(E));
+  if (Error E = writePatch(Image))
+    return Report(std::move(E));
+
+  double Ms = std::chrono::duration<double, std::milli>(
+                  std::chrono::steady_clock::now() - Start)
+                  .count();
+  uint64_t Size = 0;
+  sys::fs::file_size(Opts.Output, Size);
+  Out << "patch " << Chain.Count << " for " << Opts.Base << ": "
+      << Changed.size() << " changed, " << Added.size() << " added, "
+      << Updates.size() << " slot updates, " << Size << " bytes, "
+      << format("%.1f ms", Ms) << "\n";
+  for (const std::string &N : Changed)
+    Out << "  changed: " << N << "\n";
+  for (const std::string &N : Added)
+    Out << "  added:   " << N << "\n";
+  for (const std::string &N : NotHot)
+    Out << "  warning: " << N
+        << " is not hot: only calls from patched code run the new version\n";
+  for (const std::string &N : Notes)
+    Out << "  note:    " << N << "\n";
+  return 0;
+}
+
+} // namespace
+
+int runPatchLink(const PatchOptions &Opts, raw_ostream &Out, raw_ostream &Err) {
+  return PatchBuilder(Opts, Out, Err).run();
+}
+
+} // namespace hotpatch

@@ -1,0 +1,75 @@
+/* hotpatch/patch_format.h - the patch file contract.
+ *
+ * Written by `thinlink --patch`, read by the runtime. Change it only together
+ * with HOTPATCH_PATCH_VERSION.
+ *
+ * A patch file is
+ *
+ *   struct hotpatch_patch_header      (64 bytes)
+ *   struct hotpatch_patch_update[n]   (the slot updates, 32 bytes each)
+ *   char strings[strings_size]        (NUL-terminated names, referenced by offset)
+ *   ELF image[image_size]             (the patch, linked by lld; see below)
+ *
+ * and `checksum` is the FNV-1a 64 of every byte after the header.
+ *
+ * Addresses. The patch was linked in the base image's address space shifted
+ * up by HOTPATCH_PATCH_BIAS: a base address A (link-time virtual address of
+ * the base) is at A + HOTPATCH_PATCH_BIAS in the patch's ELF image, and the
+ * patch's own segments lie below the bias, in the window where 32-bit
+ * PC-relative references from the patch still reach the base. At run time,
+ * with the base loaded at `load`, an address X of the patch image lives at
+ * load + X - HOTPATCH_PATCH_BIAS. Because only the distance to the base
+ * matters, one patch file applies to every running instance of the build,
+ * whatever its ASLR slide.
+ */
+#ifndef HOTPATCH_PATCH_FORMAT_H
+#define HOTPATCH_PATCH_FORMAT_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HOTPATCH_PATCH_MAGIC "HPPATCH"  /* 8 bytes with the NUL */
+#define HOTPATCH_PATCH_VERSION 1u
+#define HOTPATCH_PATCH_BIAS 0x80000000ull /* 2 GiB */
+
+/* Each patch of a chain gets its own 16 MiB band, below the previous one:
+ * patch n (1-based) is linked in [BIAS - 64 MiB - n * 16 MiB, + 16 MiB). */
+#define HOTPATCH_PATCH_BAND 0x1000000ull
+#define HOTPATCH_PATCH_GAP 0x4000000ull
+#define HOTPATCH_PATCH_MAX_CHAIN 120u
+
+struct hotpatch_patch_header {
+  char magic[8];            /* HOTPATCH_PATCH_MAGIC */
+  uint32_t version;         /* HOTPATCH_PATCH_VERSION */
+  uint32_t chain_index;     /* 1 for the first patch of a base, 2 next, ... */
+  uint8_t build_id[20];     /* the base's build-id, zero-padded */
+  uint32_t build_id_size;
+  uint32_t update_count;    /* struct hotpatch_patch_update records */
+  uint32_t strings_size;
+  uint64_t image_size;      /* bytes of the ELF image */
+  uint64_t checksum;        /* FNV-1a 64 of everything after the header */
+};
+
+/* One slot to publish: the slot (a base address) gets the address of the
+ * new body (a patch address). */
+struct hotpatch_patch_update {
+  uint64_t slot;            /* base link-time address of the slot */
+  uint64_t old_body;        /* base address of the body it replaces (0: new) */
+  uint64_t new_body;        /* patch-image address of the new body */
+  uint32_t name;            /* offset of the function's name in strings */
+  uint32_t flags;           /* HOTPATCH_UPDATE_* */
+};
+
+enum {
+  HOTPATCH_UPDATE_NEW_FUNCTION = 1u << 0, /* not in the base */
+  HOTPATCH_UPDATE_REVERT = 1u << 1        /* back to the base's own body */
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HOTPATCH_PATCH_FORMAT_H */

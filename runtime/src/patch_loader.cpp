@@ -1,0 +1,521 @@
+// patch_loader.cpp - hotpatch_apply_file: check, map, relocate, publish.
+//
+// The protocol, step by step (each step may refuse; nothing is published
+// before step 8, so a refused patch leaves the program as it was):
+//
+//   1. Read the file; check magic, version, sizes and the FNV-1a checksum.
+//   2. Check the build-id against the main program's, and the chain index
+//      against the number of patches applied.
+//   3. Check the ELF image: x86-64 ET_DYN, no interpreter, every PT_LOAD in
+//      this chain position's band, none writable and executable.
+//   4. Map the band's pages at the fixed distance below the program with
+//      MAP_FIXED_NOREPLACE (never over anything) and copy the segments in.
+//   5. Apply the dynamic relocations, each of which must write inside the
+//      patch's own segments; symbols the patch does not define come from the
+//      process (dlsym), as in a shared library.
+//   6. Give each segment its final protection; register .eh_frame so that
+//      exceptions unwind through patched frames.
+//   7. Check every slot update: the slot lies in the program or an earlier
+//      patch, the new body in this patch's code.
+//   8. Publish: one release store per slot, under the "patching" lock.
+//   9. Run the hooks.
+//
+// On failure after step 4 the mapping is removed again: no slot points into
+// it yet. Once published a patch is never unmapped, because threads may be
+// executing it.
+#include "hotpatch/hotpatch.h"
+#include "hotpatch/patch_format.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <link.h>
+#include <mutex>
+#include <string>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+#define HOTPATCH_API extern "C" __attribute__((visibility("default")))
+
+extern "C" void __register_frame(void *);
+
+namespace hotpatch_rt {
+void set_error_message(const std::string &msg);
+void clear_error_message();
+} // namespace hotpatch_rt
+
+namespace {
+
+using hotpatch_rt::set_error_message;
+
+struct Hook {
+  hotpatch_hook fn;
+  void *user;
+};
+
+struct Mapped {
+  uintptr_t begin, end; // runtime addresses of a patch's band
+};
+
+// One patch at a time; the registry of applied patches.
+std::mutex g_patch_mutex;
+unsigned g_applied = 0;
+Hook g_hooks[32];
+unsigned g_hook_count = 0;
+std::vector<Mapped> *g_mapped = nullptr;
+
+struct MainImage {
+  uintptr_t load = 0;          // load bias of the executable
+  uintptr_t begin = 0, end = 0; // its PT_LOAD range, runtime addresses
+  std::string build_id;
+};
+
+int find_main(struct dl_phdr_info *info, size_t, void *data) {
+  auto *m = static_cast<MainImage *>(data);
+  m->load = info->dlpi_addr;
+  uintptr_t lo = UINTPTR_MAX, hi = 0;
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr) &p = info->dlpi_phdr[i];
+    if (p.p_type == PT_LOAD) {
+      lo = std::min<uintptr_t>(lo, p.p_vaddr);
+      hi = std::max<uintptr_t>(hi, p.p_vaddr + p.p_memsz);
+    }
+    if (p.p_type != PT_NOTE)
+      continue;
+    auto *n = reinterpret_cast<const char *>(info->dlpi_addr + p.p_vaddr);
+    const char *end = n + p.p_memsz;
+    while (n + sizeof(ElfW(Nhdr)) <= end) {
+      auto *h = reinterpret_cast<const ElfW(Nhdr) *>(n);
+      const char *name = n + sizeof(*h);
+      const char *desc = name + ((h->n_namesz + 3) & ~3u);
+      if (h->n_type == NT_GNU_BUILD_ID && h->n_namesz == 4 && !memcmp(name, "GNU", 4))
+        m->build_id.assign(desc, h->n_descsz);
+      n = desc + ((h->n_descsz + 3) & ~3u);
+    }
+  }
+  m->begin = info->dlpi_addr + lo;
+  m->end = info->dlpi_addr + hi;
+  return 1; // the first object is the executable
+}
+
+std::string hex(const std::string &bytes) {
+  static const char digits[] = "0123456789abcdef";
+  std::string s;
+  for (unsigned char c : bytes) {
+    s += digits[c >> 4];
+    s += digits[c & 15];
+  }
+  return s;
+}
+
+double ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t)
+      .count();
+}
+
+bool read_file(const char *path, std::string &out, std::string &err) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    err = std::string("cannot open '") + path + "': " + strerror(errno);
+    return false;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    err = std::string("cannot read '") + path + "': " + strerror(errno);
+    close(fd);
+    return false;
+  }
+  out.resize(st.st_size);
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = read(fd, &out[done], out.size() - done);
+    if (n <= 0) {
+      err = std::string("cannot read '") + path + "'";
+      close(fd);
+      return false;
+    }
+    done += n;
+  }
+  close(fd);
+  return true;
+}
+
+/// An applied-but-unpublished mapping that undoes itself unless kept.
+struct Mapping {
+  void *addr = nullptr;
+  size_t size = 0;
+  bool keep = false;
+  ~Mapping() {
+    if (addr && !keep)
+      munmap(addr, size);
+  }
+};
+
+class Loader {
+public:
+  Loader(const char *path, hotpatch_apply_result *result) : path_(path), result_(result) {}
+
+  hotpatch_status run() {
+    auto t0 = std::chrono::steady_clock::now();
+    hotpatch_status st = check();
+    if (st != HOTPATCH_OK)
+      return st;
+    double check_ms = ms_since(t0);
+    auto t1 = std::chrono::steady_clock::now();
+    if ((st = map()) != HOTPATCH_OK || (st = relocate()) != HOTPATCH_OK ||
+        (st = protect()) != HOTPATCH_OK || (st = check_updates()) != HOTPATCH_OK)
+      return st;
+    double map_ms = ms_since(t1);
+    register_unwind();
+    publish();
+    if (result_) {
+      result_->chain_index = header_.chain_index;
+      result_->functions = header_.update_count;
+      result_->check_ms = check_ms;
+      result_->map_ms = map_ms;
+      result_->total_ms = ms_since(t0);
+    }
+    return HOTPATCH_OK;
+  }
+
+private:
+  hotpatch_status refuse(hotpatch_status st, const std::string &why) {
+    set_error_message(std::string("patch '") + path_ + "' refused: " + why +
+                      "; the program keeps running its current code");
+    return st;
+  }
+
+  uintptr_t runtime(uint64_t link_addr) const {
+    return main_.load + link_addr - HOTPATCH_PATCH_BIAS;
+  }
+
+  hotpatch_status check() {
+    std::string err;
+    if (!read_file(path_, file_, err))
+      return refuse(HOTPATCH_BAD_PATCH, err);
+    if (file_.size() < sizeof header_ || memcmp(file_.data(), HOTPATCH_PATCH_MAGIC, 8))
+      return refuse(HOTPATCH_BAD_PATCH, file_.size() < 8 || memcmp(file_.data(), HOTPATCH_PATCH_MAGIC, 8)
+                                            ? "not a hotpatch patch file (bad magic)"
+                                            : "truncated (shorter than its header)");
+    memcpy(&header_, file_.data(), sizeof header_);
+    if (header_.version != HOTPATCH_PATCH_VERSION)
+      return refuse(HOTPATCH_BAD_PATCH, "patch format version " + std::to_string(header_.version) +
+                                            ", this runtime reads version " +
+                                            std::to_string(HOTPATCH_PATCH_VERSION) +
+                                            ": rebuild the patch with the matching thinlink");
+    uint64_t want = sizeof header_ + uint64_t(header_.update_count) * sizeof(hotpatch_patch_update) +
+                    header_.strings_size + header_.image_size;
+    if (file_.size() != want)
+      return refuse(HOTPATCH_BAD_PATCH, "truncated or padded (" + std::to_string(file_.size()) +
+                                            " bytes, the header describes " +
+                                            std::to_string(want) + "): rebuild the patch");
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = sizeof header_; i < file_.size(); ++i)
+      h = (h ^ static_cast<unsigned char>(file_[i])) * 0x100000001b3ull;
+    if (h != header_.checksum)
+      return refuse(HOTPATCH_BAD_PATCH, "corrupted (checksum mismatch): rebuild the patch");
+    updates_ = reinterpret_cast<const hotpatch_patch_update *>(file_.data() + sizeof header_);
+    strings_ = file_.data() + sizeof header_ + header_.update_count * sizeof(hotpatch_patch_update);
+    image_ = strings_ + header_.strings_size;
+
+    dl_iterate_phdr(find_main, &main_);
+    std::string want_id(reinterpret_cast<const char *>(header_.build_id),
+                        std::min<uint32_t>(header_.build_id_size, 20));
+    if (main_.build_id.empty())
+      return refuse(HOTPATCH_WRONG_BUILD, "this program has no build-id: link it with thinlink");
+    if (want_id != main_.build_id.substr(0, 20))
+      return refuse(HOTPATCH_WRONG_BUILD, "made for build " + hex(want_id) + ", this program is build " +
+                                              hex(main_.build_id) +
+                                              ": build the patch against this program's build");
+    if (header_.chain_index != g_applied + 1)
+      return refuse(HOTPATCH_CHAIN_ORDER, "it is patch " + std::to_string(header_.chain_index) +
+                                              " of its chain, and " + std::to_string(g_applied) +
+                                              " patches are applied: apply patches in the order "
+                                              "they were made");
+    return check_elf();
+  }
+
+  hotpatch_status check_elf() {
+    if (header_.image_size < sizeof(ElfW(Ehdr)))
+      return refuse(HOTPATCH_BAD_PATCH, "the ELF image is truncated");
+    memcpy(&ehdr_, image_, sizeof ehdr_);
+    if (memcmp(ehdr_.e_ident, ELFMAG, SELFMAG) || ehdr_.e_ident[EI_CLASS] != ELFCLASS64 ||
+        ehdr_.e_machine != EM_X86_64 || ehdr_.e_type != ET_DYN)
+      return refuse(HOTPATCH_BAD_PATCH, "the image is not an x86-64 ELF patch");
+    if (ehdr_.e_phoff + uint64_t(ehdr_.e_phnum) * sizeof(ElfW(Phdr)) > header_.image_size)
+      return refuse(HOTPATCH_BAD_PATCH, "program headers outside the image");
+    band_lo_ = HOTPATCH_PATCH_BIAS - HOTPATCH_PATCH_GAP -
+               uint64_t(header_.chain_index) * HOTPATCH_PATCH_BAND;
+    band_hi_ = band_lo_ + HOTPATCH_PATCH_BAND;
+    for (int i = 0; i < ehdr_.e_phnum; ++i) {
+      ElfW(Phdr) p;
+      memcpy(&p, image_ + ehdr_.e_phoff + i * sizeof p, sizeof p);
+      if (p.p_type == PT_INTERP)
+        return refuse(HOTPATCH_BAD_PATCH, "the image asks for an interpreter");
+      if (p.p_type == PT_DYNAMIC)
+        dynamic_ = p;
+      if (p.p_type != PT_LOAD)
+        continue;
+      if (p.p_vaddr < band_lo_ || p.p_vaddr + p.p_memsz > band_hi_ || p.p_filesz > p.p_memsz ||
+          p.p_offset + p.p_filesz > header_.image_size)
+        return refuse(HOTPATCH_BAD_PATCH, "a segment lies outside the patch's own range");
+      if ((p.p_flags & PF_W) && (p.p_flags & PF_X))
+        return refuse(HOTPATCH_BAD_PATCH, "a segment is writable and executable");
+      loads_.push_back(p);
+    }
+    if (loads_.empty())
+      return refuse(HOTPATCH_BAD_PATCH, "the image has nothing to load");
+    return HOTPATCH_OK;
+  }
+
+  bool in_segment(uint64_t link_addr, size_t size, unsigned need_flags = 0) const {
+    for (const ElfW(Phdr) &p : loads_)
+      if (link_addr >= p.p_vaddr && link_addr + size <= p.p_vaddr + p.p_memsz &&
+          (p.p_flags & need_flags) == need_flags)
+        return true;
+    return false;
+  }
+
+  hotpatch_status map() {
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (const ElfW(Phdr) &p : loads_) {
+      lo = std::min<uint64_t>(lo, p.p_vaddr & ~uint64_t(4095));
+      hi = std::max<uint64_t>(hi, (p.p_vaddr + p.p_memsz + 4095) & ~uint64_t(4095));
+    }
+    void *want = reinterpret_cast<void *>(runtime(lo));
+    void *got = mmap(want, hi - lo, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (got == MAP_FAILED)
+      return refuse(HOTPATCH_MAP_FAILED, std::string("cannot map the patch at ") +
+                                             std::to_string(reinterpret_cast<uintptr_t>(want)) +
+                                             ": " + strerror(errno));
+    mapping_.addr = got;
+    mapping_.size = hi - lo;
+    if (got != want) // kernels before 4.17 ignore MAP_FIXED_NOREPLACE
+      return refuse(HOTPATCH_MAP_FAILED, "the patch's address range is taken");
+    for (const ElfW(Phdr) &p : loads_)
+      memcpy(reinterpret_cast<void *>(runtime(p.p_vaddr)), image_ + p.p_offset, p.p_filesz);
+    return HOTPATCH_OK;
+  }
+
+  template <class T> const T *at(uint64_t link_addr, size_t count = 1) const {
+    if (!in_segment(link_addr, count * sizeof(T)))
+      return nullptr;
+    return reinterpret_cast<const T *>(runtime(link_addr));
+  }
+
+  hotpatch_status relocate() {
+    if (!dynamic_.p_type)
+      return HOTPATCH_OK;
+    uint64_t rela = 0, relasz = 0, jmprel = 0, pltrelsz = 0, symtab = 0, strtab = 0, strsz = 0;
+    size_t n = dynamic_.p_memsz / sizeof(ElfW(Dyn));
+    const ElfW(Dyn) *dyn = at<ElfW(Dyn)>(dynamic_.p_vaddr, n);
+    if (!dyn)
+      return refuse(HOTPATCH_BAD_PATCH, "the dynamic section lies outside the patch");
+    for (size_t i = 0; i < n && dyn[i].d_tag != DT_NULL; ++i) {
+      switch (dyn[i].d_tag) {
+      case DT_RELA: rela = dyn[i].d_un.d_ptr; break;
+      case DT_RELASZ: relasz = dyn[i].d_un.d_val; break;
+      case DT_JMPREL: jmprel = dyn[i].d_un.d_ptr; break;
+      case DT_PLTRELSZ: pltrelsz = dyn[i].d_un.d_val; break;
+      case DT_SYMTAB: symtab = dyn[i].d_un.d_ptr; break;
+      case DT_STRTAB: strtab = dyn[i].d_un.d_ptr; break;
+      case DT_STRSZ: strsz = dyn[i].d_un.d_val; break;
+      }
+    }
+    for (auto [table, size] : {std::pair<uint64_t, uint64_t>{rela, relasz}, {jmprel, pltrelsz}}) {
+      if (!size)
+        continue;
+      const ElfW(Rela) *r = at<ElfW(Rela)>(table, size / sizeof(ElfW(Rela)));
+      if (!r)
+        return refuse(HOTPATCH_BAD_PATCH, "relocations lie outside the patch");
+      for (size_t i = 0; i < size / sizeof(ElfW(Rela)); ++i) {
+        hotpatch_status st = apply(r[i], symtab, strtab, strsz);
+        if (st != HOTPATCH_OK)
+          return st;
+      }
+    }
+    return HOTPATCH_OK;
+  }
+
+  hotpatch_status apply(const ElfW(Rela) &r, uint64_t symtab, uint64_t strtab, uint64_t strsz) {
+    uint32_t type = ELF64_R_TYPE(r.r_info);
+    if (type == R_X86_64_NONE)
+      return HOTPATCH_OK;
+    if (!in_segment(r.r_offset, 8, PF_W) && !in_segment(r.r_offset, 8))
+      return refuse(HOTPATCH_BAD_PATCH, "a relocation writes outside the patch");
+    auto *where = reinterpret_cast<uint64_t *>(runtime(r.r_offset));
+    if (type == R_X86_64_RELATIVE) {
+      *where = runtime(r.r_addend);
+      return HOTPATCH_OK;
+    }
+    if (type != R_X86_64_64 && type != R_X86_64_GLOB_DAT && type != R_X86_64_JUMP_SLOT)
+      return refuse(HOTPATCH_BAD_PATCH, "unsupported relocation type " + std::to_string(type));
+    uint32_t index = ELF64_R_SYM(r.r_info);
+    const ElfW(Sym) *sym = at<ElfW(Sym)>(symtab + index * sizeof(ElfW(Sym)));
+    if (!sym || sym->st_name >= strsz)
+      return refuse(HOTPATCH_BAD_PATCH, "a relocation names a symbol outside the patch");
+    uint64_t value;
+    if (sym->st_shndx != SHN_UNDEF) {
+      value = runtime(sym->st_value);
+    } else {
+      const char *name = at<char>(strtab + sym->st_name);
+      if (!name)
+        return refuse(HOTPATCH_BAD_PATCH, "symbol names lie outside the patch");
+      void *p = dlsym(RTLD_DEFAULT, name);
+      if (!p && ELF64_ST_BIND(sym->st_info) != STB_WEAK)
+        return refuse(HOTPATCH_UNRESOLVED,
+                      std::string("it needs '") + name +
+                          "', which no library loaded in the program defines: link "
+                          "the library that provides it into the program and restart");
+      value = reinterpret_cast<uint64_t>(p);
+    }
+    *where = value + (type == R_X86_64_64 ? r.r_addend : 0);
+    return HOTPATCH_OK;
+  }
+
+  hotpatch_status protect() {
+    for (const ElfW(Phdr) &p : loads_) {
+      int prot = (p.p_flags & PF_R ? PROT_READ : 0) | (p.p_flags & PF_W ? PROT_WRITE : 0) |
+                 (p.p_flags & PF_X ? PROT_EXEC : 0);
+      uintptr_t b = runtime(p.p_vaddr) & ~uintptr_t(4095);
+      uintptr_t e = (runtime(p.p_vaddr + p.p_memsz) + 4095) & ~uintptr_t(4095);
+      if (mprotect(reinterpret_cast<void *>(b), e - b, prot) != 0)
+        return refuse(HOTPATCH_MAP_FAILED, std::string("mprotect failed: ") + strerror(errno));
+    }
+    return HOTPATCH_OK;
+  }
+
+  bool slot_ok(uintptr_t slot) const {
+    if (slot % alignof(void *))
+      return false;
+    if (slot >= main_.begin && slot + 8 <= main_.end)
+      return true;
+    if (g_mapped)
+      for (const Mapped &m : *g_mapped)
+        if (slot >= m.begin && slot + 8 <= m.end)
+          return true;
+    return in_segment(slot - main_.load + HOTPATCH_PATCH_BIAS, 8, PF_W);
+  }
+
+  hotpatch_status check_updates() {
+    for (uint32_t i = 0; i < header_.update_count; ++i) {
+      const hotpatch_patch_update &u = updates_[i];
+      if (u.name >= header_.strings_size)
+        return refuse(HOTPATCH_BAD_PATCH, "a slot update has no name");
+      const char *name = strings_ + u.name;
+      if (!slot_ok(runtime(u.slot)))
+        return refuse(HOTPATCH_BAD_PATCH, std::string("the slot of '") + name +
+                                              "' is not in the program or an earlier patch");
+      if (!in_segment(u.new_body, 1, PF_X))
+        return refuse(HOTPATCH_BAD_PATCH, std::string("the new body of '") + name +
+                                              "' is not in the patch's code");
+    }
+    return HOTPATCH_OK;
+  }
+
+  void register_unwind() {
+    if (!ehdr_.e_shoff || ehdr_.e_shoff + uint64_t(ehdr_.e_shnum) * sizeof(ElfW(Shdr)) >
+                              header_.image_size)
+      return;
+    auto shdr = [&](unsigned i) {
+      ElfW(Shdr) s;
+      memcpy(&s, image_ + ehdr_.e_shoff + i * sizeof s, sizeof s);
+      return s;
+    };
+    if (ehdr_.e_shstrndx >= ehdr_.e_shnum)
+      return;
+    ElfW(Shdr) names = shdr(ehdr_.e_shstrndx);
+    for (unsigned i = 0; i < ehdr_.e_shnum; ++i) {
+      ElfW(Shdr) s = shdr(i);
+      if (names.sh_offset + s.sh_name >= header_.image_size)
+        continue;
+      if (!strcmp(image_ + names.sh_offset + s.sh_name, ".eh_frame") && s.sh_size &&
+          in_segment(s.sh_addr, s.sh_size))
+        __register_frame(reinterpret_cast<void *>(runtime(s.sh_addr)));
+    }
+  }
+
+  void publish() {
+    for (uint32_t i = 0; i < header_.update_count; ++i)
+      __atomic_store_n(reinterpret_cast<void **>(runtime(updates_[i].slot)),
+                       reinterpret_cast<void *>(runtime(updates_[i].new_body)), __ATOMIC_RELEASE);
+    mapping_.keep = true;
+    if (!g_mapped)
+      g_mapped = new std::vector<Mapped>();
+    g_mapped->push_back({reinterpret_cast<uintptr_t>(mapping_.addr),
+                         reinterpret_cast<uintptr_t>(mapping_.addr) + mapping_.size});
+    ++g_applied;
+  }
+
+  const char *path_;
+  hotpatch_apply_result *result_;
+  std::string file_;
+  hotpatch_patch_header header_;
+  const hotpatch_patch_update *updates_ = nullptr;
+  const char *strings_ = nullptr;
+  const char *image_ = nullptr;
+  ElfW(Ehdr) ehdr_;
+  ElfW(Phdr) dynamic_ = {};
+  std::vector<ElfW(Phdr)> loads_;
+  uint64_t band_lo_ = 0, band_hi_ = 0;
+  MainImage main_;
+  Mapping mapping_;
+};
+
+} // namespace
+
+HOTPATCH_API hotpatch_status hotpatch_apply_file(const char *path, hotpatch_apply_result *result) {
+  if (!path) {
+    set_error_message("hotpatch_apply_file: path is NULL: pass the patch file written by "
+                      "thinlink --patch");
+    return HOTPATCH_INVALID_ARGUMENT;
+  }
+  try {
+    Hook hooks[32];
+    unsigned hook_count, index;
+    {
+      std::lock_guard<std::mutex> lock(g_patch_mutex);
+      hotpatch_status st = Loader(path, result).run();
+      if (st != HOTPATCH_OK)
+        return st;
+      index = g_applied;
+      hook_count = g_hook_count;
+      std::copy(g_hooks, g_hooks + hook_count, hooks);
+    }
+    // Outside the lock: a hook may ask the runtime anything.
+    for (unsigned i = 0; i < hook_count; ++i)
+      hooks[i].fn(index, hooks[i].user);
+    hotpatch_rt::clear_error_message();
+    return HOTPATCH_OK;
+  } catch (const std::exception &e) {
+    set_error_message(std::string("hotpatch_apply_file: ") + e.what());
+    return HOTPATCH_BAD_PATCH;
+  }
+}
+
+HOTPATCH_API unsigned hotpatch_patch_count(void) {
+  std::lock_guard<std::mutex> lock(g_patch_mutex);
+  return g_applied;
+}
+
+HOTPATCH_API hotpatch_status hotpatch_add_hook(hotpatch_hook hook, void *user) {
+  if (!hook) {
+    set_error_message("hotpatch_add_hook: hook is NULL");
+    return HOTPATCH_INVALID_ARGUMENT;
+  }
+  std::lock_guard<std::mutex> lock(g_patch_mutex);
+  if (g_hook_count == sizeof g_hooks / sizeof g_hooks[0]) {
+    set_error_message("hotpatch_add_hook: 32 hooks are registered already");
+    return HOTPATCH_INVALID_ARGUMENT;
+  }
+  g_hooks[g_hook_count++] = {hook, user};
+  hotpatch_rt::clear_error_message();
+  return HOTPATCH_OK;
+}

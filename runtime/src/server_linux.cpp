@@ -1,0 +1,162 @@
+// server_linux.cpp - the runtime's control socket.
+//
+// When libhotpatch is loaded it listens on a Unix socket,
+// /tmp/hotpatch-<uid>/<pid>.sock, in a directory only this user can enter
+// (0700, checked to be ours), with the socket itself 0600, and every peer
+// checked with SO_PEERCRED to be this user. HOTPATCH_DISABLE=1 in the
+// environment turns all of it off: no thread, no socket, nothing.
+//
+// Protocol (version 1), one request per connection, one line each way:
+//   "hello"         -> "hotpatch 1 <pid> <build-id hex> <patches applied>"
+//   "apply <path>"  -> "ok <chain index> <functions> <check ms> <map ms> <total ms>"
+//                   or "error <status> <message>"
+#include "hotpatch/hotpatch.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <elf.h>
+#include <link.h>
+#include <pthread.h>
+#include <string>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define HOTPATCH_API extern "C" __attribute__((visibility("default")))
+
+namespace {
+
+char g_socket_path[108] = "";
+int g_listen_fd = -1;
+
+int build_id_of_main(struct dl_phdr_info *info, size_t, void *data) {
+  auto *out = static_cast<std::string *>(data);
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr) &p = info->dlpi_phdr[i];
+    if (p.p_type != PT_NOTE)
+      continue;
+    auto *n = reinterpret_cast<const char *>(info->dlpi_addr + p.p_vaddr);
+    const char *end = n + p.p_memsz;
+    while (n + sizeof(ElfW(Nhdr)) <= end) {
+      auto *h = reinterpret_cast<const ElfW(Nhdr) *>(n);
+      const char *name = n + sizeof(*h);
+      const char *desc = name + ((h->n_namesz + 3) & ~3u);
+      if (h->n_type == NT_GNU_BUILD_ID && h->n_namesz == 4 && !memcmp(name, "GNU", 4)) {
+        static const char digits[] = "0123456789abcdef";
+        for (unsigned k = 0; k < h->n_descsz; ++k) {
+          *out += digits[static_cast<unsigned char>(desc[k]) >> 4];
+          *out += digits[static_cast<unsigned char>(desc[k]) & 15];
+        }
+      }
+      n = desc + ((h->n_descsz + 3) & ~3u);
+    }
+  }
+  return 1;
+}
+
+std::string handle(const std::string &request) {
+  if (request == "hello") {
+    std::string id;
+    dl_iterate_phdr(build_id_of_main, &id);
+    return "hotpatch 1 " + std::to_string(getpid()) + " " + (id.empty() ? "-" : id) + " " +
+           std::to_string(hotpatch_patch_count());
+  }
+  if (request.compare(0, 6, "apply ") == 0) {
+    hotpatch_apply_result r{};
+    hotpatch_status st = hotpatch_apply_file(request.c_str() + 6, &r);
+    if (st != HOTPATCH_OK)
+      return std::string("error ") + hotpatch_status_string(st) + ": " + hotpatch_last_error();
+    char buf[160];
+    snprintf(buf, sizeof buf, "ok %u %u %.3f %.3f %.3f", r.chain_index, r.functions, r.check_ms,
+             r.map_ms, r.total_ms);
+    return buf;
+  }
+  return "error unknown request: expected 'hello' or 'apply <path>'";
+}
+
+void serve_one(int fd) {
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != getuid())
+    return; // only this user may patch this process
+  std::string request;
+  char c;
+  while (request.size() < 4096 && read(fd, &c, 1) == 1 && c != '\n')
+    request += c;
+  std::string reply = handle(request) + "\n";
+  size_t done = 0;
+  while (done < reply.size()) {
+    ssize_t n = write(fd, reply.data() + done, reply.size() - done);
+    if (n <= 0)
+      break;
+    done += n;
+  }
+}
+
+void *serve(void *) {
+  for (;;) {
+    int fd = accept4(g_listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED)
+        continue;
+      return nullptr;
+    }
+    serve_one(fd);
+    close(fd);
+  }
+}
+
+void remove_socket() {
+  if (g_socket_path[0])
+    unlink(g_socket_path);
+}
+
+__attribute__((constructor)) void start_server() {
+  const char *off = getenv("HOTPATCH_DISABLE");
+  if (off && *off && strcmp(off, "0") != 0)
+    return;
+  char dir[64];
+  snprintf(dir, sizeof dir, "/tmp/hotpatch-%u", static_cast<unsigned>(getuid()));
+  if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+    return;
+  struct stat st;
+  if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
+      (st.st_mode & 077)) {
+    fprintf(stderr, "hotpatch: warning: %s is not a private directory of this user; "
+                    "the runtime does not listen for patches\n", dir);
+    return;
+  }
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  snprintf(addr.sun_path, sizeof addr.sun_path, "%s/%d.sock", dir, static_cast<int>(getpid()));
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return;
+  unlink(addr.sun_path); // a stale socket of an earlier process with this pid
+  if (bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0 ||
+      chmod(addr.sun_path, 0600) != 0 || listen(fd, 8) != 0) {
+    close(fd);
+    return;
+  }
+  g_listen_fd = fd;
+  memcpy(g_socket_path, addr.sun_path, sizeof g_socket_path);
+  atexit(remove_socket);
+  pthread_t thread;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  if (pthread_create(&thread, &attr, serve, nullptr) != 0) {
+    remove_socket();
+    g_socket_path[0] = '\0';
+    close(fd);
+  }
+  pthread_attr_destroy(&attr);
+}
+
+} // namespace
+
+HOTPATCH_API const char *hotpatch_socket_path(void) { return g_socket_path; }
