@@ -510,7 +510,25 @@ Error PatchBuilder::rewrite(Rebuilt &R) {
     }
     Shdrs[I].sh_size = Kept * sizeof(Elf_Rela);
   }
-  R.PatchedPath = (WorkDir + "/" + Twine(&R - Objects.data()) + "-" +
+  // Ghosts get unique names (".hpghost.<object>.<index>"): a linker script
+  // selects input sections by name, and an object may hold several sections
+  // of one name (one per COMDAT group). The new names go in a section-name
+  // table appended to the file; the section headers stay where they are.
+  unsigned ObjIndex = &R - Objects.data();
+  const Elf_Shdr &OldNames = Secs[Obj->getHeader().e_shstrndx];
+  ArrayRef<uint8_t> OldStrs = Obj->getSectionContents(OldNames).get();
+  std::string Names(reinterpret_cast<const char *>(OldStrs.data()), OldStrs.size());
+  for (auto &[Index, P] : R.Plans) {
+    if (P.F != Fate::Ghost)
+      continue;
+    Shdrs[Index].sh_name = Names.size();
+    Names += (".hpghost." + Twine(ObjIndex) + "." + Twine(Index)).str();
+    Names.push_back('\0');
+  }
+  Shdrs[Obj->getHeader().e_shstrndx].sh_offset = Copy->getBufferSize();
+  Shdrs[Obj->getHeader().e_shstrndx].sh_size = Names.size();
+
+  R.PatchedPath = (WorkDir + "/" + Twine(ObjIndex) + "-" +
                    sys::path::filename(R.Path))
                       .str();
   std::error_code EC;
@@ -518,6 +536,7 @@ Error PatchBuilder::rewrite(Rebuilt &R) {
   if (EC)
     return fail("cannot write '" + R.PatchedPath + "': " + EC.message());
   OS.write(Copy->getBufferStart(), Copy->getBufferSize());
+  OS << Names;
   return Error::success();
 }
 
@@ -695,17 +714,18 @@ Error PatchBuilder::writeScript(StringRef Path, StringRef BaseSymbols) {
   for (Rebuilt &R : Objects) {
     auto Obj = ELFFile<ELFT>::create(R.Buffer->getBuffer());
     auto Secs = Obj->sections().get();
+    unsigned ObjIndex = &R - Objects.data();
     for (auto &[Index, P] : R.Plans) {
       if (P.F != Fate::Ghost)
         continue;
-      StringRef Name = Obj->getSectionName(Secs[Index]).get();
       if (Secs[Index].sh_flags & ELF::SHF_TLS) {
-        TlsGhosts.push_back({P.Address, R.PatchedPath, Name.str()});
+        TlsGhosts.push_back({P.Address, R.PatchedPath,
+                             Obj->getSectionName(Secs[Index]).get().str()});
         continue;
       }
-      GS << format("  .hpghost.%u 0x%llx (NOLOAD) : { \"%s\"(%s) } :NONE\n", N++,
-                   (unsigned long long)P.Address, R.PatchedPath.c_str(),
-                   Name.str().c_str());
+      GS << format("  .hpghost.%u 0x%llx (NOLOAD) : { \"%s\"(.hpghost.%u.%u) } :NONE\n",
+                   N++, (unsigned long long)P.Address, R.PatchedPath.c_str(),
+                   ObjIndex, Index);
     }
   }
   GS << format("  .hpbase 0x%llx (NOLOAD) : { \"%s\"(.hpbase) } :NONE\n",
@@ -772,17 +792,36 @@ Error PatchBuilder::writePatch(StringRef Image) {
   auto Linked = buildModuleCache(Image, {}, {}, WorkDir);
   if (!Linked)
     return Linked.takeError();
+  // Hidden symbols become local in the output, and lld lists those apart
+  // from their file's locals: look a name up as a global, then as a local
+  // of its file, then as a local whose name is unique.
   std::map<std::pair<std::string, std::string>, uint64_t> Locals;
   StringMap<uint64_t> Globals;
+  StringMap<std::vector<uint64_t>> LocalsByName;
   for (const Symbol &S : Linked->Symbols) {
     if (S.Section.empty())
       continue;
-    if (S.Binding == SymbolBinding::Local)
+    if (S.Binding == SymbolBinding::Local) {
       Locals[{S.File < Linked->Files.size() ? Linked->Files[S.File] : "", S.Name}] =
           S.Address;
-    else
+      LocalsByName[S.Name].push_back(S.Address);
+    } else {
       Globals[S.Name] = S.Address;
+    }
   }
+  auto Lookup = [&](const std::string &File,
+                    const std::string &Sym) -> std::optional<uint64_t> {
+    auto G = Globals.find(Sym);
+    if (G != Globals.end())
+      return G->second;
+    auto L = Locals.find({File, Sym});
+    if (L != Locals.end())
+      return L->second;
+    auto U = LocalsByName.find(Sym);
+    if (U != LocalsByName.end() && U->second.size() == 1)
+      return U->second.front();
+    return std::nullopt;
+  };
   uint64_t BandEnd = PatchBase + HOTPATCH_PATCH_BAND;
   auto InPatch = [&](uint64_t A) { return A >= PatchBase && A < BandEnd; };
 
@@ -798,15 +837,7 @@ Error PatchBuilder::writePatch(StringRef Image) {
       StringRef Body = Fn;
       bool Thunked = Body.consume_back(HOTPATCH_BODY_SUFFIX);
       std::string Name = Body.str();
-      auto Find = [&](const std::string &Sym) -> std::optional<uint64_t> {
-        auto G = Globals.find(Sym);
-        if (G != Globals.end())
-          return G->second;
-        auto L = Locals.find({R.SourceFile, Sym});
-        if (L != Locals.end())
-          return L->second;
-        return std::nullopt;
-      };
+      auto Find = [&](const std::string &Sym) { return Lookup(R.SourceFile, Sym); };
       std::optional<uint64_t> NewBody = Find(Fn);
       std::optional<uint64_t> Slot = Find(Name + HOTPATCH_SLOT_SUFFIX);
       (It->second.New ? Added : Changed).push_back(Name);
@@ -887,21 +918,12 @@ Error PatchBuilder::writePatch(StringRef Image) {
                 Sym.getType() == ELF::STT_FILE)
               continue;
             std::string N = Sym.getName(Strs).get().str();
-            uint64_t A = 0;
-            if (Sym.getBinding() == ELF::STB_LOCAL) {
-              auto L = Locals.find({R.SourceFile, N});
-              if (L == Locals.end())
-                continue;
-              A = L->second;
-            } else {
-              auto G = Globals.find(N);
-              if (G == Globals.end())
-                continue;
-              A = G->second;
-              if (It->second.New)
-                Chain.Globals[N] = A;
-            }
-            Chain.Sections[Key] = {S.Hash, A - Sym.st_value, S.Size};
+            std::optional<uint64_t> A = Lookup(R.SourceFile, N);
+            if (!A)
+              continue;
+            if (Sym.getBinding() != ELF::STB_LOCAL && It->second.New)
+              Chain.Globals[N] = *A;
+            Chain.Sections[Key] = {S.Hash, *A - Sym.st_value, S.Size};
             break;
           }
         }
