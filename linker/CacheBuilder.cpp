@@ -226,36 +226,42 @@ private:
       H.add(uint64_t(Addend));
       return;
     }
-    int64_t Offset = int64_t(Sym.st_value) + Addend;
     const Elf_Shdr &T = Sections[Target];
     bool Merge = T.sh_flags & ELF::SHF_MERGE;
     bool Strings = T.sh_flags & ELF::SHF_STRINGS;
-    // A PC-relative reference's addend is biased by the distance from the
-    // relocated field to the end of the instruction (4 to 8 on x86-64):
-    // find the nearest entry start within that distance.
-    int64_t MaxBias = isPcRelative(Type) ? 8 : 0;
+    // A label names its entry exactly, and the addend is then only the
+    // PC-relative bias. A section symbol's addend mixes the entry's offset
+    // with that bias (-4 for most x86-64 instructions, down to -8 when an
+    // immediate follows the field): try the usual bias first.
+    bool Label = Sym.getType() != ELF::STT_SECTION;
+    int64_t Offset = int64_t(Sym.st_value) + (Label ? 0 : Addend);
+    int64_t Rest = Label ? Addend : 0;
+    static constexpr int64_t PcBiases[] = {4, 5, 6, 7, 8, 0, 1, 2, 3};
+    static constexpr int64_t NoBias[] = {0};
+    ArrayRef<int64_t> Biases =
+        !Label && isPcRelative(Type) ? ArrayRef<int64_t>(PcBiases) : ArrayRef<int64_t>(NoBias);
     if (Merge && Strings) {
       const std::vector<uint64_t> &Starts = stringStarts(Target);
       ArrayRef<uint8_t> C = contents(Target);
-      for (int64_t Bias = 0; Bias <= MaxBias; ++Bias) {
+      for (int64_t Bias : Biases) {
         int64_t Off = Offset + Bias;
         if (Off >= 0 && std::binary_search(Starts.begin(), Starts.end(), uint64_t(Off))) {
           const uint8_t *P = C.data() + Off;
           size_t Len = strnlen(reinterpret_cast<const char *>(P), C.size() - Off);
           H.add(StringRef("string"));
           H.add(ArrayRef<uint8_t>(P, Len));
-          H.add(uint64_t(-Bias));
+          H.add(uint64_t(Rest - Bias));
           return;
         }
       }
     } else if (Merge && T.sh_entsize) {
       ArrayRef<uint8_t> C = contents(Target);
-      for (int64_t Bias = 0; Bias <= MaxBias; ++Bias) {
+      for (int64_t Bias : Biases) {
         int64_t Off = Offset + Bias;
         if (Off >= 0 && Off % T.sh_entsize == 0 && uint64_t(Off) + T.sh_entsize <= C.size()) {
           H.add(StringRef("constant"));
           H.add(C.slice(Off, T.sh_entsize));
-          H.add(uint64_t(-Bias));
+          H.add(uint64_t(Rest - Bias));
           return;
         }
       }
@@ -263,6 +269,7 @@ private:
     H.add(StringRef("section"));
     H.add(sectionName(T));
     H.add(uint64_t(Offset));
+    H.add(uint64_t(Rest));
   }
 
   Expected<uint64_t> hashSection(unsigned Index) {

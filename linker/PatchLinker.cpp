@@ -423,7 +423,9 @@ Error PatchBuilder::plan(Rebuilt &R) {
                         Twine(CurrentSize) + " to " + Twine(S.Size) +
                         " bytes); a patch cannot resize data the program "
                         "already uses: rebuild the program and restart it");
-          if (isWritable(S) || Tls)
+          if (S.Name == HOTPATCH_TABLE_SECTION)
+            ; // the plugin's table grows with new functions: not user data
+          else if (isWritable(S) || Tls)
             note("initial value of '" + S.Name + "' in " + R.SourceFile +
                  " changed; the running program keeps its current value");
           else

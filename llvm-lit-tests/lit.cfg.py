@@ -8,7 +8,7 @@ import lit.formats
 config.name = "Hotpatch"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".c", ".cpp", ".ll", ".test"]
-config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py", "hpdrive.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.hotpatch_obj_root, "llvm-lit-tests")
 
@@ -29,6 +29,11 @@ config.substitutions += [
     ("%hp_cflags", cflags),
     ("%hp_ldflags", ldflags),
     ("%thinlink", config.thinlink),
+    ("%hotpatch", config.hotpatch_cli),
+    ("%hpdrive", "python3 {} --hotpatch {}".format(
+        os.path.join(config.test_source_root, "Inputs", "hpdrive.py"), config.hotpatch_cli)),
+    ("%hp_link", "-fuse-ld=lld --ld-path=" + config.thinlink),
+    ("%hp_all", "-fplugin-arg-hotpatch-all"),
     ("%inputs", os.path.join(config.test_source_root, "Inputs")),
 ]
 

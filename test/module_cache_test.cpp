@@ -284,6 +284,19 @@ TEST(SectionHash, ChangingALiteralChangesTheFunctionUsingIt) {
   EXPECT_EQ(Diff.count(".text.part"), 0u);
 }
 
+// The literal is not the object's first string and keeps its length: only
+// its content tells the versions apart.
+TEST(SectionHash, SameLengthChangeOfALaterLiteralChangesItsFunction) {
+  TempDir D;
+  std::string A = compile(D, "a.c", TwoFunctions);
+  std::string Edited = TwoFunctions;
+  Edited.replace(Edited.find("world"), 5, "earth");
+  std::string B = compile(D, "b.c", Edited);
+  std::set<std::string> Diff = codeAndData(differing(hashes(A), hashes(B)));
+  EXPECT_EQ(Diff.count(".text.part"), 1u);
+  EXPECT_EQ(Diff.count(".text.greet"), 0u);
+}
+
 TEST(ModuleCacheBuild, SameNamedStaticsOfTwoFilesStayApart) {
   TempDir D;
   std::string A = compile(D, "one.c",
