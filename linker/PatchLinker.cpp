@@ -368,6 +368,10 @@ Error PatchBuilder::plan(Rebuilt &R) {
       R.Plans[S.Index] = P;
       continue;
     }
+    if (S.Size == 0) {
+      R.Plans[S.Index] = P; // nothing to place: .text, .data, .bss of -ffunction-sections objects
+      continue;
+    }
     std::string Key = sectionKey(R.Abs, S.Name, S.Group);
     auto Placed = Chain.Sections.find(Key);
     auto BaseIt = BaseSecs.find({S.Name, S.Group});
@@ -408,11 +412,13 @@ Error PatchBuilder::plan(Rebuilt &R) {
       if (!Addr)
         return Addr.takeError();
       if (!*Addr) {
-        if (isWritable(S) || Tls)
+        if (Tls)
           return fail("cannot find where section '" + S.Name + "' of '" +
                       R.Path + "' lives in the running program (no symbol "
                       "of it is in the base); rebuild and restart the program");
-        // Read-only and unnamed (jump tables, LSDAs): a copy is as good.
+        // No symbol names it, so no source code names it either: jump
+        // tables, LSDAs, the pointer cells exception tables use. Program
+        // state always has a name; these are as good copied.
         P.F = Fate::Include;
       } else {
         P.F = Fate::Ghost;

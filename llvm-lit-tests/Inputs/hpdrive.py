@@ -8,7 +8,8 @@ Starts N instances of PROGRAM (default 1), then runs SCRIPT, one action a line:
     step [N]        each instance runs N iterations: the driver writes a line to
                     its stdin and echoes what it prints up to a line "ok"
     sh CMD          runs CMD with bash (in SCRIPT's directory); $PID is the first
-                    instance's pid, $PIDS all of them; echoes its output
+                    instance's pid, $PIDS all of them, $HOTPATCH the hotpatch
+                    command; echoes its output
     apply PATCH     `hotpatch apply --pid <pid> PATCH` for every instance
     # ...           a comment
 
@@ -64,7 +65,8 @@ def main():
             if time.monotonic() > deadline or p.poll() is not None:
                 break
             time.sleep(0.01)
-    env = dict(os.environ, PID=str(procs[0].pid), PIDS=" ".join(str(p.pid) for p in procs))
+    env = dict(os.environ, PID=str(procs[0].pid), PIDS=" ".join(str(p.pid) for p in procs),
+               HOTPATCH=args.hotpatch)
     workdir = os.path.dirname(os.path.abspath(args.script))
     status = 0
     with open(args.script) as script:
