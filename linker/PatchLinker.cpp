@@ -223,6 +223,11 @@ private:
   std::vector<std::string> Changed, Added, NotHot;
   std::vector<hotpatch_patch_update> Updates;
   std::string Strings;
+  struct TlsItem {
+    uint64_t Offset, Size; // in the base's TLS block
+    std::string File, Section;
+  };
+  std::vector<TlsItem> TlsItems; // base thread-locals the patch references
 };
 
 Error PatchBuilder::loadBase() {
@@ -574,7 +579,8 @@ Error PatchBuilder::writeBaseSymbols(StringRef Path,
   }
   struct Def {
     std::string Name;
-    uint64_t Address; // link address, bias included
+    uint64_t Address; // link address (bias included); TLS: offset in PT_TLS
+    uint64_t Size;
     uint8_t Type;
     bool Tls;
   };
@@ -584,25 +590,61 @@ Error PatchBuilder::writeBaseSymbols(StringRef Path,
       continue;
     auto G = Chain.Globals.find(N);
     if (G != Chain.Globals.end()) {
-      Defs.push_back({N, G->second, ELF::STT_NOTYPE, false});
+      Defs.push_back({N, G->second, 0, ELF::STT_NOTYPE, false});
       continue;
     }
+    const Symbol *Found = nullptr;
     auto It = BaseGlobals.find(N);
-    if (It == BaseGlobals.end())
+    if (It != BaseGlobals.end()) {
+      Found = It->second;
+    } else {
+      // Hidden symbols (__dso_handle, -fvisibility=hidden code) are local in
+      // the base's symbol table; a unique local of that name is the one.
+      for (const auto &[Key, S] : BaseLocals)
+        if (Key.second == N) {
+          if (Found) {
+            Found = nullptr;
+            break;
+          }
+          Found = S;
+        }
+    }
+    if (!Found)
       continue; // from a shared library: resolved when the patch is applied
-    const Symbol &S = *It->second;
+    const Symbol &S = *Found;
     bool Tls = S.Kind == SymbolKind::Tls;
     uint8_t Type = S.Kind == SymbolKind::Func ? ELF::STT_FUNC
                    : Tls                      ? ELF::STT_TLS
                    : S.Kind == SymbolKind::Object ? ELF::STT_OBJECT
                                                   : ELF::STT_NOTYPE;
-    Defs.push_back({N, Tls ? S.Address : S.Address + Bias, Type, Tls});
+    Defs.push_back({N, Tls ? S.Address : S.Address + Bias, S.Size, Type, Tls});
   }
-  // Sections: [0] null, [1] .hpbase (covers the base image), [2] .hpbase.tls,
-  // [3] .symtab, [4] .strtab, [5] .shstrtab.
-  std::string ShStr("\0.hpbase\0.hpbase.tls\0.symtab\0.strtab\0.shstrtab\0", 47);
+  // Sections: [0] null, [1] .hpbase (covers the base image), [2]
+  // .hpbase.tlsalign (gives the recreated PT_TLS the base's alignment),
+  // [3 .. 3+T) one .hpbase.tls.<k> per thread-local symbol, then .symtab,
+  // .strtab, .shstrtab.
+  std::string ShStr(1, '\0');
+  auto AddName = [&](const std::string &N) {
+    uint32_t Off = ShStr.size();
+    ShStr += N;
+    ShStr.push_back('\0');
+    return Off;
+  };
+  std::vector<Elf_Shdr> Sh(3);
+  memset(Sh.data(), 0, Sh.size() * sizeof(Elf_Shdr));
+  Sh[1].sh_name = AddName(".hpbase");
+  Sh[1].sh_type = ELF::SHT_NOBITS;
+  Sh[1].sh_flags = ELF::SHF_ALLOC | ELF::SHF_WRITE;
+  Sh[1].sh_size = Base.Image.End - Base.Image.Begin;
+  Sh[1].sh_addralign = 1;
+  Sh[2].sh_name = AddName(".hpbase.tlsalign");
+  Sh[2].sh_type = ELF::SHT_NOBITS;
+  Sh[2].sh_flags = ELF::SHF_ALLOC | ELF::SHF_WRITE | ELF::SHF_TLS;
+  Sh[2].sh_addralign =
+      Base.Image.HasTls ? std::max<uint64_t>(Base.Image.Tls.Align, 1) : 1;
   std::string Str(1, '\0');
   std::vector<Elf_Sym> Syms(1);
+  memset(Syms.data(), 0, sizeof(Elf_Sym));
   for (const Def &D : Defs) {
     Elf_Sym S;
     memset(&S, 0, sizeof(S));
@@ -610,11 +652,28 @@ Error PatchBuilder::writeBaseSymbols(StringRef Path,
     Str += D.Name;
     Str.push_back('\0');
     S.setBindingAndType(ELF::STB_GLOBAL, D.Type);
-    S.st_shndx = D.Tls ? 2 : 1;
-    S.st_value = D.Tls ? D.Address : D.Address - (Bias + Base.Image.Begin);
+    S.st_size = D.Size;
+    if (D.Tls) {
+      Elf_Shdr T;
+      memset(&T, 0, sizeof(T));
+      T.sh_name = AddName(".hpbase.tls." + std::to_string(TlsItems.size()));
+      T.sh_type = ELF::SHT_NOBITS;
+      T.sh_flags = ELF::SHF_ALLOC | ELF::SHF_WRITE | ELF::SHF_TLS;
+      T.sh_size = D.Size;
+      T.sh_addralign = 1;
+      TlsItems.push_back({D.Address, D.Size, Path.str(),
+                          ".hpbase.tls." + std::to_string(TlsItems.size())});
+      S.st_shndx = Sh.size();
+      S.st_value = 0;
+      Sh.push_back(T);
+    } else {
+      S.st_shndx = 1;
+      S.st_value = D.Address - (Bias + Base.Image.Begin);
+    }
     Syms.push_back(S);
     Defined.push_back(D.Name);
   }
+  unsigned SymTabIndex = Sh.size();
   ELFT::Ehdr H;
   memset(&H, 0, sizeof(H));
   memcpy(H.e_ident, ELF::ElfMagic, 4);
@@ -626,54 +685,43 @@ Error PatchBuilder::writeBaseSymbols(StringRef Path,
   H.e_version = ELF::EV_CURRENT;
   H.e_ehsize = sizeof(ELFT::Ehdr);
   H.e_shentsize = sizeof(Elf_Shdr);
-  H.e_shnum = 6;
-  H.e_shstrndx = 5;
+  Elf_Shdr SymTab, StrTab, ShStrTab;
+  memset(&SymTab, 0, sizeof(SymTab));
+  memset(&StrTab, 0, sizeof(StrTab));
+  memset(&ShStrTab, 0, sizeof(ShStrTab));
+  SymTab.sh_name = AddName(".symtab");
+  StrTab.sh_name = AddName(".strtab");
+  ShStrTab.sh_name = AddName(".shstrtab");
   std::string Body;
   auto Append = [&](const void *P, size_t N) {
+    while (Body.size() % 8)
+      Body.push_back('\0');
     size_t Off = Body.size();
     Body.append(static_cast<const char *>(P), N);
     return Off;
   };
   Body.resize(sizeof(H));
-  while (Body.size() % 8)
-    Body.push_back('\0');
-  size_t SymOff = Append(Syms.data(), Syms.size() * sizeof(Elf_Sym));
-  size_t StrOff = Append(Str.data(), Str.size());
-  size_t ShStrOff = Append(ShStr.data(), ShStr.size());
-  while (Body.size() % 8)
-    Body.push_back('\0');
-  H.e_shoff = Body.size();
-  Elf_Shdr Sh[6];
-  memset(Sh, 0, sizeof(Sh));
-  Sh[1].sh_name = 1;
-  Sh[1].sh_type = ELF::SHT_NOBITS;
-  Sh[1].sh_flags = ELF::SHF_ALLOC | ELF::SHF_WRITE;
-  Sh[1].sh_size = Base.Image.End - Base.Image.Begin;
-  Sh[1].sh_addralign = 1;
-  Sh[2].sh_name = 9;
-  Sh[2].sh_type = ELF::SHT_NOBITS;
-  Sh[2].sh_flags = ELF::SHF_ALLOC | ELF::SHF_WRITE | ELF::SHF_TLS;
-  Sh[2].sh_size = Base.Image.HasTls ? Base.Image.Tls.MemSize : 0;
-  Sh[2].sh_addralign = Base.Image.HasTls ? std::max<uint64_t>(Base.Image.Tls.Align, 1) : 1;
-  Sh[3].sh_name = 21;
-  Sh[3].sh_type = ELF::SHT_SYMTAB;
-  Sh[3].sh_offset = SymOff;
-  Sh[3].sh_size = Syms.size() * sizeof(Elf_Sym);
-  Sh[3].sh_link = 4;
-  Sh[3].sh_info = 1; // first global
-  Sh[3].sh_addralign = 8;
-  Sh[3].sh_entsize = sizeof(Elf_Sym);
-  Sh[4].sh_name = 29;
-  Sh[4].sh_type = ELF::SHT_STRTAB;
-  Sh[4].sh_offset = StrOff;
-  Sh[4].sh_size = Str.size();
-  Sh[4].sh_addralign = 1;
-  Sh[5].sh_name = 37;
-  Sh[5].sh_type = ELF::SHT_STRTAB;
-  Sh[5].sh_offset = ShStrOff;
-  Sh[5].sh_size = ShStr.size();
-  Sh[5].sh_addralign = 1;
-  Append(Sh, sizeof(Sh));
+  SymTab.sh_type = ELF::SHT_SYMTAB;
+  SymTab.sh_offset = Append(Syms.data(), Syms.size() * sizeof(Elf_Sym));
+  SymTab.sh_size = Syms.size() * sizeof(Elf_Sym);
+  SymTab.sh_link = SymTabIndex + 1;
+  SymTab.sh_info = 1; // first global
+  SymTab.sh_addralign = 8;
+  SymTab.sh_entsize = sizeof(Elf_Sym);
+  StrTab.sh_type = ELF::SHT_STRTAB;
+  StrTab.sh_offset = Append(Str.data(), Str.size());
+  StrTab.sh_size = Str.size();
+  StrTab.sh_addralign = 1;
+  ShStrTab.sh_type = ELF::SHT_STRTAB;
+  ShStrTab.sh_offset = Append(ShStr.data(), ShStr.size());
+  ShStrTab.sh_size = ShStr.size();
+  ShStrTab.sh_addralign = 1;
+  Sh.push_back(SymTab);
+  Sh.push_back(StrTab);
+  Sh.push_back(ShStrTab);
+  H.e_shnum = Sh.size();
+  H.e_shstrndx = Sh.size() - 1;
+  H.e_shoff = Append(Sh.data(), Sh.size() * sizeof(Elf_Shdr));
   memcpy(Body.data(), &H, sizeof(H));
   std::error_code EC;
   raw_fd_ostream OS(Path, EC);
@@ -718,7 +766,7 @@ Error PatchBuilder::writeScript(StringRef Path, StringRef BaseSymbols) {
   std::string Ghosts;
   raw_string_ostream GS(Ghosts);
   unsigned N = 0;
-  std::vector<std::tuple<uint64_t, std::string, std::string>> TlsGhosts;
+  // Thread-local ghosts go in the recreated TLS block below, not here.
   for (Rebuilt &R : Objects) {
     auto Obj = ELFFile<ELFT>::create(R.Buffer->getBuffer());
     auto Secs = Obj->sections().get();
@@ -726,11 +774,8 @@ Error PatchBuilder::writeScript(StringRef Path, StringRef BaseSymbols) {
     for (auto &[Index, P] : R.Plans) {
       if (P.F != Fate::Ghost)
         continue;
-      if (Secs[Index].sh_flags & ELF::SHF_TLS) {
-        TlsGhosts.push_back({P.Address, R.PatchedPath,
-                             Obj->getSectionName(Secs[Index]).get().str()});
+      if (Secs[Index].sh_flags & ELF::SHF_TLS)
         continue;
-      }
       GS << format("  .hpghost.%u 0x%llx (NOLOAD) : { \"%s\"(.hpghost.%u.%u) } :NONE\n",
                    N++, (unsigned long long)P.Address, R.PatchedPath.c_str(),
                    ObjIndex, Index);
@@ -740,16 +785,38 @@ Error PatchBuilder::writeScript(StringRef Path, StringRef BaseSymbols) {
                (unsigned long long)(Bias + Base.Image.Begin), BaseSymbols.str().c_str());
   if (Base.Image.HasTls) {
     // The base's PT_TLS, recreated at the same place with the same size and
-    // alignment, so lld computes the same %fs offsets as the base.
+    // alignment, each thread-local the patch uses at its offset, so that lld
+    // computes the same %fs offsets as the base did.
+    std::vector<TlsItem> Items = TlsItems;
+    for (Rebuilt &R : Objects) {
+      unsigned ObjIndex = &R - Objects.data();
+      for (const InputSection &S : R.Hashed.Sections) {
+        auto It = R.Plans.find(S.Index);
+        if (It == R.Plans.end() || It->second.F != Fate::Ghost ||
+            !(S.Flags & ELF::SHF_TLS))
+          continue;
+        Items.push_back({It->second.Address - Bias - Base.Image.Tls.VAddr, S.Size,
+                         R.PatchedPath,
+                         (".hpghost." + Twine(ObjIndex) + "." + Twine(S.Index)).str()});
+      }
+    }
+    llvm::sort(Items, [](const TlsItem &A, const TlsItem &B) { return A.Offset < B.Offset; });
     GS << format("  . = 0x%llx;\n", (unsigned long long)(Bias + Base.Image.Tls.VAddr));
     GS << "  .tbss (NOLOAD) : {\n";
-    GS << "    \"" << BaseSymbols << "\"(.hpbase.tls)\n";
+    GS << "    \"" << BaseSymbols << "\"(.hpbase.tlsalign)\n";
+    uint64_t At = 0;
+    for (const TlsItem &I : Items) {
+      if (I.Offset < At)
+        return fail("thread-locals overlap at offset " + Twine(I.Offset) +
+                    " of the base's TLS block; rebuild and restart the program");
+      if (I.Offset > At)
+        GS << format("    . = . + 0x%llx;\n", (unsigned long long)(I.Offset - At));
+      GS << "    \"" << I.File << "\"(" << I.Section << ")\n";
+      At = I.Offset + I.Size;
+    }
+    if (Base.Image.Tls.MemSize > At)
+      GS << format("    . = . + 0x%llx;\n", (unsigned long long)(Base.Image.Tls.MemSize - At));
     GS << "  } :tls\n";
-    if (!TlsGhosts.empty())
-      return fail("a rebuilt object defines thread-local variables (" +
-                  std::get<2>(TlsGhosts.front()) + "); patching objects that "
-                  "define thread_local variables is not supported yet: "
-                  "rebuild the program and restart it");
   }
   GS << "  /DISCARD/ : { *(.init_array .init_array.* .fini_array .fini_array.* "
         ".ctors .ctors.* .dtors .dtors.* .note.GNU-stack .comment .llvm_addrsig) }\n";
