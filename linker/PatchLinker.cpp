@@ -223,6 +223,7 @@ private:
   std::vector<std::string> Changed, Added, NotHot;
   std::vector<hotpatch_patch_update> Updates;
   std::string Strings;
+  size_t InitCount = 0;
   struct TlsItem {
     uint64_t Offset, Size; // in the base's TLS block
     std::string File, Section;
@@ -907,8 +908,8 @@ Error PatchBuilder::writePatch(StringRef Image) {
           !It->second.Changed)
         continue;
       std::string Fn = functionOf(S.Name);
-      if (Fn.empty())
-        continue;
+      if (Fn.empty() || StringRef(Fn).starts_with("startup"))
+        continue; // static-initialiser glue, reported as new globals
       StringRef Body = Fn;
       bool Thunked = Body.consume_back(HOTPATCH_BODY_SUFFIX);
       std::string Name = Body.str();
@@ -941,8 +942,50 @@ Error PatchBuilder::writePatch(StringRef Image) {
     }
   }
 
+  // Initialisers of the globals this patch adds: the plugin keeps each
+  // global's initialiser in a section of its own; run those that write a
+  // new data section, and no other (existing globals keep their state).
+  std::vector<uint64_t> Inits;
+  for (Rebuilt &R : Objects) {
+    auto Obj = ELFFile<ELFT>::create(R.Buffer->getBuffer());
+    auto Secs = Obj->sections().get();
+    ArrayRef<Elf_Sym> Syms;
+    StringRef Strs;
+    for (const Elf_Shdr &Sh : Secs)
+      if (Sh.sh_type == ELF::SHT_SYMTAB) {
+        Syms = Obj->symbols(&Sh).get();
+        Strs = Obj->getStringTableForSymtab(Sh).get();
+      }
+    auto IsNewData = [&](unsigned Index) {
+      auto It = R.Plans.find(Index);
+      return It != R.Plans.end() && It->second.F == Fate::Include && It->second.New &&
+             !(Secs[Index].sh_flags & ELF::SHF_EXECINSTR);
+    };
+    for (const Elf_Shdr &Rel : Secs) {
+      if (Rel.sh_type != ELF::SHT_RELA || Rel.sh_info >= Secs.size())
+        continue;
+      StringRef Target = Obj->getSectionName(Secs[Rel.sh_info]).get();
+      if (!Target.starts_with(".text.startup.__cxx_global_var_init"))
+        continue;
+      bool WritesNew = false;
+      for (const Elf_Rela &RA : Obj->relas(Rel).get()) {
+        const Elf_Sym &Sym = Syms[RA.getSymbol(false)];
+        WritesNew |= Sym.st_shndx < Secs.size() && IsNewData(Sym.st_shndx);
+      }
+      if (!WritesNew)
+        continue;
+      std::string Fn = Target.drop_front(strlen(".text.startup.")).str();
+      if (std::optional<uint64_t> A = Lookup(R.SourceFile, Fn))
+        Inits.push_back(*A);
+      else
+        return fail("cannot find the initialiser '" + Fn + "' in the patch");
+    }
+  }
+
   hotpatch_patch_header H;
   memset(&H, 0, sizeof(H));
+  H.init_count = Inits.size();
+  InitCount = Inits.size();
   memcpy(H.magic, HOTPATCH_PATCH_MAGIC, 8);
   H.version = HOTPATCH_PATCH_VERSION;
   H.chain_index = Chain.Count + 1;
@@ -954,6 +997,8 @@ Error PatchBuilder::writePatch(StringRef Image) {
   std::string Payload;
   Payload.append(reinterpret_cast<const char *>(Updates.data()),
                  Updates.size() * sizeof(hotpatch_patch_update));
+  Payload.append(reinterpret_cast<const char *>(Inits.data()),
+                 Inits.size() * sizeof(uint64_t));
   Payload += Strings;
   Payload.append((*Buf)->getBufferStart(), (*Buf)->getBufferSize());
   uint64_t Hash = 0xcbf29ce484222325ull;
@@ -1059,7 +1104,10 @@ int PatchBuilder::run() {
   sys::fs::file_size(Opts.Output, Size);
   Out << "patch " << Chain.Count << " for " << Opts.Base << ": "
       << Changed.size() << " changed, " << Added.size() << " added, "
-      << Updates.size() << " slot updates, " << Size << " bytes, "
+      << Updates.size() << " slot updates, ";
+  if (InitCount)
+    Out << InitCount << " new globals to construct, ";
+  Out << Size << " bytes, "
       << format("%.1f ms", Ms) << "\n";
   for (const std::string &N : Changed)
     Out << "  changed: " << N << "\n";

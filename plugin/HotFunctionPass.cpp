@@ -421,9 +421,22 @@ bool HotFunctionRewriter::run() {
     return false; // already rewritten (e.g. once before an LTO link)
   M.getOrInsertNamedMetadata(ProcessedMD);
 
+  // Each global's dynamic initialiser stays a function of its own, in a
+  // section of its own: a patch that adds a global must run that global's
+  // initialiser, and only that one, not the file's whole static-init
+  // function, which would construct the existing globals a second time.
+  bool Changed = false;
+  for (Function &F : M)
+    if (!F.isDeclaration() && F.getName().starts_with("__cxx_global_var_init")) {
+      F.addFnAttr(Attribute::NoInline);
+      if (F.getSection() == ".text.startup")
+        F.setSection((".text.startup." + F.getName()).str());
+      Changed = true;
+    }
+
   SetVector<Function *> Hot = collectHotFunctions();
   if (Hot.empty())
-    return false;
+    return Changed;
   for (Function *F : Hot)
     makeHot(*F, AnnotatedNames.contains(F->getName()));
   appendToUsed(M, Used);

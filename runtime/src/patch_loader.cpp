@@ -1,7 +1,7 @@
 // patch_loader.cpp - hotpatch_apply_file: check, map, relocate, publish.
 //
 // The protocol, step by step (each step may refuse; nothing is published
-// before step 8, so a refused patch leaves the program as it was):
+// before step 9, so a refused patch leaves the program as it was):
 //
 //   1. Read the file; check magic, version, sizes and the FNV-1a checksum.
 //   2. Check the build-id against the main program's, and the chain index
@@ -16,9 +16,11 @@
 //   6. Give each segment its final protection; register .eh_frame so that
 //      exceptions unwind through patched frames.
 //   7. Check every slot update: the slot lies in the program or an earlier
-//      patch, the new body in this patch's code.
-//   8. Publish: one release store per slot, under the "patching" lock.
-//   9. Run the hooks.
+//      patch, the new body in this patch's code; and every initialiser.
+//   8. Run the initialisers of the globals the patch adds (they register
+//      their destructors with __cxa_atexit themselves).
+//   9. Publish: one release store per slot, under the "patching" lock.
+//  10. Run the hooks.
 //
 // On failure after step 4 the mapping is removed again: no slot points into
 // it yet. Once published a patch is never unmapped, because threads may be
@@ -173,6 +175,9 @@ public:
       return st;
     double map_ms = ms_since(t1);
     register_unwind();
+    // New globals are constructed before any new code can reach them.
+    for (uint32_t i = 0; i < header_.init_count; ++i)
+      reinterpret_cast<void (*)()>(runtime(inits_[i]))();
     publish();
     if (result_) {
       result_->chain_index = header_.chain_index;
@@ -210,7 +215,8 @@ private:
                                             std::to_string(HOTPATCH_PATCH_VERSION) +
                                             ": rebuild the patch with the matching thinlink");
     uint64_t want = sizeof header_ + uint64_t(header_.update_count) * sizeof(hotpatch_patch_update) +
-                    header_.strings_size + header_.image_size;
+                    uint64_t(header_.init_count) * sizeof(uint64_t) + header_.strings_size +
+                    header_.image_size;
     if (file_.size() != want)
       return refuse(HOTPATCH_BAD_PATCH, "truncated or padded (" + std::to_string(file_.size()) +
                                             " bytes, the header describes " +
@@ -221,7 +227,8 @@ private:
     if (h != header_.checksum)
       return refuse(HOTPATCH_BAD_PATCH, "corrupted (checksum mismatch): rebuild the patch");
     updates_ = reinterpret_cast<const hotpatch_patch_update *>(file_.data() + sizeof header_);
-    strings_ = file_.data() + sizeof header_ + header_.update_count * sizeof(hotpatch_patch_update);
+    inits_ = reinterpret_cast<const uint64_t *>(updates_ + header_.update_count);
+    strings_ = reinterpret_cast<const char *>(inits_ + header_.init_count);
     image_ = strings_ + header_.strings_size;
 
     dl_iterate_phdr(find_main, &main_);
@@ -405,6 +412,9 @@ private:
   }
 
   hotpatch_status check_updates() {
+    for (uint32_t i = 0; i < header_.init_count; ++i)
+      if (!in_segment(inits_[i], 1, PF_X))
+        return refuse(HOTPATCH_BAD_PATCH, "an initialiser is not in the patch's code");
     for (uint32_t i = 0; i < header_.update_count; ++i) {
       const hotpatch_patch_update &u = updates_[i];
       if (u.name >= header_.strings_size)
@@ -459,6 +469,7 @@ private:
   std::string file_;
   hotpatch_patch_header header_;
   const hotpatch_patch_update *updates_ = nullptr;
+  const uint64_t *inits_ = nullptr;
   const char *strings_ = nullptr;
   const char *image_ = nullptr;
   ElfW(Ehdr) ehdr_;

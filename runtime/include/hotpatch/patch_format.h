@@ -5,8 +5,10 @@
  *
  * A patch file is
  *
- *   struct hotpatch_patch_header      (64 bytes)
+ *   struct hotpatch_patch_header      (72 bytes)
  *   struct hotpatch_patch_update[n]   (the slot updates, 32 bytes each)
+ *   uint64_t initialisers[init_count] (patch addresses of the constructors of
+ *                                      the globals the patch adds, in order)
  *   char strings[strings_size]        (NUL-terminated names, referenced by offset)
  *   ELF image[image_size]             (the patch, linked by lld; see below)
  *
@@ -51,6 +53,8 @@ struct hotpatch_patch_header {
   uint32_t strings_size;
   uint64_t image_size;      /* bytes of the ELF image */
   uint64_t checksum;        /* FNV-1a 64 of everything after the header */
+  uint32_t init_count;      /* initialisers to run before publishing */
+  uint32_t reserved;        /* 0 */
 };
 
 /* One slot to publish: the slot (a base address) gets the address of the
