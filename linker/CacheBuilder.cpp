@@ -36,6 +36,7 @@
 #include "hotpatch/slot_table.h"
 
 #include <algorithm>
+#include <set>
 
 using namespace llvm;
 using namespace llvm::object;
@@ -457,11 +458,14 @@ private:
   void collectSlots(uint64_t ThunksBegin, uint64_t ThunksEnd) {
     StringMap<uint64_t> Globals;
     std::map<std::pair<uint32_t, std::string>, uint64_t> Locals;
+    StringMap<std::vector<uint64_t>> LocalsByName;
     for (const Symbol &S : C.Symbols) {
-      if (S.Binding == SymbolBinding::Local)
+      if (S.Binding == SymbolBinding::Local) {
         Locals[{S.File, S.Name}] = S.Address;
-      else
+        LocalsByName[S.Name].push_back(S.Address);
+      } else {
         Globals[S.Name] = S.Address;
+      }
     }
     StringRef Suffix = HOTPATCH_SLOT_SUFFIX;
     for (const Symbol &S : C.Symbols) {
@@ -483,6 +487,11 @@ private:
         auto It = Globals.find(N);
         if (It != Globals.end())
           return It->second;
+        // Hidden symbols (the plugin's bodies) are local in the output, and
+        // lld lists them apart from their file's locals.
+        auto L = LocalsByName.find(N);
+        if (L != LocalsByName.end() && L->second.size() == 1)
+          return L->second.front();
         return std::nullopt;
       };
       std::optional<uint64_t> Body = Find(R.Name + HOTPATCH_BODY_SUFFIX);
@@ -501,6 +510,105 @@ private:
 };
 
 } // namespace
+
+std::map<std::string, std::string> parseLayouts(StringRef Text) {
+  std::map<std::string, std::string> Out;
+  std::string Type, Block;
+  for (StringRef Line : split(Text, '\n')) {
+    if (Line.starts_with("T ")) {
+      Type = Line.drop_front(2).rsplit(" size=").first.str();
+      Block.clear();
+    }
+    if (!Type.empty()) {
+      Block += Line;
+      Block += '\n';
+    }
+    if (Line == "E" && !Type.empty()) {
+      Out.emplace(Type, Block);
+      Type.clear();
+    }
+  }
+  return Out;
+}
+
+std::string readLayoutSection(MemoryBufferRef Object) {
+  auto Obj = ELFFile<ELFT>::create(Object.getBuffer());
+  if (!Obj)
+    return consumeError(Obj.takeError()), "";
+  auto Secs = Obj->sections();
+  if (!Secs)
+    return consumeError(Secs.takeError()), "";
+  std::string Text;
+  for (const Elf_Shdr &S : *Secs) {
+    auto Name = Obj->getSectionName(S);
+    if (!Name || *Name != ".hotpatch.layouts") {
+      if (!Name)
+        consumeError(Name.takeError());
+      continue;
+    }
+    auto C = Obj->getSectionContents(S);
+    if (C)
+      Text.append(reinterpret_cast<const char *>(C->data()), C->size());
+    else
+      consumeError(C.takeError());
+  }
+  return Text;
+}
+
+std::string describeLayoutChange(StringRef Old, StringRef New) {
+  struct Parsed {
+    std::string Size;
+    std::vector<std::string> Order;
+    std::map<std::string, std::pair<std::string, std::string>> Fields; // offset, type
+    std::vector<std::string> Other; // bases, vptr
+  };
+  auto Parse = [](StringRef Block) {
+    Parsed P;
+    for (StringRef Line : split(Block, '\n')) {
+      if (Line.starts_with("T "))
+        P.Size = Line.rsplit(" size=").second.split(' ').first.str();
+      else if (Line.starts_with("F ")) {
+        StringRef Rest = Line.drop_front(2);
+        auto [Name, Tail] = Rest.split(" offset=");
+        auto [Off, Type] = Tail.split(" type=");
+        P.Order.push_back(Name.str());
+        P.Fields[Name.str()] = {Off.str(), Type.str()};
+      } else if (Line.starts_with("B ") || Line.starts_with("V ")) {
+        P.Other.push_back(Line.str());
+      }
+    }
+    return P;
+  };
+  Parsed A = Parse(Old), B = Parse(New);
+  std::vector<std::string> What;
+  auto Bytes = [](const std::string &Bits) {
+    return std::to_string(std::stoull(Bits) / 8);
+  };
+  for (const std::string &F : B.Order) {
+    auto It = A.Fields.find(F);
+    if (It == A.Fields.end())
+      What.push_back("field '" + F + "' added at offset " + Bytes(B.Fields[F].first));
+    else if (It->second.second != B.Fields[F].second)
+      What.push_back("field '" + F + "' changed type from " + It->second.second +
+                     " to " + B.Fields[F].second);
+    else if (It->second.first != B.Fields[F].first)
+      What.push_back("field '" + F + "' moved from offset " + Bytes(It->second.first) +
+                     " to " + Bytes(B.Fields[F].first));
+  }
+  for (const std::string &F : A.Order)
+    if (!B.Fields.count(F))
+      What.push_back("field '" + F + "' removed");
+  if (A.Other != B.Other)
+    What.push_back("its bases or virtual table pointer changed");
+  if (A.Size != B.Size)
+    What.push_back("size " + A.Size + " -> " + B.Size + " bytes");
+  if (What.empty())
+    What.push_back("its layout changed");
+  std::string Out;
+  for (const std::string &W : What)
+    Out += (Out.empty() ? "" : "; ") + W;
+  return Out;
+}
 
 bool parseTraceLine(StringRef Line, TracedInput &Out) {
   Line = Line.trim();
@@ -568,6 +676,7 @@ Expected<ModuleCache> buildModuleCache(StringRef Output,
   StringMap<std::unique_ptr<MemoryBuffer>> ArchiveBuffers;
   StringMap<std::unique_ptr<Archive>> Archives;
   StringMap<uint32_t> SeenGroups;
+  std::set<std::string> SeenLayouts;
   for (const TracedInput &T : Inputs) {
     std::string Path = absolute(T.Path, WorkingDirectory);
     std::unique_ptr<MemoryBuffer> Owned;
@@ -621,6 +730,9 @@ Expected<ModuleCache> buildModuleCache(StringRef Output,
                                "cannot read input '" + Path +
                                    (T.Member.empty() ? "" : "(" + T.Member + ")") +
                                    "': " + toString(In.takeError()));
+    for (auto &[Type, Layout] : parseLayouts(readLayoutSection(Ref)))
+      if (SeenLayouts.insert(Type).second)
+        C.Layouts.push_back({Type, Layout});
     uint32_t Index = C.Inputs.size();
     for (const InputSection &S : In->Sections)
       if (!S.Group.empty() && SeenGroups.try_emplace(S.Group, Index).second)

@@ -12,6 +12,8 @@
 
 #include "llvm/Object/ELFObjectFile.h"
 
+#include <map>
+
 namespace hotpatch {
 
 /// An input as lld reported it: a file, or a member of an archive.
@@ -40,6 +42,16 @@ buildModuleCache(llvm::StringRef Output, llvm::ArrayRef<TracedInput> Inputs,
 llvm::Expected<InputFile>
 hashObject(llvm::MemoryBufferRef Object, llvm::StringRef Path,
            llvm::StringRef Member);
+
+/// Splits the text of .hotpatch.layouts sections into type name -> block.
+std::map<std::string, std::string> parseLayouts(llvm::StringRef Text);
+
+/// Reads the .hotpatch.layouts section of an object ("" when there is none).
+std::string readLayoutSection(llvm::MemoryBufferRef Object);
+
+/// Describes how a record's layout changed, e.g. "field 'mass' moved from
+/// offset 8 to 16; size 16 -> 24 bytes".
+std::string describeLayoutChange(llvm::StringRef Old, llvm::StringRef New);
 
 } // namespace hotpatch
 

@@ -189,6 +189,12 @@ std::vector<uint8_t> serialise(const ModuleCache &C) {
     W.u32(G.Input);
   }
 
+  W.u32(C.Layouts.size());
+  for (const auto &[Type, Layout] : C.Layouts) {
+    W.str(Type);
+    W.str(Layout);
+  }
+
   W.str(C.WorkingDirectory);
   W.u32(C.LinkArgs.size());
   for (const std::string &A : C.LinkArgs)
@@ -272,6 +278,12 @@ bool deserialise(ArrayRef<uint8_t> Payload, ModuleCache &C) {
   for (ComdatWinner &G : C.Comdats) {
     G.Signature = R.str();
     G.Input = R.u32();
+  }
+
+  C.Layouts.resize(R.count(8));
+  for (auto &[Type, Layout] : C.Layouts) {
+    Type = R.str();
+    Layout = R.str();
   }
 
   C.WorkingDirectory = R.str();
@@ -360,6 +372,12 @@ Expected<ModuleCache> readModuleCache(StringRef Path) {
   ArrayRef<uint8_t> Frame = Data.drop_front(HeaderSize);
   unsigned long long FrameContent =
       ZSTD_getFrameContentSize(Frame.data(), Frame.size());
+  // A zstd frame header is at most 18 bytes; one cut inside it is a
+  // truncated file, not a corrupted one.
+  if (FrameContent == ZSTD_CONTENTSIZE_ERROR && Frame.size() < 18 &&
+      (Frame.size() < 4 || support::endian::read32le(Frame.data()) == 0xFD2FB528u))
+    return cacheError(Path, "is truncated (" + Twine(Data.size()) +
+                                " bytes; the compressed frame is cut short)");
   if (FrameContent == ZSTD_CONTENTSIZE_ERROR ||
       FrameContent == ZSTD_CONTENTSIZE_UNKNOWN || FrameContent != PayloadSize)
     return cacheError(Path, "is corrupted (its compressed frame does not "
@@ -444,6 +462,7 @@ void dumpModuleCache(const ModuleCache &C, raw_ostream &OS) {
     OS << "\n";
   }
   OS << "comdats:     " << C.Comdats.size() << "\n";
+  OS << "layouts:     " << C.Layouts.size() << " record types\n";
   OS << "link:        (cd " << C.WorkingDirectory << ";";
   for (const std::string &A : C.LinkArgs)
     OS << " " << A;
@@ -530,6 +549,12 @@ void dumpModuleCacheJSON(const ModuleCache &C, raw_ostream &OS) {
                     {"inputs", std::move(Inputs)},
                     {"slots", std::move(Slots)},
                     {"comdats", std::move(Comdats)},
+                    {"layouts", [&] {
+                       json::Object L;
+                       for (const auto &[Type, Layout] : C.Layouts)
+                         L[Type] = Layout;
+                       return L;
+                     }()},
                     {"working_directory", C.WorkingDirectory},
                     {"link_args", std::move(Args)}};
   OS << formatv("{0:2}", json::Value(std::move(Root))) << "\n";

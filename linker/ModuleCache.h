@@ -125,7 +125,7 @@ struct ComdatWinner {
 };
 
 struct ModuleCache {
-  static constexpr uint32_t Version = 1;
+  static constexpr uint32_t Version = 2;
   static constexpr char Magic[9] = "HPMCACHE";
 
   std::string Output;                 // absolute path of the linked output
@@ -135,6 +135,10 @@ struct ModuleCache {
   std::vector<InputFile> Inputs;
   std::vector<SlotRecord> Slots;
   std::vector<ComdatWinner> Comdats;
+  /// Record layouts the plugin recorded (section .hotpatch.layouts of the
+  /// inputs): type name -> its layout block. A patch that changes one is
+  /// refused, naming the type and the field.
+  std::vector<std::pair<std::string, std::string>> Layouts;
   std::string WorkingDirectory;       // where the link ran
   std::vector<std::string> LinkArgs;  // the linker command line, as run
 };

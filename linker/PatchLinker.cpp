@@ -219,6 +219,7 @@ private:
   // Base symbol lookups.
   StringMap<const Symbol *> BaseGlobals;
   std::map<std::pair<std::string, std::string>, const Symbol *> BaseLocals;
+  StringMap<std::string> BaseLayouts;
   std::vector<std::string> Notes;
   std::vector<std::string> Changed, Added, NotHot;
   std::vector<hotpatch_patch_update> Updates;
@@ -253,6 +254,8 @@ Error PatchBuilder::loadBase() {
       BaseGlobals[S.Name] = &S;
     }
   }
+  for (const auto &[Type, Layout] : Base.Layouts)
+    BaseLayouts[Type] = Layout;
   auto St = ChainState::load(BasePath, toHex(Base.Image.BuildId, true));
   if (!St)
     return St.takeError();
@@ -290,6 +293,14 @@ Error PatchBuilder::loadObjects() {
                   "'; a patch can only replace objects the program was "
                   "linked from: rebuild the program and restart it");
     R.BaseInput = It->second;
+    // A type whose layout changed breaks every existing function and every
+    // existing object of it: refuse, naming the type and what changed.
+    for (auto &[Type, Layout] : parseLayouts(readLayoutSection(R.Buffer->getMemBufferRef())))
+      if (auto BL = BaseLayouts.find(Type); BL != BaseLayouts.end() && BL->second != Layout)
+          return fail("'" + P + "' changes the layout of " + Type + ": " +
+                      describeLayoutChange(BL->second, Layout) +
+                      "; code and objects in the running program use the old "
+                      "layout: rebuild the program and restart it");
     auto Obj = ELFFile<ELFT>::create(R.Buffer->getBuffer());
     if (!Obj)
       return Obj.takeError();

@@ -416,10 +416,33 @@ void HotFunctionRewriter::emitModuleConstructor() {
   appendToGlobalCtors(M, Ctor, 101, CtorComdat ? Ctor : nullptr);
 }
 
+/// Escapes bytes for an assembler .ascii directive.
+static std::string asciiEscape(StringRef S) {
+  std::string Out;
+  for (unsigned char C : S) {
+    if (C == '"' || C == '\\')
+      Out += '\\', Out += char(C);
+    else if (C >= 32 && C < 127)
+      Out += char(C);
+    else {
+      char Buf[8];
+      snprintf(Buf, sizeof Buf, "\\%03o", C);
+      Out += Buf;
+    }
+  }
+  return Out;
+}
+
 bool HotFunctionRewriter::run() {
   if (M.getNamedMetadata(ProcessedMD))
     return false; // already rewritten (e.g. once before an LTO link)
   M.getOrInsertNamedMetadata(ProcessedMD);
+
+  // Record layouts go in a section that is never loaded: module assembly,
+  // because an IR global would be allocated in the program's memory.
+  if (Opts.Layouts && !Opts.Layouts->empty() && TT.isOSBinFormatELF())
+    M.appendModuleInlineAsm(".pushsection .hotpatch.layouts,\"\",@progbits\n.ascii \"" +
+                            asciiEscape(*Opts.Layouts) + "\"\n.popsection");
 
   // Each global's dynamic initialiser stays a function of its own, in a
   // section of its own: a patch that adds a global must run that global's

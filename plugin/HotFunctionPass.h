@@ -35,6 +35,10 @@ struct PluginOptions {
   /// the user wrote (not in a system header), filled by the AST consumer
   /// before code generation. Null means every defined function.
   std::shared_ptr<llvm::StringSet<>> UserFunctions;
+  /// The layouts of the records the user defined, one text block per type,
+  /// filled by the AST consumer; emitted into the non-loaded section
+  /// .hotpatch.layouts for thinlink to compare (see RecordLayouts.h).
+  std::shared_ptr<std::string> Layouts;
   RewriteMode Mode = RewriteMode::Both;
   /// Absolute path of the main source file, recorded in each table entry.
   std::string Unit;

@@ -20,6 +20,7 @@
 #include "clang/AST/ASTConsumer.h"
 #include "clang/AST/Attr.h"
 #include "clang/AST/Mangle.h"
+#include "clang/AST/RecordLayout.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/Basic/SourceManager.h"
 #include "clang/Frontend/CompilerInstance.h"
@@ -27,6 +28,8 @@
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
+
+#include <set>
 
 using namespace clang;
 
@@ -183,24 +186,100 @@ private:
   llvm::StringSet<> &Names;
 };
 
+/// Records the layout of every record the user defined (not in a system
+/// header): size, alignment, bases and fields with their offsets and types.
+/// thinlink compares them with the base's and refuses a patch that changes
+/// the layout of a type existing code already uses. Format, one line each:
+///   T <type> size=<bytes> align=<bytes>
+///   B <base type> offset=<bytes>          (C++ bases, virtual marked)
+///   F <field> offset=<bits> type=<type>
+///   E                                      (end of the record)
+class LayoutCollector : public RecursiveASTVisitor<LayoutCollector> {
+public:
+  LayoutCollector(ASTContext &Ctx, std::string &Out)
+      : Ctx(Ctx), SM(Ctx.getSourceManager()), Out(Out) {}
+
+  bool shouldVisitTemplateInstantiations() const { return true; }
+
+  bool VisitRecordDecl(RecordDecl *RD) {
+    if (!RD->isCompleteDefinition() || RD->isDependentType() || RD->isInvalidDecl() ||
+        RD->isLambda() || !RD->getIdentifier() && !RD->getTypedefNameForAnonDecl())
+      return true;
+    SourceLocation Loc = RD->getLocation();
+    if (auto *Spec = dyn_cast<ClassTemplateSpecializationDecl>(RD))
+      if (ClassTemplateDecl *T = Spec->getSpecializedTemplate())
+        Loc = T->getLocation();
+    if (Loc.isInvalid() || SM.isInSystemHeader(SM.getExpansionLoc(Loc)))
+      return true;
+    if (RD->getParentFunctionOrMethod())
+      return true;
+    std::string Name = Ctx.getTypeDeclType(RD).getCanonicalType().getAsString(Policy());
+    if (!Seen.insert(Name).second)
+      return true;
+    const ASTRecordLayout &L = Ctx.getASTRecordLayout(RD);
+    llvm::raw_string_ostream OS(Out);
+    OS << "T " << Name << " size=" << L.getSize().getQuantity()
+       << " align=" << L.getAlignment().getQuantity() << "\n";
+    if (auto *CXX = dyn_cast<CXXRecordDecl>(RD)) {
+      if (L.hasOwnVFPtr())
+        OS << "V vptr offset=0\n";
+      for (const CXXBaseSpecifier &B : CXX->bases()) {
+        const CXXRecordDecl *BD = B.getType()->getAsCXXRecordDecl();
+        if (!BD)
+          continue;
+        OS << "B " << B.getType().getCanonicalType().getAsString(Policy())
+           << (B.isVirtual() ? " virtual" : " offset=")
+           << (B.isVirtual() ? std::string() : std::to_string(L.getBaseClassOffset(BD).getQuantity()))
+           << "\n";
+      }
+    }
+    unsigned I = 0;
+    for (const FieldDecl *F : RD->fields()) {
+      OS << "F " << (F->getName().empty() ? "<anonymous>" : F->getName().str())
+         << " offset=" << L.getFieldOffset(I++)
+         << " type=" << F->getType().getCanonicalType().getAsString(Policy()) << "\n";
+    }
+    OS << "E\n";
+    return true;
+  }
+
+private:
+  PrintingPolicy Policy() const {
+    PrintingPolicy P(Ctx.getLangOpts());
+    P.SuppressTagKeyword = false;
+    P.FullyQualifiedName = true;
+    return P;
+  }
+  ASTContext &Ctx;
+  SourceManager &SM;
+  std::string &Out;
+  std::set<std::string> Seen;
+};
+
 /// Runs before the code generator's consumer (AddBeforeMainAction), so both
 /// the diagnostics and the set of user functions exist before any IR pass.
 class HotpatchConsumer : public ASTConsumer {
 public:
   HotpatchConsumer(CompilerInstance &CI,
-                   std::shared_ptr<llvm::StringSet<>> UserFunctions)
-      : CI(CI), UserFunctions(std::move(UserFunctions)) {}
+                   std::shared_ptr<llvm::StringSet<>> UserFunctions,
+                   std::shared_ptr<std::string> Layouts)
+      : CI(CI), UserFunctions(std::move(UserFunctions)), Layouts(std::move(Layouts)) {}
 
   void HandleTranslationUnit(ASTContext &Ctx) override {
     AnnotationChecker(CI.getDiagnostics()).TraverseDecl(Ctx.getTranslationUnitDecl());
+    if (CI.getDiagnostics().hasErrorOccurred())
+      return;
     if (UserFunctions)
       UserFunctionCollector(Ctx, *UserFunctions)
           .TraverseDecl(Ctx.getTranslationUnitDecl());
+    if (Layouts)
+      LayoutCollector(Ctx, *Layouts).TraverseDecl(Ctx.getTranslationUnitDecl());
   }
 
 private:
   CompilerInstance &CI;
   std::shared_ptr<llvm::StringSet<>> UserFunctions;
+  std::shared_ptr<std::string> Layouts;
 };
 
 class HotpatchAction : public PluginASTAction {
@@ -262,6 +341,7 @@ public:
     PassOpts.Unit = std::string(Unit);
     if (PassOpts.AllFunctions)
       PassOpts.UserFunctions = std::make_shared<llvm::StringSet<>>();
+    PassOpts.Layouts = std::make_shared<std::string>();
     CI.getCodeGenOpts().PassBuilderCallbacks.push_back(
         [PassOpts](llvm::PassBuilder &PB) {
           PB.registerPipelineStartEPCallback(
@@ -269,7 +349,8 @@ public:
                 MPM.addPass(HotFunctionPass(PassOpts));
               });
         });
-    return std::make_unique<HotpatchConsumer>(CI, PassOpts.UserFunctions);
+    return std::make_unique<HotpatchConsumer>(CI, PassOpts.UserFunctions,
+                                              PassOpts.Layouts);
   }
 
 private:
