@@ -12,6 +12,10 @@
 //   4. Link with lld in-process; its messages and exit code are the user's.
 //   5. Describe the output and its inputs and write the cache atomically.
 //
+// Known limit: an archive holding two members of the same name (llvm-ar q
+// of d1/x.o and d2/x.o) is described by its first member of that name, as
+// lld's --trace names members by name only.
+//
 // Options thinlink does not understand are lld's business: they are passed
 // through untouched, and lld reports them as ld.lld would.
 //
@@ -48,7 +52,8 @@ struct LinkOptions {
   bool StripAll = false;
   std::string Icf;          // value of --icf, "" if absent
   bool Relocatable = false; // -r: not an image
-  bool InfoOnly = false;    // --version, -v, --help: no output file
+  bool InfoOnly = false;    // --version, --help: no output file
+  bool Verbose = false;     // -v: the version, and a link if there are inputs
   bool UserTrace = false;
   std::string DumpCache;
   bool Json = false;
@@ -96,8 +101,10 @@ LinkOptions scanOptions(ArrayRef<const char *> Args) {
       O.Icf = Next().str();
     } else if (A == "-r" || L == "relocatable" || A == "-Ur") {
       O.Relocatable = true;
-    } else if (A == "-v" || A == "-V" || L == "version" || L == "help") {
-      O.InfoOnly = true;
+    } else if (L == "version" || L == "help") {
+      O.InfoOnly = true; // prints and exits: nothing is linked
+    } else if (A == "-v" || A == "-V") {
+      O.Verbose = true; // prints the version, then links as usual
     } else if (A == "-t" || L == "trace") {
       O.UserTrace = true;
     } else if (L == "dump-cache") {
@@ -232,18 +239,24 @@ int thinlinkMain(ArrayRef<const char *> Argv, raw_ostream &Out,
   int RC = runLld(LldArgs, StdoutOS, Err);
   StdoutOS.flush();
   std::vector<TracedInput> Inputs;
-  for (StringRef Line : split(Stdout, '\n')) {
+  StringRef Text = Stdout;
+  if (Text.ends_with("\n"))
+    Text = Text.drop_back(); // the last line's newline, not an empty line
+  for (StringRef Line : split(Text, '\n')) {
     TracedInput T;
     if (parseTraceLine(Line, T)) {
       Inputs.push_back(std::move(T));
       if (!O.UserTrace)
         continue;
     }
-    if (!Line.empty() || O.UserTrace)
+    if (!Stdout.empty())
       Out << Line << "\n";
   }
   Out.flush();
   if (RC != 0)
+    return RC;
+  // `-v` alone prints the version and links nothing.
+  if (O.Verbose && Inputs.empty() && !sys::fs::exists(O.Output))
     return RC;
 
   SmallString<256> Cwd;
