@@ -930,16 +930,17 @@ Error PatchBuilder::writePatch(StringRef Image) {
       (It->second.New ? Added : Changed).push_back(Name);
       if (!NewBody)
         continue;
-      if (!Slot) {
-        if (!Thunked && !It->second.New)
-          NotHot.push_back(Name);
-        continue;
-      }
-      if (InPatch(*Slot))
+      if (Slot && InPatch(*Slot))
         continue; // a new function's own new slot already holds its body
+      if (!Slot && !Thunked && !It->second.New)
+        NotHot.push_back(Name);
+      if (!Slot && It->second.New)
+        continue;
       hotpatch_patch_update U;
       memset(&U, 0, sizeof(U));
-      U.slot = *Slot;
+      U.slot = Slot.value_or(0);
+      if (!Slot)
+        U.flags |= HOTPATCH_UPDATE_NOT_HOT;
       U.new_body = *NewBody;
       U.name = Strings.size();
       Strings += Name;
@@ -1113,9 +1114,12 @@ int PatchBuilder::run() {
                   .count();
   uint64_t Size = 0;
   sys::fs::file_size(Opts.Output, Size);
+  size_t SlotUpdates = 0;
+  for (const hotpatch_patch_update &U : Updates)
+    SlotUpdates += U.slot != 0;
   Out << "patch " << Chain.Count << " for " << Opts.Base << ": "
       << Changed.size() << " changed, " << Added.size() << " added, "
-      << Updates.size() << " slot updates, ";
+      << SlotUpdates << " slot updates, ";
   if (InitCount)
     Out << InitCount << " new globals to construct, ";
   Out << Size << " bytes, "
@@ -1126,7 +1130,8 @@ int PatchBuilder::run() {
     Out << "  added:   " << N << "\n";
   for (const std::string &N : NotHot)
     Out << "  warning: " << N
-        << " is not hot: only calls from patched code run the new version\n";
+        << " is not hot: only calls from patched code and hotpatch_current() "
+           "reach the new version\n";
   for (const std::string &N : Notes)
     Out << "  note:    " << N << "\n";
   return 0;

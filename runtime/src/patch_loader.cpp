@@ -36,6 +36,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
+#include <map>
 #include <mutex>
 #include <string>
 #include <sys/mman.h>
@@ -71,6 +72,8 @@ unsigned g_applied = 0;
 Hook g_hooks[32];
 unsigned g_hook_count = 0;
 std::vector<Mapped> *g_mapped = nullptr;
+// The newest body of every function a patch changed, hot or not, by name.
+std::map<std::string, void *> *g_newest = nullptr;
 
 struct MainImage {
   uintptr_t load = 0;          // load bias of the executable
@@ -420,6 +423,13 @@ private:
       if (u.name >= header_.strings_size)
         return refuse(HOTPATCH_BAD_PATCH, "a slot update has no name");
       const char *name = strings_ + u.name;
+      if (!memchr(name, 0, header_.strings_size - u.name))
+        return refuse(HOTPATCH_BAD_PATCH, "a function name is not terminated");
+      if (!in_segment(u.new_body, 1, PF_X))
+        return refuse(HOTPATCH_BAD_PATCH, std::string("the new body of '") + name +
+                                              "' is not in the patch's code");
+      if (u.flags & HOTPATCH_UPDATE_NOT_HOT)
+        continue;
       if (!slot_ok(runtime(u.slot)))
         return refuse(HOTPATCH_BAD_PATCH, std::string("the slot of '") + name +
                                               "' is not in the program or an earlier patch");
@@ -453,9 +463,15 @@ private:
   }
 
   void publish() {
-    for (uint32_t i = 0; i < header_.update_count; ++i)
-      __atomic_store_n(reinterpret_cast<void **>(runtime(updates_[i].slot)),
-                       reinterpret_cast<void *>(runtime(updates_[i].new_body)), __ATOMIC_RELEASE);
+    if (!g_newest)
+      g_newest = new std::map<std::string, void *>();
+    for (uint32_t i = 0; i < header_.update_count; ++i) {
+      const hotpatch_patch_update &u = updates_[i];
+      void *body = reinterpret_cast<void *>(runtime(u.new_body));
+      (*g_newest)[strings_ + u.name] = body;
+      if (!(u.flags & HOTPATCH_UPDATE_NOT_HOT))
+        __atomic_store_n(reinterpret_cast<void **>(runtime(u.slot)), body, __ATOMIC_RELEASE);
+    }
     mapping_.keep = true;
     if (!g_mapped)
       g_mapped = new std::vector<Mapped>();
@@ -529,4 +545,14 @@ HOTPATCH_API hotpatch_status hotpatch_add_hook(hotpatch_hook hook, void *user) {
   g_hooks[g_hook_count++] = {hook, user};
   hotpatch_rt::clear_error_message();
   return HOTPATCH_OK;
+}
+
+// The newest version of a function that patches changed but that has no
+// slot (not hot); nullptr if no patch changed it.
+void *hotpatch_rt_newest(const char *symbol) {
+  std::lock_guard<std::mutex> lock(g_patch_mutex);
+  if (!g_newest || !symbol)
+    return nullptr;
+  auto it = g_newest->find(symbol);
+  return it == g_newest->end() ? nullptr : it->second;
 }

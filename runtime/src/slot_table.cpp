@@ -554,9 +554,16 @@ void set_error_message(const std::string &msg) { set_error(msg); }
 void clear_error_message() { clear_error(); }
 } // namespace hotpatch_rt
 
+void *hotpatch_rt_newest(const char *symbol);
+
 HOTPATCH_API void *hotpatch_current(const char *symbol) {
   hotpatch_function_info info;
-  if (hotpatch_lookup(symbol, &info) != HOTPATCH_OK)
-    return nullptr;
-  return info.current;
+  if (hotpatch_lookup(symbol, &info) == HOTPATCH_OK)
+    return info.current;
+  // Not hot: the newest version a patch brought, if any.
+  if (void *p = hotpatch_rt_newest(symbol)) {
+    clear_error();
+    return p;
+  }
+  return nullptr;
 }

@@ -122,9 +122,11 @@ unsigned hotpatch_patch_count(void);
 typedef void (*hotpatch_hook)(unsigned chain_index, void *user);
 hotpatch_status hotpatch_add_hook(hotpatch_hook hook, void *user);
 
-/* The address calls to the hot function `symbol` reach now: the newest
- * version of a function. NULL (and a message) if it is not hot. Cast to the
- * function's type to call it: the C form of hotpatch_call. */
+/* The newest version of a function: for a hot function, where its slot
+ * points now; for a function that is not hot, the newest body a patch
+ * brought. NULL (and a message) if it is neither hot nor patched, in which
+ * case the function's own address is the newest. Cast to the function's type
+ * to call it: the C form of hotpatch::call. */
 void *hotpatch_current(const char *symbol);
 
 /* The path of this process's control socket ("" when the runtime is
@@ -135,8 +137,8 @@ const char *hotpatch_socket_path(void);
 }
 
 namespace hotpatch {
-/* Calls the newest version of `fn` (a hot function, named by its mangled
- * `symbol`) with `args`; falls back to `fn` itself when it is not hot. */
+/* Calls the newest version of `fn` (named by its mangled `symbol`, hot or
+ * not) with `args`; falls back to `fn` itself when no patch changed it. */
 template <class R, class... P, class... A>
 R call(const char *symbol, R (*fn)(P...), A &&...args) {
   void *current = hotpatch_current(symbol);

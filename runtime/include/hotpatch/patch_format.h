@@ -57,8 +57,9 @@ struct hotpatch_patch_header {
   uint32_t reserved;        /* 0 */
 };
 
-/* One slot to publish: the slot (a base address) gets the address of the
- * new body (a patch address). */
+/* One changed function: its slot (a patch-link address) gets the address
+ * of the new body. A function that is not hot has no slot; the runtime
+ * records its new address for hotpatch_current(). */
 struct hotpatch_patch_update {
   uint64_t slot;            /* base link-time address of the slot */
   uint64_t old_body;        /* base address of the body it replaces (0: new) */
@@ -69,7 +70,8 @@ struct hotpatch_patch_update {
 
 enum {
   HOTPATCH_UPDATE_NEW_FUNCTION = 1u << 0, /* not in the base */
-  HOTPATCH_UPDATE_REVERT = 1u << 1        /* back to the base's own body */
+  HOTPATCH_UPDATE_NOT_HOT = 1u << 1       /* no slot (slot == 0): only reachable
+                                             through hotpatch_current() */
 };
 
 #ifdef __cplusplus
