@@ -30,8 +30,9 @@ config.substitutions += [
     ("%hp_ldflags", ldflags),
     ("%thinlink", config.thinlink),
     ("%hotpatch", config.hotpatch_cli),
-    ("%hpdrive", "python3 {} --hotpatch {}".format(
-        os.path.join(config.test_source_root, "Inputs", "hpdrive.py"), config.hotpatch_cli)),
+    ("%hpdrive", "python3 {} --hotpatch {} --thinlink {}".format(
+        os.path.join(config.test_source_root, "Inputs", "hpdrive.py"), config.hotpatch_cli,
+        config.thinlink)),
     ("%hp_link", "-fuse-ld=lld --ld-path=" + config.thinlink),
     ("%hp_all", "-fplugin-arg-hotpatch-all"),
     ("%inputs", os.path.join(config.test_source_root, "Inputs")),

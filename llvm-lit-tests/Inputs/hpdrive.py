@@ -8,8 +8,8 @@ Starts N instances of PROGRAM (default 1), then runs SCRIPT, one action a line:
     step [N]        each instance runs N iterations: the driver writes a line to
                     its stdin and echoes what it prints up to a line "ok"
     sh CMD          runs CMD with bash (in SCRIPT's directory); $PID is the first
-                    instance's pid, $PIDS all of them, $HOTPATCH the hotpatch
-                    command; echoes its output
+                    instance's pid, $PIDS all of them, $HOTPATCH and $THINLINK
+                    the commands; echoes its output
     apply PATCH     `hotpatch apply --pid <pid> PATCH` for every instance
     # ...           a comment
 
@@ -49,6 +49,7 @@ def read_line(proc, deadline):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--hotpatch", required=True)
+    parser.add_argument("--thinlink", default="")
     parser.add_argument("--instances", type=int, default=1)
     parser.add_argument("script")
     parser.add_argument("program", nargs=argparse.REMAINDER)
@@ -66,7 +67,7 @@ def main():
                 break
             time.sleep(0.01)
     env = dict(os.environ, PID=str(procs[0].pid), PIDS=" ".join(str(p.pid) for p in procs),
-               HOTPATCH=args.hotpatch)
+               HOTPATCH=args.hotpatch, THINLINK=args.thinlink)
     workdir = os.path.dirname(os.path.abspath(args.script))
     status = 0
     with open(args.script) as script:
