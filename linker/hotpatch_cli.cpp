@@ -4,11 +4,14 @@
 //   hotpatch apply --all <patch>         to every running process of the
 //                                        build the patch was made for
 //   hotpatch list                        the processes listening for patches
+//   hotpatch dev [-p dir] -- prog args   watch, recompile, patch (DevLoop.cpp)
 //
 // Talks to the runtime's control socket (runtime/src/server_linux.cpp has
 // the protocol) and prints what each process answered.
 //
 //===----------------------------------------------------------------------===//
+#include "ControlClient.h"
+#include "DevLoop.h"
 #include "hotpatch/patch_format.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -32,85 +35,52 @@ using namespace llvm;
 
 namespace {
 
-std::string socketDir() { return "/tmp/hotpatch-" + std::to_string(getuid()); }
-
-/// One request, one reply line; "" when the process does not answer.
-std::string ask(const std::string &Socket, const std::string &Request) {
-  int Fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (Fd < 0)
-    return "";
-  sockaddr_un Addr;
-  memset(&Addr, 0, sizeof Addr);
-  Addr.sun_family = AF_UNIX;
-  strncpy(Addr.sun_path, Socket.c_str(), sizeof Addr.sun_path - 1);
-  std::string Reply;
-  if (connect(Fd, reinterpret_cast<sockaddr *>(&Addr), sizeof Addr) == 0) {
-    std::string Line = Request + "\n";
-    if (write(Fd, Line.data(), Line.size()) == ssize_t(Line.size())) {
-      char C;
-      while (read(Fd, &C, 1) == 1 && C != '\n')
-        Reply += C;
-    }
-  }
-  close(Fd);
-  return Reply;
-}
-
-struct Process {
-  int Pid;
-  std::string Socket, BuildId;
-  unsigned Applied;
-};
-
-std::vector<Process> listProcesses() {
-  std::vector<Process> Out;
-  std::error_code EC;
-  for (sys::fs::directory_iterator It(socketDir(), EC), End; It != End && !EC;
-       It.increment(EC)) {
-    StringRef Name = sys::path::filename(It->path());
-    if (!Name.consume_back(".sock"))
-      continue;
-    int Pid;
-    if (Name.getAsInteger(10, Pid))
-      continue;
-    if (kill(Pid, 0) != 0 && errno == ESRCH) {
-      sys::fs::remove(It->path()); // the process is gone
-      continue;
-    }
-    std::string Hello = ask(It->path(), "hello");
-    SmallVector<StringRef, 5> Words;
-    StringRef(Hello).split(Words, ' ');
-    if (Words.size() != 5 || Words[0] != "hotpatch")
-      continue;
-    unsigned Applied = 0;
-    Words[4].getAsInteger(10, Applied);
-    Out.push_back({Pid, It->path(), Words[3].str(), Applied});
-  }
-  return Out;
-}
+using namespace hotpatch;
 
 int usage() {
   errs() << "usage: hotpatch apply --pid <pid> <patch>\n"
             "       hotpatch apply --all <patch>\n"
-            "       hotpatch list\n";
+            "       hotpatch list\n"
+            "       hotpatch dev [-p <build dir>] [--no-restart] -- <program> [args...]\n";
   return 2;
 }
 
-int applyTo(const Process &P, const std::string &Patch) {
-  std::string Reply = ask(P.Socket, "apply " + Patch);
-  if (Reply.empty()) {
-    errs() << "hotpatch: error: process " << P.Pid << " did not answer\n";
+int devMain(const std::vector<std::string> &Args) {
+  DevOptions O;
+  size_t I = 1;
+  for (; I < Args.size(); ++I) {
+    if (Args[I] == "--") {
+      ++I;
+      break;
+    }
+    if (Args[I] == "-p" && I + 1 < Args.size())
+      O.BuildDir = Args[++I];
+    else if (Args[I] == "--no-restart")
+      O.Restart = false;
+    else
+      return usage();
+  }
+  O.Program.assign(Args.begin() + I, Args.end());
+  if (O.Program.empty())
+    return usage();
+  return runDev(O);
+}
+
+int applyTo(const RunningProcess &P, const std::string &Patch) {
+  ApplyReply R = applyPatchTo(P, Patch);
+  if (R.Text.find("did not answer") != std::string::npos) {
+    errs() << "hotpatch: error: " << R.Text << "\n";
     return 1;
   }
   SmallVector<StringRef, 6> W;
-  StringRef(Reply).split(W, ' ');
-  if (W[0] == "ok" && W.size() == 6) {
+  StringRef(R.Text).split(W, ' ');
+  if (R.Ok) {
     outs() << "process " << P.Pid << ": applied patch " << W[1] << ", " << W[2]
            << " functions, in " << W[5] << " ms (check " << W[3] << " ms, map "
            << W[4] << " ms)\n";
     return 0;
   }
-  errs() << "process " << P.Pid << ": " << Reply << "\n";
+  errs() << "process " << P.Pid << ": " << R.Text << "\n";
   return 1;
 }
 
@@ -121,8 +91,10 @@ int main(int argc, char **argv) {
   std::vector<std::string> Args(argv + 1, argv + argc);
   if (Args.empty())
     return usage();
+  if (Args[0] == "dev")
+    return devMain(Args);
   if (Args[0] == "list") {
-    for (const Process &P : listProcesses())
+    for (const RunningProcess &P : listRunningProcesses())
       outs() << P.Pid << " build " << P.BuildId << ", " << P.Applied
              << " patches applied\n";
     return 0;
@@ -151,7 +123,7 @@ int main(int argc, char **argv) {
   Patch = std::string(Abs);
 
   if (!All) {
-    std::string Socket = socketDir() + "/" + std::to_string(Pid) + ".sock";
+    std::string Socket = controlSocketDir() + "/" + std::to_string(Pid) + ".sock";
     if (!sys::fs::exists(Socket)) {
       errs() << "hotpatch: error: process " << Pid
              << " is not listening for patches (" << Socket
@@ -159,7 +131,7 @@ int main(int argc, char **argv) {
                 "started without HOTPATCH_DISABLE?\n";
       return 1;
     }
-    return applyTo({Pid, Socket, "", 0}, Patch);
+    return applyTo(RunningProcess{Pid, Socket, "", 0}, Patch);
   }
   auto Buf = MemoryBuffer::getFile(Patch);
   if (!Buf || (*Buf)->getBufferSize() < sizeof(hotpatch_patch_header)) {
@@ -171,7 +143,7 @@ int main(int argc, char **argv) {
   std::string Id = toHex(ArrayRef<uint8_t>(H.build_id, std::min<uint32_t>(H.build_id_size, 20)),
                          /*LowerCase=*/true);
   int Failures = 0, Matched = 0;
-  for (const Process &P : listProcesses()) {
+  for (const RunningProcess &P : listRunningProcesses()) {
     if (P.BuildId.substr(0, Id.size()) != Id)
       continue;
     ++Matched;

@@ -519,6 +519,7 @@ HOTPATCH_API hotpatch_status hotpatch_apply_file(const char *path, hotpatch_appl
     // Outside the lock: a hook may ask the runtime anything.
     for (unsigned i = 0; i < hook_count; ++i)
       hooks[i].fn(index, hooks[i].user);
+    hotpatch_post_event(HOTPATCH_EVENT_PATCH_APPLIED, path);
     hotpatch_rt::clear_error_message();
     return HOTPATCH_OK;
   } catch (const std::exception &e) {

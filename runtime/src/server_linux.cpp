@@ -10,8 +10,12 @@
 //   "hello"         -> "hotpatch 1 <pid> <build-id hex> <patches applied>"
 //   "apply <path>"  -> "ok <chain index> <functions> <check ms> <map ms> <total ms>"
 //                   or "error <status> <message>"
+//   "event <name> [message]" -> "ok", after the event hooks ran; names:
+//                   patch-starting, patch-applied, rebuild-starting,
+//                   rebuild-failed, restart-needed, shutdown
 #include "hotpatch/hotpatch.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -74,7 +78,25 @@ std::string handle(const std::string &request) {
              r.map_ms, r.total_ms);
     return buf;
   }
-  return "error unknown request: expected 'hello' or 'apply <path>'";
+  if (request.compare(0, 6, "event ") == 0) {
+    static const struct { const char *name; hotpatch_event event; } names[] = {
+        {"patch-starting", HOTPATCH_EVENT_PATCH_STARTING},
+        {"patch-applied", HOTPATCH_EVENT_PATCH_APPLIED},
+        {"rebuild-starting", HOTPATCH_EVENT_REBUILD_STARTING},
+        {"rebuild-failed", HOTPATCH_EVENT_REBUILD_FAILED},
+        {"restart-needed", HOTPATCH_EVENT_RESTART_NEEDED},
+        {"shutdown", HOTPATCH_EVENT_SHUTDOWN}};
+    std::string rest = request.substr(6);
+    std::string name = rest.substr(0, rest.find(' '));
+    std::string message = rest.size() > name.size() ? rest.substr(name.size() + 1) : "";
+    for (const auto &n : names)
+      if (name == n.name) {
+        hotpatch_post_event(n.event, message.c_str());
+        return "ok";
+      }
+    return "error unknown event '" + name + "'";
+  }
+  return "error unknown request: expected 'hello', 'apply <path>' or 'event <name>'";
 }
 
 void serve_one(int fd) {
@@ -160,3 +182,34 @@ __attribute__((constructor)) void start_server() {
 } // namespace
 
 HOTPATCH_API const char *hotpatch_socket_path(void) { return g_socket_path; }
+
+namespace {
+struct EventHook {
+  hotpatch_event_hook fn;
+  void *user;
+};
+pthread_mutex_t g_event_mutex = PTHREAD_MUTEX_INITIALIZER;
+EventHook g_event_hooks[32];
+unsigned g_event_hook_count = 0;
+} // namespace
+
+HOTPATCH_API hotpatch_status hotpatch_add_event_hook(hotpatch_event_hook hook, void *user) {
+  if (!hook)
+    return HOTPATCH_INVALID_ARGUMENT;
+  pthread_mutex_lock(&g_event_mutex);
+  bool full = g_event_hook_count == 32;
+  if (!full)
+    g_event_hooks[g_event_hook_count++] = {hook, user};
+  pthread_mutex_unlock(&g_event_mutex);
+  return full ? HOTPATCH_INVALID_ARGUMENT : HOTPATCH_OK;
+}
+
+HOTPATCH_API void hotpatch_post_event(hotpatch_event event, const char *message) {
+  EventHook hooks[32];
+  pthread_mutex_lock(&g_event_mutex);
+  unsigned n = g_event_hook_count;
+  std::copy(g_event_hooks, g_event_hooks + n, hooks);
+  pthread_mutex_unlock(&g_event_mutex);
+  for (unsigned i = 0; i < n; ++i)
+    hooks[i].fn(event, message ? message : "", hooks[i].user);
+}

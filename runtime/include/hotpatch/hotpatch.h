@@ -122,6 +122,25 @@ unsigned hotpatch_patch_count(void);
 typedef void (*hotpatch_hook)(unsigned chain_index, void *user);
 hotpatch_status hotpatch_add_hook(hotpatch_hook hook, void *user);
 
+/* Events that `hotpatch dev` announces to the running program (through the
+ * control socket) around patches and rebuilds. */
+typedef enum hotpatch_event {
+  HOTPATCH_EVENT_PATCH_STARTING = 1,   /* a patch is about to be applied */
+  HOTPATCH_EVENT_PATCH_APPLIED = 2,    /* a patch was applied (hooks run too) */
+  HOTPATCH_EVENT_REBUILD_STARTING = 3, /* a change cannot be patched: full rebuild */
+  HOTPATCH_EVENT_REBUILD_FAILED = 4,   /* the full rebuild failed: message says why */
+  HOTPATCH_EVENT_RESTART_NEEDED = 5,   /* the program will be stopped and restarted */
+  HOTPATCH_EVENT_SHUTDOWN = 6          /* hotpatch dev is stopping */
+} hotpatch_event;
+
+typedef void (*hotpatch_event_hook)(hotpatch_event event, const char *message, void *user);
+
+/* Called for each event, on the runtime's listener thread. At most 32. */
+hotpatch_status hotpatch_add_event_hook(hotpatch_event_hook hook, void *user);
+
+/* Delivers an event to the event hooks, as the control socket does. */
+void hotpatch_post_event(hotpatch_event event, const char *message);
+
 /* The newest version of a function: for a hot function, where its slot
  * points now; for a function that is not hot, the newest body a patch
  * brought. NULL (and a message) if it is neither hot nor patched, in which

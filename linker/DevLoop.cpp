@@ -1,0 +1,540 @@
+//===- DevLoop.cpp - hotpatch dev: save a file, the running program changes ===//
+//
+// The loop, as passes:
+//
+//   1. Read compile_commands.json and each object's depfile: which command
+//      builds which object, and which sources and headers each depends on.
+//   2. Start the program, and watch the directories of every source and
+//      header (inotify; editors that save through a rename are seen too).
+//   3. On events, wait until the files are quiet (a save in several writes,
+//      several quick saves: the latest wins), then recompile exactly the
+//      affected objects with their own commands. Compiler errors are shown
+//      as the compiler printed them and the program is left alone.
+//   4. Thin-link the rebuilt objects against the program (in-process), and
+//      send the patch to every running process of that build.
+//   5. A change that cannot be patched (layout change, new file, ...) says
+//      why and, unless --no-restart, rebuilds the program with its build
+//      system and restarts it. A program that exits or crashes is started
+//      again after the next successful rebuild.
+//
+// Every change prints one line: what changed, and how long compile, thin
+// link and apply took.
+//
+//===----------------------------------------------------------------------===//
+#include "DevLoop.h"
+
+#include "ControlClient.h"
+#include "ModuleCache.h"
+#include "PatchLinker.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Demangle/Demangle.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/StringSaver.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <csignal>
+#include <map>
+#include <poll.h>
+#include <set>
+#include <sys/inotify.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace llvm;
+
+namespace hotpatch {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double msSince(Clock::time_point T) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - T).count();
+}
+
+volatile sig_atomic_t Stop = 0;
+void onSignal(int) { Stop = 1; }
+
+struct CompileCommand {
+  std::string Directory, Source, Object;
+  std::vector<std::string> Args;
+  std::set<std::string> Deps; // source + headers, absolute
+};
+
+std::string absoluteIn(StringRef Dir, StringRef P) {
+  SmallString<256> S(P);
+  if (!sys::path::is_absolute(S)) {
+    SmallString<256> D(Dir);
+    sys::path::append(D, S);
+    S = D;
+  }
+  sys::path::remove_dots(S, true);
+  return std::string(S);
+}
+
+/// Makefile-style depfile: "obj: dep dep \\\n dep".
+std::vector<std::string> readDepfile(StringRef Path, StringRef Dir) {
+  std::vector<std::string> Deps;
+  auto Buf = MemoryBuffer::getFile(Path);
+  if (!Buf)
+    return Deps;
+  StringRef Text = (*Buf)->getBuffer();
+  size_t Colon = Text.find(": ");
+  if (Colon == StringRef::npos)
+    return Deps;
+  std::string Cur;
+  for (size_t I = Colon + 2; I < Text.size(); ++I) {
+    char C = Text[I];
+    if (C == '\\' && I + 1 < Text.size() && (Text[I + 1] == '\n' || Text[I + 1] == ' ')) {
+      if (Text[I + 1] == ' ')
+        Cur += ' ';
+      ++I;
+      if (Text[I] == '\n' && !Cur.empty())
+        Deps.push_back(absoluteIn(Dir, Cur)), Cur.clear();
+      continue;
+    }
+    if (C == ' ' || C == '\n' || C == '\t') {
+      if (!Cur.empty())
+        Deps.push_back(absoluteIn(Dir, Cur)), Cur.clear();
+      continue;
+    }
+    Cur += C;
+  }
+  if (!Cur.empty())
+    Deps.push_back(absoluteIn(Dir, Cur));
+  return Deps;
+}
+
+class DevLoop {
+public:
+  explicit DevLoop(const DevOptions &Opts) : Opts(Opts) {}
+  int run();
+
+private:
+  bool loadCommands();
+  void readNinjaDeps();
+  void refreshDeps(CompileCommand &C);
+  bool startProgram();
+  void stopProgram();
+  void watchAll();
+  void handleChanges(const std::set<std::string> &Changed);
+  bool compile(const CompileCommand &C, double &Ms);
+  void rebuildAndRestart(const std::string &Why);
+  void announce(const std::string &Event, const std::string &Message = "");
+  void say(const Twine &Line) {
+    outs() << "[hotpatch] " << Line << "\n";
+    outs().flush();
+  }
+
+  const DevOptions &Opts;
+  std::string BuildDir, Program;
+  std::vector<CompileCommand> Commands;
+  int Inotify = -1;
+  std::map<int, std::string> WatchDirs;
+  std::set<std::string> Watched;
+  sys::ProcessInfo Child;
+  bool Running = false;
+  unsigned Changes = 0;
+};
+
+bool DevLoop::loadCommands() {
+  std::string Path = BuildDir + "/compile_commands.json";
+  auto Buf = MemoryBuffer::getFile(Path);
+  if (!Buf) {
+    errs() << "hotpatch dev: error: cannot read " << Path << ": "
+           << Buf.getError().message()
+           << "; configure the build with CMAKE_EXPORT_COMPILE_COMMANDS=ON "
+              "(hotpatch_enable() does) and pass its directory with -p\n";
+    return false;
+  }
+  auto V = json::parse((*Buf)->getBuffer());
+  if (!V) {
+    errs() << "hotpatch dev: error: " << Path << " is not valid JSON: "
+           << toString(V.takeError()) << "\n";
+    return false;
+  }
+  const json::Array *Entries = V->getAsArray();
+  if (!Entries) {
+    errs() << "hotpatch dev: error: " << Path << " is not a list of commands\n";
+    return false;
+  }
+  BumpPtrAllocator Alloc;
+  StringSaver Saver(Alloc);
+  Commands.clear();
+  for (const json::Value &E : *Entries) {
+    const json::Object *O = E.getAsObject();
+    if (!O)
+      continue;
+    CompileCommand C;
+    C.Directory = O->getString("directory").value_or("").str();
+    C.Source = absoluteIn(C.Directory, O->getString("file").value_or(""));
+    if (const json::Array *A = O->getArray("arguments")) {
+      for (const json::Value &Arg : *A)
+        C.Args.push_back(Arg.getAsString().value_or("").str());
+    } else if (auto Cmd = O->getString("command")) {
+      SmallVector<const char *, 32> Toks;
+      cl::TokenizeGNUCommandLine(*Cmd, Saver, Toks);
+      for (const char *T : Toks)
+        C.Args.push_back(T);
+    }
+    for (size_t I = 0; I + 1 < C.Args.size(); ++I)
+      if (C.Args[I] == "-o")
+        C.Object = absoluteIn(C.Directory, C.Args[I + 1]);
+    if (auto Out = O->getString("output"))
+      C.Object = absoluteIn(C.Directory, *Out);
+    if (C.Args.empty() || C.Object.empty())
+      continue;
+    refreshDeps(C);
+    Commands.push_back(std::move(C));
+  }
+  if (Commands.empty()) {
+    errs() << "hotpatch dev: error: " << Path << " has no compile commands\n";
+    return false;
+  }
+  readNinjaDeps();
+  return true;
+}
+
+/// Ninja keeps the depfiles it reads in its own log: ask it.
+void DevLoop::readNinjaDeps() {
+  if (!sys::fs::exists(BuildDir + "/build.ninja"))
+    return;
+  auto Ninja = sys::findProgramByName("ninja");
+  if (!Ninja)
+    return;
+  SmallString<128> OutFile;
+  sys::fs::createTemporaryFile("hotpatch-deps", "txt", OutFile);
+  std::optional<StringRef> Redirects[] = {std::nullopt, StringRef(OutFile), StringRef("")};
+  std::vector<StringRef> Args = {*Ninja, "-C", BuildDir, "-t", "deps"};
+  sys::ExecuteAndWait(*Ninja, Args, std::nullopt, Redirects);
+  auto Buf = MemoryBuffer::getFile(OutFile);
+  sys::fs::remove(OutFile);
+  if (!Buf)
+    return;
+  CompileCommand *Cur = nullptr;
+  for (StringRef Line : split((*Buf)->getBuffer(), '\n')) {
+    if (Line.empty())
+      continue;
+    if (!Line.starts_with(" ")) {
+      std::string Obj = absoluteIn(BuildDir, Line.split(':').first);
+      Cur = nullptr;
+      for (CompileCommand &C : Commands)
+        if (C.Object == Obj)
+          Cur = &C;
+      continue;
+    }
+    std::string Dep = absoluteIn(BuildDir, Line.trim());
+    if (Cur && !StringRef(Dep).starts_with("/usr/"))
+      Cur->Deps.insert(Dep);
+  }
+}
+
+void DevLoop::refreshDeps(CompileCommand &C) {
+  C.Deps = {C.Source};
+  std::string Depfile = C.Object + ".d";
+  for (size_t I = 0; I + 1 < C.Args.size(); ++I)
+    if (C.Args[I] == "-MF")
+      Depfile = absoluteIn(C.Directory, C.Args[I + 1]);
+  for (const std::string &D : readDepfile(Depfile, C.Directory))
+    if (!StringRef(D).starts_with("/usr/")) // system headers are not edited
+      C.Deps.insert(D);
+}
+
+void DevLoop::watchAll() {
+  for (const CompileCommand &C : Commands)
+    for (const std::string &D : C.Deps) {
+      Watched.insert(D);
+      std::string Dir = sys::path::parent_path(D).str();
+      bool Have = false;
+      for (auto &[Wd, Path] : WatchDirs)
+        Have |= Path == Dir;
+      if (Have)
+        continue;
+      int Wd = inotify_add_watch(Inotify, Dir.c_str(),
+                                 IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_MODIFY);
+      if (Wd >= 0)
+        WatchDirs[Wd] = Dir;
+    }
+}
+
+bool DevLoop::startProgram() {
+  std::vector<StringRef> Args(Opts.Program.begin(), Opts.Program.end());
+  std::string Err;
+  Child = sys::ExecuteNoWait(Program, Args, std::nullopt, {}, 0, &Err);
+  if (Child.Pid <= 0) {
+    errs() << "hotpatch dev: error: cannot start " << Program << ": " << Err << "\n";
+    Running = false;
+    return false;
+  }
+  Running = true;
+  // The runtime's listener starts in a constructor; give it a moment.
+  for (int I = 0; I < 200 && controlSocketOf(Child.Pid).empty(); ++I)
+    usleep(5000);
+  if (controlSocketOf(Child.Pid).empty())
+    say("warning: the program does not listen for patches: is it linked with "
+        "libhotpatch (hotpatch_enable) and started without HOTPATCH_DISABLE?");
+  else
+    say("started " + sys::path::filename(Program) + " (pid " + Twine(Child.Pid) +
+        "), watching " + Twine(Watched.size()) + " files");
+  return true;
+}
+
+void DevLoop::stopProgram() {
+  if (!Running)
+    return;
+  kill(Child.Pid, SIGTERM);
+  for (int I = 0; I < 200; ++I) {
+    if (waitpid(Child.Pid, nullptr, WNOHANG) == Child.Pid) {
+      Running = false;
+      return;
+    }
+    usleep(10000);
+  }
+  kill(Child.Pid, SIGKILL);
+  waitpid(Child.Pid, nullptr, 0);
+  Running = false;
+}
+
+void DevLoop::announce(const std::string &Event, const std::string &Message) {
+  for (const RunningProcess &P : listRunningProcesses())
+    askProcess(P.Socket, "event " + Event + (Message.empty() ? "" : " " + Message));
+}
+
+bool DevLoop::compile(const CompileCommand &C, double &Ms) {
+  std::vector<StringRef> Args(C.Args.begin(), C.Args.end());
+  SmallString<128> ErrFile;
+  sys::fs::createTemporaryFile("hotpatch-dev", "txt", ErrFile);
+  std::optional<StringRef> Redirects[] = {std::nullopt, StringRef(ErrFile), StringRef(ErrFile)};
+  std::string Exe = C.Args[0];
+  if (!sys::path::is_absolute(Exe))
+    if (auto Found = sys::findProgramByName(Exe))
+      Exe = *Found;
+  auto T = Clock::now();
+  // The compile command runs in its own directory.
+  SmallString<256> Cwd;
+  sys::fs::current_path(Cwd);
+  sys::fs::set_current_path(C.Directory);
+  std::string Msg;
+  int RC = sys::ExecuteAndWait(Exe, Args, std::nullopt, Redirects, 0, 0, &Msg);
+  sys::fs::set_current_path(Cwd);
+  Ms = msSince(T);
+  auto Out = MemoryBuffer::getFile(ErrFile);
+  if (Out && (*Out)->getBufferSize())
+    errs() << (*Out)->getBuffer();
+  sys::fs::remove(ErrFile);
+  return RC == 0;
+}
+
+void DevLoop::rebuildAndRestart(const std::string &Why) {
+  if (!Opts.Restart) {
+    say("not restarting (--no-restart): the program keeps running its current code");
+    return;
+  }
+  announce("rebuild-starting", Why);
+  say("rebuilding: cmake --build " + BuildDir);
+  auto T = Clock::now();
+  std::string Cmake = sys::findProgramByName("cmake").get();
+  std::vector<StringRef> Args = {Cmake, "--build", BuildDir};
+  int RC = sys::ExecuteAndWait(Cmake, Args);
+  if (RC != 0) {
+    announce("rebuild-failed", "cmake --build failed");
+    say("rebuild failed (see above); the program keeps running its current code");
+    return;
+  }
+  announce("restart-needed", Why);
+  stopProgram();
+  sys::fs::remove(Program + ".hpchain"); // a new build starts a new chain
+  loadCommands();
+  watchAll();
+  startProgram();
+  say(formatv("rebuilt and restarted in {0:F0} ms", msSince(T)).str());
+}
+
+void DevLoop::handleChanges(const std::set<std::string> &Changed) {
+  std::vector<const CompileCommand *> Affected;
+  for (const CompileCommand &C : Commands)
+    for (const std::string &F : Changed)
+      if (C.Deps.count(F)) {
+        Affected.push_back(&C);
+        break;
+      }
+  if (Affected.empty())
+    return;
+  ++Changes;
+  auto T0 = Clock::now();
+  double CompileMs = 0;
+  std::vector<std::string> Objects;
+  for (const CompileCommand *C : Affected) {
+    double Ms;
+    if (!compile(*C, Ms)) {
+      say("compile error in " + sys::path::filename(C->Source) +
+          " (above); the program keeps running its current code");
+      return;
+    }
+    CompileMs += Ms;
+    Objects.push_back(C->Object);
+  }
+  for (CompileCommand &C : Commands)
+    refreshDeps(C); // an edit may include new headers
+  readNinjaDeps();
+  watchAll();
+
+  if (!Running) {
+    rebuildAndRestart("the program was not running");
+    return;
+  }
+  PatchOptions P;
+  P.Base = Program;
+  P.Output = BuildDir + "/.hotpatch/patch-" + std::to_string(Changes) + ".hpp";
+  sys::fs::create_directories(BuildDir + "/.hotpatch");
+  P.Objects = Objects;
+  std::string OutText, ErrText;
+  raw_string_ostream OS(OutText), ES(ErrText);
+  auto T1 = Clock::now();
+  int RC = runPatchLink(P, OS, ES);
+  double LinkMs = msSince(T1);
+  OS.flush();
+  ES.flush();
+  if (RC != 0) {
+    say("cannot patch: " + StringRef(ErrText).trim().str());
+    rebuildAndRestart(StringRef(ErrText).trim().str());
+    return;
+  }
+  std::vector<std::string> Names;
+  for (StringRef Line : split(OutText, '\n')) {
+    Line = Line.trim();
+    if (Line.consume_front("changed:") || Line.consume_front("added:"))
+      Names.push_back(demangle(Line.trim().str()));
+    else if (Line.starts_with("note:") || Line.starts_with("warning:"))
+      say(Line);
+  }
+  if (Names.empty()) {
+    say("no function changed");
+    return;
+  }
+  announce("patch-starting");
+  double ApplyMs = 0;
+  unsigned Applied = 0;
+  std::string Id;
+  if (auto C = readModuleCache(cachePathFor(Program)))
+    Id = toHex(C->Image.BuildId, true);
+  for (const RunningProcess &Proc : listRunningProcesses()) {
+    if (Proc.BuildId.substr(0, 40) != Id.substr(0, 40))
+      continue;
+    ApplyReply R = applyPatchTo(Proc, P.Output);
+    if (!R.Ok) {
+      say("process " + Twine(Proc.Pid) + " refused: " + R.Text);
+      continue;
+    }
+    ++Applied;
+    ApplyMs = std::max(ApplyMs, R.TotalMs);
+  }
+  std::string List;
+  for (size_t I = 0; I < Names.size() && I < 4; ++I)
+    List += (I ? ", " : "") + Names[I];
+  if (Names.size() > 4)
+    List += " and " + std::to_string(Names.size() - 4) + " more";
+  say(formatv("patched {0} in {1} process{2}: {3:F0} ms (compile {4:F0} ms, thin link "
+              "{5:F1} ms, apply {6:F2} ms)",
+              List, Applied, Applied == 1 ? "" : "es", msSince(T0), CompileMs, LinkMs,
+              ApplyMs)
+          .str());
+}
+
+int DevLoop::run() {
+  if (Opts.Program.empty()) {
+    errs() << "usage: hotpatch dev [-p <build dir>] [--no-restart] -- <program> [args...]\n";
+    return 2;
+  }
+  SmallString<256> B(Opts.BuildDir);
+  sys::fs::make_absolute(B);
+  BuildDir = std::string(B);
+  Program = Opts.Program[0];
+  if (!sys::path::is_absolute(Program)) {
+    SmallString<256> P(Program);
+    sys::fs::make_absolute(P);
+    Program = std::string(P);
+  }
+  if (!sys::fs::exists(cachePathFor(Program))) {
+    errs() << "hotpatch dev: error: " << Program << " has no module cache ("
+           << cachePathFor(Program) << "); link it with thinlink (hotpatch_enable() does)\n";
+    return 1;
+  }
+  if (!loadCommands())
+    return 1;
+  Inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (Inotify < 0) {
+    errs() << "hotpatch dev: error: inotify: " << strerror(errno) << "\n";
+    return 1;
+  }
+  signal(SIGINT, onSignal);
+  signal(SIGTERM, onSignal);
+  sys::fs::remove(Program + ".hpchain"); // the program starts unpatched
+  watchAll();
+  if (!startProgram())
+    return 1;
+
+  std::set<std::string> Pending;
+  Clock::time_point LastEvent;
+  alignas(inotify_event) char Buf[16384];
+  while (!Stop) {
+    pollfd Pfd = {Inotify, POLLIN, 0};
+    int Timeout = Pending.empty() ? 200 : int(Opts.QuietMs);
+    int N = poll(&Pfd, 1, Timeout);
+    if (N > 0) {
+      ssize_t Len;
+      while ((Len = read(Inotify, Buf, sizeof Buf)) > 0) {
+        for (char *P = Buf; P < Buf + Len;) {
+          auto *E = reinterpret_cast<inotify_event *>(P);
+          P += sizeof(inotify_event) + E->len;
+          auto Dir = WatchDirs.find(E->wd);
+          if (Dir == WatchDirs.end() || !E->len)
+            continue;
+          std::string File = Dir->second + "/" + E->name;
+          if (Watched.count(File)) {
+            Pending.insert(File);
+            LastEvent = Clock::now();
+          }
+        }
+      }
+    }
+    if (Running) {
+      int Status;
+      if (waitpid(Child.Pid, &Status, WNOHANG) == Child.Pid) {
+        Running = false;
+        if (WIFSIGNALED(Status))
+          say("the program crashed (signal " + Twine(WTERMSIG(Status)) +
+              "); it restarts after the next change");
+        else
+          say("the program exited with status " + Twine(WEXITSTATUS(Status)) +
+              "; it restarts after the next change");
+      }
+    }
+    // A save is complete once the files have been quiet for a while: an
+    // editor writing in several steps, or several quick saves, make one
+    // change, and the latest text wins.
+    if (!Pending.empty() && msSince(LastEvent) >= Opts.QuietMs) {
+      std::set<std::string> Batch;
+      Batch.swap(Pending);
+      handleChanges(Batch);
+    }
+  }
+  announce("shutdown");
+  stopProgram();
+  say("stopped");
+  return 0;
+}
+
+} // namespace
+
+int runDev(const DevOptions &Opts) { return DevLoop(Opts).run(); }
+
+} // namespace hotpatch

@@ -1,0 +1,23 @@
+//===- DevLoop.h - hotpatch dev: save a file, the running program changes --===//
+#ifndef HOTPATCH_LINKER_DEVLOOP_H
+#define HOTPATCH_LINKER_DEVLOOP_H
+
+#include <string>
+#include <vector>
+
+namespace hotpatch {
+
+struct DevOptions {
+  std::string BuildDir = ".";       // holds compile_commands.json
+  bool Restart = true;              // rebuild and restart when a change cannot be patched
+  unsigned QuietMs = 80;            // a save is complete after this long without events
+  std::vector<std::string> Program; // the program and its arguments
+};
+
+/// Runs `hotpatch dev` until interrupted (SIGINT/SIGTERM). Returns the exit
+/// code.
+int runDev(const DevOptions &Opts);
+
+} // namespace hotpatch
+
+#endif
