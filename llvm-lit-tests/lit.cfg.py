@@ -8,7 +8,7 @@ import lit.formats
 config.name = "Hotpatch"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".c", ".cpp", ".ll", ".test"]
-config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py", "hpdrive.py"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.hotpatch_obj_root, "llvm-lit-tests")
 
@@ -34,6 +34,10 @@ config.substitutions += [
         os.path.join(config.test_source_root, "Inputs", "hpdrive.py"), config.hotpatch_cli,
         config.thinlink)),
     ("%hp_link", "-fuse-ld=lld --ld-path=" + config.thinlink),
+    ("%devdrive", "python3 " + os.path.join(config.test_source_root, "Inputs", "devdrive.py")),
+    ("%hp_build", config.hotpatch_obj_root),
+    ("%cmake_cxx", "cmake -G Ninja -DCMAKE_CXX_COMPILER={0} -DCMAKE_C_COMPILER={1} -DHotpatch_DIR={2}".format(
+        clangxx, clang, config.hotpatch_obj_root)),
     ("%hp_all", "-fplugin-arg-hotpatch-all"),
     ("%inputs", os.path.join(config.test_source_root, "Inputs")),
 ]
