@@ -14,7 +14,9 @@ prints. SCRIPT has one action a line, run in SCRIPT's directory:
     sleep SECONDS
     # ...               a comment
 
-At the end the command gets SIGINT; its exit code is printed ("exit: N").
+At the end the command gets SIGINT; the lines it printed from then on that
+start with "[hotpatch]" are printed as "end: ...", then its exit code
+("exit: N").
 A wait that times out (30 s) prints "timeout waiting for REGEX" and the last
 lines seen, and the driver stops there.
 """
@@ -121,6 +123,10 @@ def main():
     except subprocess.TimeoutExpired:
         proc.kill()
         code = "timeout"
+    rest = out.buf + proc.stdout.read()
+    for line in out.lines[out.pos:] + rest.decode(errors="replace").splitlines():
+        if line.startswith("[hotpatch]"):
+            print("end: " + line)
     print("exit: %s" % code)
     return status
 
