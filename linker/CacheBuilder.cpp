@@ -31,6 +31,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Parallel.h"
 #include "llvm/Support/xxhash.h"
 
 #include "hotpatch/slot_table.h"
@@ -456,18 +457,29 @@ private:
   /// Slots are found by name: N.hotpatch.slot, its body N.hotpatch.body and
   /// the public symbol N, all from the same file when N is file-local.
   void collectSlots(uint64_t ThunksBegin, uint64_t ThunksEnd) {
+    // Only the names around a slot matter: N.hotpatch.slot, N.hotpatch.body
+    // and N. Index just those, by name, with every (file, address) of each.
+    StringRef Suffix = HOTPATCH_SLOT_SUFFIX;
+    StringMap<SmallVector<std::pair<uint32_t, uint64_t>, 1>> Wanted;
     StringMap<uint64_t> Globals;
-    std::map<std::pair<uint32_t, std::string>, uint64_t> Locals;
-    StringMap<std::vector<uint64_t>> LocalsByName;
     for (const Symbol &S : C.Symbols) {
-      if (S.Binding == SymbolBinding::Local) {
-        Locals[{S.File, S.Name}] = S.Address;
-        LocalsByName[S.Name].push_back(S.Address);
-      } else {
-        Globals[S.Name] = S.Address;
+      StringRef Name = S.Name;
+      if (Name.consume_back(Suffix)) {
+        Wanted.try_emplace(Name);
+        Wanted.try_emplace((Name + HOTPATCH_BODY_SUFFIX).str());
       }
     }
-    StringRef Suffix = HOTPATCH_SLOT_SUFFIX;
+    if (Wanted.empty())
+      return;
+    for (const Symbol &S : C.Symbols) {
+      auto It = Wanted.find(S.Name);
+      if (It == Wanted.end())
+        continue;
+      if (S.Binding == SymbolBinding::Local)
+        It->second.push_back({S.File, S.Address});
+      else
+        Globals[S.Name] = S.Address;
+    }
     for (const Symbol &S : C.Symbols) {
       StringRef Name = S.Name;
       if (!Name.consume_back(Suffix))
@@ -478,20 +490,21 @@ private:
       R.File = R.Local ? S.File : Symbol::NoFile;
       R.SlotAddress = S.Address;
       auto Find = [&](const std::string &N) -> std::optional<uint64_t> {
-        if (R.Local) {
-          auto It = Locals.find({R.File, N});
-          if (It != Locals.end())
-            return It->second;
-          return std::nullopt;
+        if (!R.Local) {
+          auto G = Globals.find(N);
+          if (G != Globals.end())
+            return G->second;
         }
-        auto It = Globals.find(N);
-        if (It != Globals.end())
-          return It->second;
+        auto It = Wanted.find(N);
+        if (It == Wanted.end())
+          return std::nullopt;
+        for (auto [File, Addr] : It->second)
+          if (File == R.File)
+            return Addr;
         // Hidden symbols (the plugin's bodies) are local in the output, and
         // lld lists them apart from their file's locals.
-        auto L = LocalsByName.find(N);
-        if (L != LocalsByName.end() && L->second.size() == 1)
-          return L->second.front();
+        if (It->second.size() == 1)
+          return It->second.front().second;
         return std::nullopt;
       };
       std::optional<uint64_t> Body = Find(R.Name + HOTPATCH_BODY_SUFFIX);
@@ -645,52 +658,59 @@ Expected<InputFile> hashObject(MemoryBufferRef Object, StringRef Path,
   ObjectHasher H(*Obj);
   if (Error E = H.run(In))
     return std::move(E);
+  for (auto &[Type, Layout] : parseLayouts(readLayoutSection(Object)))
+    In.Layouts.push_back({Type, Layout});
   return In;
 }
 
-Expected<ModuleCache> buildModuleCache(StringRef Output,
-                                       ArrayRef<TracedInput> Inputs,
-                                       ArrayRef<std::string> LinkArgs,
-                                       StringRef WorkingDirectory) {
-  ModuleCache C;
-  C.Output = absolute(Output, WorkingDirectory);
-  C.WorkingDirectory = WorkingDirectory.str();
-  C.LinkArgs.assign(LinkArgs.begin(), LinkArgs.end());
+struct LinkSnapshot::Impl {
+  std::string Output;
+  std::unique_ptr<MemoryBuffer> OutputBuffer;
+  struct Job {
+    std::string Path, Member;
+    MemoryBufferRef Ref;
+    std::optional<InputFile> Result;
+    std::string Error;
+  };
+  std::vector<Job> Jobs;
+  std::vector<std::unique_ptr<MemoryBuffer>> Buffers;
+  std::vector<std::unique_ptr<Archive>> Archives;
+};
 
+LinkSnapshot::LinkSnapshot() : I(std::make_unique<Impl>()) {}
+LinkSnapshot::~LinkSnapshot() = default;
+
+Expected<std::unique_ptr<LinkSnapshot>>
+LinkSnapshot::take(StringRef Output, ArrayRef<TracedInput> Inputs,
+                   StringRef WorkingDirectory) {
+  auto S = std::unique_ptr<LinkSnapshot>(new LinkSnapshot());
+  Impl &I = *S->I;
+  I.Output = absolute(Output, WorkingDirectory);
+  // The output is renamed into place by every link, so a mapping of this one
+  // stays intact; inputs may be rewritten in place by the next compile, so
+  // they are read into memory (IsVolatile).
   auto Buf = MemoryBuffer::getFile(Output, /*IsText=*/false,
                                    /*RequiresNullTerminator=*/false);
   if (!Buf)
     return createStringError(Buf.getError(), "cannot read the linked output '" +
                                                  Output + "': " +
                                                  Buf.getError().message());
-  auto Img = ELFFile<ELFT>::create((*Buf)->getBuffer());
-  if (!Img)
-    return Img.takeError();
-  if (Img->getHeader().e_machine != ELF::EM_X86_64)
-    return createStringError(inconvertibleErrorCode(),
-                             "thinlink supports x86-64 ELF images only");
-  if (Error E = ImageReader(*Img, C).run())
-    return std::move(E);
-
-  // Archives are opened once however many members were used.
-  StringMap<std::unique_ptr<MemoryBuffer>> ArchiveBuffers;
-  StringMap<std::unique_ptr<Archive>> Archives;
-  StringMap<uint32_t> SeenGroups;
-  std::set<std::string> SeenLayouts;
+  I.OutputBuffer = std::move(*Buf);
+  StringMap<Archive *> Archives;
   for (const TracedInput &T : Inputs) {
-    std::string Path = absolute(T.Path, WorkingDirectory);
-    std::unique_ptr<MemoryBuffer> Owned;
-    MemoryBufferRef Ref;
+    Impl::Job J;
+    J.Path = absolute(T.Path, WorkingDirectory);
+    J.Member = T.Member;
     if (T.Member.empty()) {
-      auto B = MemoryBuffer::getFile(Path, false, false);
+      auto B = MemoryBuffer::getFile(J.Path, false, false, /*IsVolatile=*/true);
       if (!B)
         continue; // gone since the link: nothing to describe
-      Owned = std::move(*B);
-      Ref = Owned->getMemBufferRef();
+      J.Ref = (*B)->getMemBufferRef();
+      I.Buffers.push_back(std::move(*B));
     } else {
-      auto &A = Archives[Path];
+      Archive *&A = Archives[J.Path];
       if (!A) {
-        auto B = MemoryBuffer::getFile(Path, false, false);
+        auto B = MemoryBuffer::getFile(J.Path, false, false, /*IsVolatile=*/true);
         if (!B)
           continue;
         auto AOrErr = Archive::create((*B)->getMemBufferRef());
@@ -698,8 +718,9 @@ Expected<ModuleCache> buildModuleCache(StringRef Output,
           consumeError(AOrErr.takeError());
           continue;
         }
-        ArchiveBuffers[Path] = std::move(*B);
-        A = std::move(*AOrErr);
+        I.Buffers.push_back(std::move(*B));
+        I.Archives.push_back(std::move(*AOrErr));
+        A = I.Archives.back().get();
       }
       Error Err = Error::success();
       for (const Archive::Child &Child : A->children(Err)) {
@@ -711,7 +732,7 @@ Expected<ModuleCache> buildModuleCache(StringRef Output,
         }
         auto MB = Child.getMemoryBufferRef();
         if (MB)
-          Ref = *MB;
+          J.Ref = *MB;
         else
           consumeError(MB.takeError());
         break;
@@ -719,27 +740,69 @@ Expected<ModuleCache> buildModuleCache(StringRef Output,
       if (Err)
         return std::move(Err);
     }
-    if (!Ref.getBufferSize())
-      continue;
-    file_magic Magic = identify_magic(Ref.getBuffer());
-    if (Magic != file_magic::elf_relocatable)
+    if (!J.Ref.getBufferSize() ||
+        identify_magic(J.Ref.getBuffer()) != file_magic::elf_relocatable)
       continue; // shared libraries, scripts, bitcode: not hashed
-    auto In = hashObject(Ref, Path, T.Member);
-    if (!In)
+    I.Jobs.push_back(std::move(J));
+  }
+  return std::move(S);
+}
+
+Expected<ModuleCache> LinkSnapshot::describe(ArrayRef<std::string> LinkArgs,
+                                             StringRef WorkingDirectory) {
+  ModuleCache C;
+  C.Output = I->Output;
+  C.WorkingDirectory = WorkingDirectory.str();
+  C.LinkArgs.assign(LinkArgs.begin(), LinkArgs.end());
+  auto Img = ELFFile<ELFT>::create(I->OutputBuffer->getBuffer());
+  if (!Img)
+    return Img.takeError();
+  if (Img->getHeader().e_machine != ELF::EM_X86_64)
+    return createStringError(inconvertibleErrorCode(),
+                             "thinlink supports x86-64 ELF images only");
+  if (Error E = ImageReader(*Img, C).run())
+    return std::move(E);
+
+  // Every input is hashed on its own, in parallel; the results are then put
+  // in link order, which decides COMDAT winners.
+  parallelFor(0, I->Jobs.size(), [&](size_t K) {
+    Impl::Job &J = I->Jobs[K];
+    auto In = hashObject(J.Ref, J.Path, J.Member);
+    if (In)
+      J.Result = std::move(*In);
+    else
+      J.Error = toString(In.takeError());
+  });
+  StringMap<uint32_t> SeenGroups;
+  std::set<std::string> SeenLayouts;
+  for (Impl::Job &J : I->Jobs) {
+    if (!J.Result)
       return createStringError(inconvertibleErrorCode(),
-                               "cannot read input '" + Path +
-                                   (T.Member.empty() ? "" : "(" + T.Member + ")") +
-                                   "': " + toString(In.takeError()));
-    for (auto &[Type, Layout] : parseLayouts(readLayoutSection(Ref)))
-      if (SeenLayouts.insert(Type).second)
-        C.Layouts.push_back({Type, Layout});
+                               "cannot read input '" + J.Path +
+                                   (J.Member.empty() ? "" : "(" + J.Member + ")") +
+                                   "': " + J.Error);
+    InputFile &In = *J.Result;
     uint32_t Index = C.Inputs.size();
-    for (const InputSection &S : In->Sections)
+    for (const InputSection &S : In.Sections)
       if (!S.Group.empty() && SeenGroups.try_emplace(S.Group, Index).second)
         C.Comdats.push_back({S.Group, Index});
-    C.Inputs.push_back(std::move(*In));
+    for (auto &[Type, Layout] : In.Layouts)
+      if (SeenLayouts.insert(Type).second)
+        C.Layouts.push_back({Type, Layout});
+    In.Layouts.clear();
+    C.Inputs.push_back(std::move(In));
   }
   return C;
+}
+
+Expected<ModuleCache> buildModuleCache(StringRef Output,
+                                       ArrayRef<TracedInput> Inputs,
+                                       ArrayRef<std::string> LinkArgs,
+                                       StringRef WorkingDirectory) {
+  auto S = LinkSnapshot::take(Output, Inputs, WorkingDirectory);
+  if (!S)
+    return S.takeError();
+  return (*S)->describe(LinkArgs, WorkingDirectory);
 }
 
 } // namespace hotpatch

@@ -10,9 +10,11 @@
 
 #include "ModuleCache.h"
 
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Object/ELFObjectFile.h"
 
 #include <map>
+#include <memory>
 
 namespace hotpatch {
 
@@ -33,6 +35,25 @@ llvm::Expected<ModuleCache>
 buildModuleCache(llvm::StringRef Output, llvm::ArrayRef<TracedInput> Inputs,
                  llvm::ArrayRef<std::string> LinkArgs,
                  llvm::StringRef WorkingDirectory);
+
+/// What a cache is built from, held in memory: the output (mapped: links
+/// replace it by renaming) and the inputs (copied: a compile may rewrite one
+/// in place). Taking it is quick; describing it is the costly part, which
+/// thinlink finishes after the link has returned to the build.
+class LinkSnapshot {
+public:
+  static llvm::Expected<std::unique_ptr<LinkSnapshot>>
+  take(llvm::StringRef Output, llvm::ArrayRef<TracedInput> Inputs,
+       llvm::StringRef WorkingDirectory);
+  llvm::Expected<ModuleCache> describe(llvm::ArrayRef<std::string> LinkArgs,
+                                       llvm::StringRef WorkingDirectory);
+  ~LinkSnapshot();
+
+private:
+  LinkSnapshot();
+  struct Impl;
+  std::unique_ptr<Impl> I;
+};
 
 /// Hashes every section of a relocatable object. Stable across recompiles of
 /// the same source: relocation targets are hashed by identity (symbol name,

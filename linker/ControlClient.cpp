@@ -57,7 +57,7 @@ std::vector<RunningProcess> listRunningProcesses() {
     if (Name.getAsInteger(10, Pid))
       continue;
     if (kill(Pid, 0) != 0 && errno == ESRCH) {
-      sys::fs::remove(It->path()); // the process is gone
+      ::unlink(It->path().c_str()); // the process is gone (fs::remove skips sockets)
       continue;
     }
     std::string Hello = askProcess(It->path(), "hello");

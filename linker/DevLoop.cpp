@@ -463,7 +463,7 @@ int DevLoop::run() {
     sys::fs::make_absolute(P);
     Program = std::string(P);
   }
-  if (!sys::fs::exists(cachePathFor(Program))) {
+  if (!sys::fs::exists(cachePathFor(Program)) && !sys::fs::exists(cachePathFor(Program) + ".pending")) {
     errs() << "hotpatch dev: error: " << Program << " has no module cache ("
            << cachePathFor(Program) << "); link it with thinlink (hotpatch_enable() does)\n";
     return 1;

@@ -32,10 +32,15 @@
 #include "llvm/Support/Allocator.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Parallel.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Threading.h"
 #include "llvm/Support/StringSaver.h"
 
+#include <fcntl.h>
+#include <functional>
 #include <mutex>
+#include <unistd.h>
 
 LLD_HAS_DRIVER(elf)
 
@@ -43,6 +48,17 @@ using namespace llvm;
 
 namespace hotpatch {
 namespace {
+
+std::string absoluteIn(StringRef Dir, StringRef P) {
+  SmallString<256> S(P);
+  if (!sys::path::is_absolute(S)) {
+    SmallString<256> D(Dir);
+    sys::path::append(D, S);
+    S = D;
+  }
+  sys::path::remove_dots(S, true);
+  return std::string(S);
+}
 
 /// What thinlink needs to know of the user's options.
 struct LinkOptions {
@@ -131,6 +147,60 @@ int dumpCache(const LinkOptions &O, raw_ostream &Out, raw_ostream &Err) {
   return 0;
 }
 
+/// Describing the link (reading the image, hashing every input section,
+/// compressing) costs as much as the link itself, and nothing in the build
+/// needs it: the output is complete and the inputs are held in memory. So a
+/// child process finishes it while thinlink returns to the build, as mold
+/// does with its output file. Readers of the cache wait for the child:
+/// "<cache>.pending" holds its pid until the cache is in place, and a failure
+/// leaves "<cache>.error" instead of a cache. Returns false if the child could
+/// not be started (the caller then does the work itself).
+bool finishInBackground(const std::string &CachePath,
+                        const std::function<Error()> &Describe) {
+  std::string Pending = CachePath + ".pending", Failed = CachePath + ".error";
+  sys::fs::remove(Failed);
+  {
+    std::error_code EC;
+    raw_fd_ostream Marker(Pending, EC);
+    if (EC)
+      return false;
+  }
+  outs().flush();
+  errs().flush();
+  pid_t Pid = fork();
+  if (Pid < 0) {
+    sys::fs::remove(Pending);
+    return false;
+  }
+  if (Pid > 0)
+    return true;
+  // The child: off the build's pipes and terminal, so nothing waits for it.
+  // Only this thread was copied: lld's worker threads are not here, so the
+  // work runs on this one.
+  parallel::strategy = hardware_concurrency(1);
+  setsid();
+  int Null = open("/dev/null", O_RDWR);
+  if (Null >= 0) {
+    dup2(Null, 0);
+    dup2(Null, 1);
+    dup2(Null, 2);
+  }
+  {
+    std::error_code EC;
+    raw_fd_ostream Marker(Pending, EC);
+    Marker << getpid();
+  }
+  if (Error E = Describe()) {
+    // A stale cache of an earlier build must not be taken for this one.
+    sys::fs::remove(CachePath);
+    std::error_code EC;
+    raw_fd_ostream F(Failed, EC);
+    F << toString(std::move(E));
+  }
+  sys::fs::remove(Pending);
+  _exit(0);
+}
+
 /// Refusals: each says what the option would break and what to do instead.
 bool refuseUnpatchable(const LinkOptions &O, raw_ostream &Err) {
   bool Refused = false;
@@ -160,6 +230,9 @@ int runLld(ArrayRef<const char *> Args, raw_ostream &Out, raw_ostream &Err) {
 }
 
 } // namespace
+
+static bool BackgroundCache = false;
+void setBackgroundCache(bool On) { BackgroundCache = On; }
 
 std::mutex &lldMutex() {
   static std::mutex M;
@@ -234,6 +307,11 @@ int thinlinkMain(ArrayRef<const char *> Argv, raw_ostream &Out,
   // --trace goes to lld's stdout, mixed with whatever else the user asked to
   // see there (-M, --print-gc-sections...): pass on every line that is not an
   // input file name.
+  SmallString<256> Cwd;
+  if (std::error_code EC = sys::fs::current_path(Cwd)) {
+    Err << "thinlink: error: cannot get the working directory: " << EC.message() << "\n";
+    return 1;
+  }
   std::string Stdout;
   raw_string_ostream StdoutOS(Stdout);
   int RC = runLld(LldArgs, StdoutOS, Err);
@@ -259,23 +337,33 @@ int thinlinkMain(ArrayRef<const char *> Argv, raw_ostream &Out,
   if (O.Verbose && Inputs.empty() && !sys::fs::exists(O.Output))
     return RC;
 
-  SmallString<256> Cwd;
-  if (std::error_code EC = sys::fs::current_path(Cwd)) {
-    Err << "thinlink: error: cannot get the working directory: " << EC.message() << "\n";
-    return 1;
-  }
   std::vector<std::string> Recorded(LldArgs.begin() + 1, LldArgs.end());
-  auto Cache = buildModuleCache(O.Output, Inputs, Recorded, Cwd);
-  if (!Cache) {
+  auto Snapshot = LinkSnapshot::take(O.Output, Inputs, Cwd);
+  if (!Snapshot) {
     Err << "thinlink: error: " << O.Output
-        << " was linked, but cannot be patched: " << toString(Cache.takeError())
+        << " was linked, but cannot be patched: " << toString(Snapshot.takeError())
         << "\n";
     return 1;
   }
-  if (Error E = writeModuleCache(*Cache, cachePathFor(Cache->Output))) {
-    Err << "thinlink: error: " << O.Output
-        << " was linked, but its module cache could not be written: "
-        << toString(std::move(E)) << "\n";
+  std::string CachePath = cachePathFor(absoluteIn(Cwd, O.Output));
+  auto Describe = [&]() -> Error {
+    auto Cache = (*Snapshot)->describe(Recorded, Cwd);
+    if (!Cache)
+      return createStringError(inconvertibleErrorCode(),
+                               O.Output + " was linked, but cannot be patched: " +
+                                   toString(Cache.takeError()));
+    if (Error E = writeModuleCache(*Cache, CachePath))
+      return createStringError(inconvertibleErrorCode(),
+                               O.Output + " was linked, but its module cache could "
+                                          "not be written: " + toString(std::move(E)));
+    return Error::success();
+  };
+  const char *Sync = getenv("HOTPATCH_SYNC_CACHE");
+  if (BackgroundCache && !(Sync && *Sync && StringRef(Sync) != "0"))
+    if (finishInBackground(CachePath, Describe))
+      return 0;
+  if (Error E = Describe()) {
+    Err << "thinlink: error: " << toString(std::move(E)) << "\n";
     return 1;
   }
   return 0;

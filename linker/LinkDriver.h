@@ -20,6 +20,11 @@ namespace hotpatch {
 /// lld keeps global state per link: every in-process link takes this lock.
 std::mutex &lldMutex();
 
+/// Whether fat links finish the module cache in a background process once
+/// the output is written (the thinlink command does; a library caller, which
+/// may have threads of its own, does not by default).
+void setBackgroundCache(bool On);
+
 /// Runs thinlink with `Argv` (Argv[0] is the program name). Returns the exit
 /// code: lld's for links, 1 for refused options and cache failures.
 int thinlinkMain(llvm::ArrayRef<const char *> Argv, llvm::raw_ostream &Out,

@@ -17,6 +17,10 @@
 #include "llvm/Support/Process.h"
 #include "llvm/Support/xxhash.h"
 
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <unistd.h>
 #include <zstd.h>
 
 using namespace llvm;
@@ -308,10 +312,16 @@ Error writeModuleCache(const ModuleCache &C, StringRef Path) {
   std::vector<uint8_t> Payload = serialise(C);
   size_t Bound = ZSTD_compressBound(Payload.size());
   std::vector<uint8_t> File(HeaderSize + Bound);
-  // Level 1: the cache is written on every link and read on every patch;
-  // both must stay in the noise next to the link itself.
-  size_t N = ZSTD_compress(File.data() + HeaderSize, Bound, Payload.data(),
-                           Payload.size(), 1);
+  // Level 1, and both cores when the library can: the cache is written on
+  // every link and read on every patch.
+  ZSTD_CCtx *CCtx = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(CCtx, ZSTD_c_compressionLevel, 1);
+  ZSTD_CCtx_setParameter(CCtx, ZSTD_c_contentSizeFlag, 1);
+  if (Payload.size() > (1u << 20))
+    ZSTD_CCtx_setParameter(CCtx, ZSTD_c_nbWorkers, 2); // ignored without MT
+  size_t N = ZSTD_compress2(CCtx, File.data() + HeaderSize, Bound, Payload.data(),
+                            Payload.size());
+  ZSTD_freeCCtx(CCtx);
   if (ZSTD_isError(N))
     return createStringError(inconvertibleErrorCode(),
                              Twine("cannot compress the module cache: ") +
@@ -348,7 +358,36 @@ Error writeModuleCache(const ModuleCache &C, StringRef Path) {
   return Error::success();
 }
 
+/// thinlink finishes the cache in a background process after the link
+/// returns (LinkDriver.cpp): wait for it while "<cache>.pending" names a
+/// live process.
+static Error waitForWriter(StringRef Path) {
+  std::string Pending = (Path + ".pending").str();
+  auto Start = std::chrono::steady_clock::now();
+  while (sys::fs::exists(Pending)) {
+    auto B = MemoryBuffer::getFile(Pending);
+    int Pid = 0;
+    if (B && !StringRef((*B)->getBuffer()).trim().getAsInteger(10, Pid) && Pid > 0 &&
+        kill(Pid, 0) != 0 && errno == ESRCH)
+      return cacheError(Path, "was never finished (thinlink's background writer, "
+                              "process " + Twine(Pid) + ", died)");
+    if (std::chrono::steady_clock::now() - Start > std::chrono::seconds(60))
+      return cacheError(Path, "is still being written after 60 s");
+    usleep(2000);
+  }
+  std::string Failed = (Path + ".error").str();
+  if (!sys::fs::exists(Path) && sys::fs::exists(Failed)) {
+    auto B = MemoryBuffer::getFile(Failed);
+    return createStringError(inconvertibleErrorCode(),
+                             "module cache '" + Path + "' was not written: " +
+                                 (B ? (*B)->getBuffer().str() : std::string("unknown error")));
+  }
+  return Error::success();
+}
+
 Expected<ModuleCache> readModuleCache(StringRef Path) {
+  if (Error E = waitForWriter(Path))
+    return std::move(E);
   auto BufOrErr = MemoryBuffer::getFile(Path, /*IsText=*/false,
                                         /*RequiresNullTerminator=*/false);
   if (!BufOrErr)
@@ -386,9 +425,10 @@ Expected<ModuleCache> readModuleCache(StringRef Path) {
   if (ZSTD_isError(FrameSize))
     return cacheError(Path, "is truncated (" + Twine(Data.size()) +
                                 " bytes; the compressed frame is cut short)");
-  std::vector<uint8_t> Payload(PayloadSize);
-  size_t N = ZSTD_decompress(Payload.data(), Payload.size(), Frame.data(),
-                             FrameSize);
+  // Uninitialised: decompression writes every byte.
+  std::unique_ptr<uint8_t[]> PayloadBuf(new uint8_t[PayloadSize]);
+  ArrayRef<uint8_t> Payload(PayloadBuf.get(), PayloadSize);
+  size_t N = ZSTD_decompress(PayloadBuf.get(), PayloadSize, Frame.data(), FrameSize);
   if (ZSTD_isError(N) || N != PayloadSize)
     return cacheError(Path, Twine("is corrupted (") +
                                 (ZSTD_isError(N) ? ZSTD_getErrorName(N)

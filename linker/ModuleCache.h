@@ -105,6 +105,9 @@ struct InputFile {
   uint64_t ContentHash = 0; // xxh3-64 of the object's bytes
   uint64_t Size = 0;
   std::vector<InputSection> Sections;
+  /// Record layouts found in this object, before they are merged into
+  /// ModuleCache::Layouts (not serialised per input).
+  std::vector<std::pair<std::string, std::string>> Layouts;
 };
 
 /// A hot function's slot in the image (from the plugin's symbols).

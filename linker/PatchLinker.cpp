@@ -218,7 +218,18 @@ private:
   uint64_t PatchBase = 0;
   // Base symbol lookups.
   StringMap<const Symbol *> BaseGlobals;
-  std::map<std::pair<std::string, std::string>, const Symbol *> BaseLocals;
+  /// Locals by name, each with its file: names are mostly unique, so this
+  /// costs one hash lookup and a short scan.
+  StringMap<SmallVector<const Symbol *, 1>> BaseLocals;
+  const Symbol *baseLocal(StringRef File, StringRef Name) const {
+    auto It = BaseLocals.find(Name);
+    if (It == BaseLocals.end())
+      return nullptr;
+    for (const Symbol *S : It->second)
+      if (Base.Files[S->File] == File)
+        return S;
+    return nullptr;
+  }
   StringMap<std::string> BaseLayouts;
   std::vector<std::string> Notes;
   std::vector<std::string> Changed, Added, NotHot;
@@ -249,7 +260,7 @@ Error PatchBuilder::loadBase() {
       continue; // undefined or absolute: not the base's
     if (S.Binding == SymbolBinding::Local) {
       if (S.File < Base.Files.size())
-        BaseLocals[{Base.Files[S.File], S.Name}] = &S;
+        BaseLocals[S.Name].push_back(&S);
     } else {
       BaseGlobals[S.Name] = &S;
     }
@@ -350,9 +361,7 @@ Expected<std::optional<uint64_t>> PatchBuilder::baseAddressOf(Rebuilt &R,
         continue;
       const Symbol *B = nullptr;
       if (Sym.getBinding() == ELF::STB_LOCAL) {
-        auto It = BaseLocals.find({R.SourceFile, Name.str()});
-        if (It != BaseLocals.end())
-          B = It->second;
+        B = baseLocal(R.SourceFile, Name);
       } else {
         auto It = BaseGlobals.find(Name);
         if (It != BaseGlobals.end())
@@ -612,14 +621,9 @@ Error PatchBuilder::writeBaseSymbols(StringRef Path,
     } else {
       // Hidden symbols (__dso_handle, -fvisibility=hidden code) are local in
       // the base's symbol table; a unique local of that name is the one.
-      for (const auto &[Key, S] : BaseLocals)
-        if (Key.second == N) {
-          if (Found) {
-            Found = nullptr;
-            break;
-          }
-          Found = S;
-        }
+      auto L = BaseLocals.find(N);
+      if (L != BaseLocals.end() && L->second.size() == 1)
+        Found = L->second.front();
     }
     if (!Found)
       continue; // from a shared library: resolved when the patch is applied

@@ -9,8 +9,16 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <unistd.h>
+
 int main(int argc, char **argv) {
   llvm::InitLLVM X(argc, argv);
-  return hotpatch::thinlinkMain(llvm::ArrayRef<const char *>(argv, argc),
-                                llvm::outs(), llvm::errs());
+  hotpatch::setBackgroundCache(true);
+  int RC = hotpatch::thinlinkMain(llvm::ArrayRef<const char *>(argv, argc),
+                                  llvm::outs(), llvm::errs());
+  // Every file is written and closed: leave without tearing down lld's and
+  // the cache's memory, as ld.lld does.
+  llvm::outs().flush();
+  llvm::errs().flush();
+  _exit(RC);
 }
