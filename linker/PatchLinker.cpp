@@ -44,6 +44,7 @@
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/BinaryFormat/ELF.h"
 #include "llvm/Object/ELF.h"
 #include "llvm/Support/Chrono.h"
@@ -199,6 +200,7 @@ public:
 private:
   Error loadBase();
   Error loadObjects();
+  void indexBaseSymbols();
   Error plan(Rebuilt &R);
   Expected<std::optional<uint64_t>> baseAddressOf(Rebuilt &R, unsigned Index);
   Error rewrite(Rebuilt &R);
@@ -255,16 +257,6 @@ Error PatchBuilder::loadBase() {
                 "clang's default on Debian)");
   if (Base.Image.BuildId.empty())
     return fail("'" + Opts.Base + "' has no build-id; relink it with thinlink");
-  for (const Symbol &S : Base.Symbols) {
-    if (S.Section.empty())
-      continue; // undefined or absolute: not the base's
-    if (S.Binding == SymbolBinding::Local) {
-      if (S.File < Base.Files.size())
-        BaseLocals[S.Name].push_back(&S);
-    } else {
-      BaseGlobals[S.Name] = &S;
-    }
-  }
   for (const auto &[Type, Layout] : Base.Layouts)
     BaseLayouts[Type] = Layout;
   auto St = ChainState::load(BasePath, toHex(Base.Image.BuildId, true));
@@ -278,6 +270,39 @@ Error PatchBuilder::loadBase() {
   PatchBase = Bias - HOTPATCH_PATCH_GAP -
               uint64_t(Chain.Count + 1) * HOTPATCH_PATCH_BAND;
   return Error::success();
+}
+
+/// Indexes the base's symbols that the rebuilt objects name, and only those:
+/// a program has tens of thousands, an edit touches a few hundred.
+void PatchBuilder::indexBaseSymbols() {
+  StringSet<> Wanted;
+  for (Rebuilt &R : Objects) {
+    auto Obj = ELFFile<ELFT>::create(R.Buffer->getBuffer());
+    if (!Obj) {
+      consumeError(Obj.takeError());
+      continue;
+    }
+    for (const Elf_Shdr &Sh : Obj->sections().get()) {
+      if (Sh.sh_type != ELF::SHT_SYMTAB)
+        continue;
+      StringRef Strs = Obj->getStringTableForSymtab(Sh).get();
+      for (const Elf_Sym &Sym : Obj->symbols(&Sh).get())
+        if (auto N = Sym.getName(Strs))
+          Wanted.insert(*N);
+        else
+          consumeError(N.takeError());
+    }
+  }
+  for (const Symbol &S : Base.Symbols) {
+    if (S.Section.empty() || !Wanted.contains(S.Name))
+      continue; // undefined or absolute: not the base's; or not referenced
+    if (S.Binding == SymbolBinding::Local) {
+      if (S.File < Base.Files.size())
+        BaseLocals[S.Name].push_back(&S);
+    } else {
+      BaseGlobals[S.Name] = &S;
+    }
+  }
 }
 
 Error PatchBuilder::loadObjects() {
@@ -1085,6 +1110,7 @@ int PatchBuilder::run() {
     return Report(std::move(E));
   if (Error E = loadObjects())
     return Report(std::move(E));
+  indexBaseSymbols();
   for (Rebuilt &R : Objects)
     if (Error E = plan(R))
       return Report(std::move(E));
@@ -1143,8 +1169,17 @@ int PatchBuilder::run() {
 
 } // namespace
 
+static bool FastExit = false;
+void setPatchLinkFastExit(bool On) { FastExit = On; }
+
 int runPatchLink(const PatchOptions &Opts, raw_ostream &Out, raw_ostream &Err) {
-  return PatchBuilder(Opts, Out, Err).run();
+  auto *B = new PatchBuilder(Opts, Out, Err);
+  int RC = B->run();
+  // The thinlink command exits right after: freeing the base's cache would
+  // only cost time. Library callers (hotpatch dev) free it.
+  if (!FastExit)
+    delete B;
+  return RC;
 }
 
 } // namespace hotpatch

@@ -26,6 +26,10 @@ struct PatchOptions {
 int runPatchLink(const PatchOptions &Opts, llvm::raw_ostream &Out,
                  llvm::raw_ostream &Err);
 
+/// For a process that exits right after the thin link (the thinlink
+/// command): skip freeing what the link built.
+void setPatchLinkFastExit(bool On);
+
 } // namespace hotpatch
 
 #endif

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "LinkDriver.h"
+#include "PatchLinker.h"
 
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
@@ -14,6 +15,7 @@
 int main(int argc, char **argv) {
   llvm::InitLLVM X(argc, argv);
   hotpatch::setBackgroundCache(true);
+  hotpatch::setPatchLinkFastExit(true);
   int RC = hotpatch::thinlinkMain(llvm::ArrayRef<const char *>(argv, argc),
                                   llvm::outs(), llvm::errs());
   // Every file is written and closed: leave without tearing down lld's and

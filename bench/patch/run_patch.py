@@ -320,6 +320,9 @@ def main():
         if os.path.exists(f):
             os.remove(f)
     run(clang_link(program, True), cwd=work)
+    # thinlink writes the cache in a background process after the link.
+    while os.path.exists(program + ".hpcache.pending"):
+        time.sleep(0.001)
     if not os.path.exists(program + ".hpcache"):
         die("thinlink wrote no cache for %s" % program)
     relink_out = {k: os.path.join(work, k) for k in ("relink-clang-lld", "relink-lld",
