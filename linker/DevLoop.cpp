@@ -499,10 +499,13 @@ int DevLoop::run() {
           if (Dir == WatchDirs.end() || !E->len)
             continue;
           std::string File = Dir->second + "/" + E->name;
-          if (Watched.count(File)) {
+          if (!Watched.count(File))
+            continue;
+          // A save ends with a close (or a rename into place); writes before
+          // it only say that one is under way and push the deadline back.
+          if (E->mask & (IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE))
             Pending.insert(File);
-            LastEvent = Clock::now();
-          }
+          LastEvent = Clock::now();
         }
       }
     }

@@ -10,7 +10,7 @@ namespace hotpatch {
 struct DevOptions {
   std::string BuildDir = ".";       // holds compile_commands.json
   bool Restart = true;              // rebuild and restart when a change cannot be patched
-  unsigned QuietMs = 80;            // a save is complete after this long without events
+  unsigned QuietMs = 15;            // a closed file is taken after this long without events
   std::vector<std::string> Program; // the program and its arguments
 };
 
