@@ -3,7 +3,7 @@
 # save-to-new-code-running latency of `hotpatch dev` on examples/counter,
 # against the compile of the changed file alone and against a rebuild +
 # relink + restart of the same example, all in one run.
-# bench/dev/RESULTS.md ("Dev loop") comes from it.
+# docs/performance.md ("hotpatch dev") comes from it.
 #
 # Usage: bench/run-dev.sh [build-dir] [driver options]
 #   build-dir       defaults to build/ in the repository root

@@ -3,7 +3,7 @@
 # fat-link benchmark's 10,000-function program, the thin link of a
 # one-function edit (thinlink --patch), its apply inside the running process,
 # the compile of the edited file, and a full relink of all objects with
-# ld.lld in the same run as the baseline. bench/patch/RESULTS.md ("Patch")
+# ld.lld in the same run as the baseline. docs/performance.md ("Patch")
 # comes from it.
 #
 # Usage: bench/run-patch.sh [build-dir] [driver options]
