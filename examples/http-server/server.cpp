@@ -33,7 +33,7 @@ static std::condition_variable patch_applied;
 static unsigned patches = 0;
 
 // A hotpatch hook: runs after each patch, on the runtime's thread.
-static void on_patch(unsigned, void *) {
+void on_patch(unsigned, void *) {
   {
     std::lock_guard<std::mutex> lock(patch_mutex);
     ++patches;
@@ -114,7 +114,9 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
+#ifdef WITH_HOTPATCH_RUNTIME
   hotpatch_add_hook(on_patch, nullptr);
+#endif
 
   httplib::Server server;
   // An idle keep-alive connection stays open for a minute (httplib's default
