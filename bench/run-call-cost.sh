@@ -7,19 +7,7 @@
 #   build-dir       defaults to build/ in the repository root
 #   driver options  --rounds N, --iters-O2 N, --iters-O0 N, --strict, --raw
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BUILD="$ROOT/build"
-if [[ $# -gt 0 && "$1" != --* ]]; then
-  BUILD="$1"
-  shift
-fi
-
-bash "$ROOT/scripts/setup.sh"
-if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
-  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_C_COMPILER=/usr/lib/llvm-19/bin/clang \
-    -DCMAKE_CXX_COMPILER=/usr/lib/llvm-19/bin/clang++ >/dev/null
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cmake --build "$BUILD" --target hotpatch_bench_call_cost -j 2
 echo "nproc: $(nproc)"
 exec "$BUILD/bench/hotpatch_bench_call_cost" "$@"

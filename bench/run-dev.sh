@@ -10,19 +10,7 @@
 #   driver options  --rounds N, --phases N, --raw, --strict
 #                   (see bench/dev/run_dev.py)
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BUILD="$ROOT/build"
-if [[ $# -gt 0 && "$1" != --* ]]; then
-  BUILD="$1"
-  shift
-fi
-
-bash "$ROOT/scripts/setup.sh"
-if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
-  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_C_COMPILER=/usr/lib/llvm-19/bin/clang \
-    -DCMAKE_CXX_COMPILER=/usr/lib/llvm-19/bin/clang++ >/dev/null
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 # Builds hotpatch, thinlink, the runtime, the plugin and the timeline shim;
 # the driver configures and builds its copies of examples/counter itself.
 cmake --build "$BUILD" --target hotpatch_bench_dev_deps -j 2

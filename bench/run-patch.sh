@@ -11,19 +11,7 @@
 #   driver options  --rounds N, --compiles N, --phases N, --raw, --strict
 #                   (see bench/patch/run_patch.py)
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BUILD="$ROOT/build"
-if [[ $# -gt 0 && "$1" != --* ]]; then
-  BUILD="$1"
-  shift
-fi
-
-bash "$ROOT/scripts/setup.sh"
-if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
-  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_C_COMPILER=/usr/lib/llvm-19/bin/clang \
-    -DCMAKE_CXX_COMPILER=/usr/lib/llvm-19/bin/clang++ >/dev/null
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 # Generates the program (first time only) and compiles its 201 files, builds
 # thinlink, hotpatch, the runtime, the plugin and the helpers.
 cmake --build "$BUILD" --target hotpatch_bench_patch_deps -j 2

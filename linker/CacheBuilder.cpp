@@ -310,16 +310,6 @@ private:
   DenseMap<unsigned, std::vector<uint64_t>> StringStarts;
 };
 
-std::string absolute(StringRef Path, StringRef Cwd) {
-  SmallString<256> P(Path);
-  if (!sys::path::is_absolute(P)) {
-    SmallString<256> Abs(Cwd);
-    sys::path::append(Abs, P);
-    P = Abs;
-  }
-  sys::path::remove_dots(P, /*remove_dot_dot=*/true);
-  return std::string(P);
-}
 
 /// Reads the image: layout, build-id, symbols, slots.
 class ImageReader {
@@ -685,7 +675,7 @@ LinkSnapshot::take(StringRef Output, ArrayRef<TracedInput> Inputs,
                    StringRef WorkingDirectory) {
   auto S = std::unique_ptr<LinkSnapshot>(new LinkSnapshot());
   Impl &I = *S->I;
-  I.Output = absolute(Output, WorkingDirectory);
+  I.Output = absolutePath(Output, WorkingDirectory);
   // The output is renamed into place by every link, so a mapping of this one
   // stays intact; inputs may be rewritten in place by the next compile, so
   // they are read into memory (IsVolatile).
@@ -699,7 +689,7 @@ LinkSnapshot::take(StringRef Output, ArrayRef<TracedInput> Inputs,
   StringMap<Archive *> Archives;
   for (const TracedInput &T : Inputs) {
     Impl::Job J;
-    J.Path = absolute(T.Path, WorkingDirectory);
+    J.Path = absolutePath(T.Path, WorkingDirectory);
     J.Member = T.Member;
     if (T.Member.empty()) {
       auto B = MemoryBuffer::getFile(J.Path, false, false, /*IsVolatile=*/true);

@@ -69,16 +69,6 @@ struct CompileCommand {
   std::set<std::string> Deps; // source + headers, absolute
 };
 
-std::string absoluteIn(StringRef Dir, StringRef P) {
-  SmallString<256> S(P);
-  if (!sys::path::is_absolute(S)) {
-    SmallString<256> D(Dir);
-    sys::path::append(D, S);
-    S = D;
-  }
-  sys::path::remove_dots(S, true);
-  return std::string(S);
-}
 
 /// Makefile-style depfile: "obj: dep dep \\\n dep".
 std::vector<std::string> readDepfile(StringRef Path, StringRef Dir) {
@@ -98,18 +88,18 @@ std::vector<std::string> readDepfile(StringRef Path, StringRef Dir) {
         Cur += ' ';
       ++I;
       if (Text[I] == '\n' && !Cur.empty())
-        Deps.push_back(absoluteIn(Dir, Cur)), Cur.clear();
+        Deps.push_back(absolutePath(Cur, Dir)), Cur.clear();
       continue;
     }
     if (C == ' ' || C == '\n' || C == '\t') {
       if (!Cur.empty())
-        Deps.push_back(absoluteIn(Dir, Cur)), Cur.clear();
+        Deps.push_back(absolutePath(Cur, Dir)), Cur.clear();
       continue;
     }
     Cur += C;
   }
   if (!Cur.empty())
-    Deps.push_back(absoluteIn(Dir, Cur));
+    Deps.push_back(absolutePath(Cur, Dir));
   return Deps;
 }
 
@@ -129,6 +119,7 @@ private:
   bool compile(const CompileCommand &C, double &Ms);
   void rebuildAndRestart(const std::string &Why);
   void announce(const std::string &Event, const std::string &Message = "");
+  std::string buildId();
   void say(const Twine &Line) {
     outs() << "[hotpatch] " << Line << "\n";
     outs().flush();
@@ -175,7 +166,7 @@ bool DevLoop::loadCommands() {
       continue;
     CompileCommand C;
     C.Directory = O->getString("directory").value_or("").str();
-    C.Source = absoluteIn(C.Directory, O->getString("file").value_or(""));
+    C.Source = absolutePath(O->getString("file").value_or(""), C.Directory);
     if (const json::Array *A = O->getArray("arguments")) {
       for (const json::Value &Arg : *A)
         C.Args.push_back(Arg.getAsString().value_or("").str());
@@ -187,9 +178,9 @@ bool DevLoop::loadCommands() {
     }
     for (size_t I = 0; I + 1 < C.Args.size(); ++I)
       if (C.Args[I] == "-o")
-        C.Object = absoluteIn(C.Directory, C.Args[I + 1]);
+        C.Object = absolutePath(C.Args[I + 1], C.Directory);
     if (auto Out = O->getString("output"))
-      C.Object = absoluteIn(C.Directory, *Out);
+      C.Object = absolutePath(*Out, C.Directory);
     if (C.Args.empty() || C.Object.empty())
       continue;
     refreshDeps(C);
@@ -224,14 +215,14 @@ void DevLoop::readNinjaDeps() {
     if (Line.empty())
       continue;
     if (!Line.starts_with(" ")) {
-      std::string Obj = absoluteIn(BuildDir, Line.split(':').first);
+      std::string Obj = absolutePath(Line.split(':').first, BuildDir);
       Cur = nullptr;
       for (CompileCommand &C : Commands)
         if (C.Object == Obj)
           Cur = &C;
       continue;
     }
-    std::string Dep = absoluteIn(BuildDir, Line.trim());
+    std::string Dep = absolutePath(Line.trim(), BuildDir);
     if (Cur && !StringRef(Dep).starts_with("/usr/"))
       Cur->Deps.insert(Dep);
   }
@@ -242,7 +233,7 @@ void DevLoop::refreshDeps(CompileCommand &C) {
   std::string Depfile = C.Object + ".d";
   for (size_t I = 0; I + 1 < C.Args.size(); ++I)
     if (C.Args[I] == "-MF")
-      Depfile = absoluteIn(C.Directory, C.Args[I + 1]);
+      Depfile = absolutePath(C.Args[I + 1], C.Directory);
   for (const std::string &D : readDepfile(Depfile, C.Directory))
     if (!StringRef(D).starts_with("/usr/")) // system headers are not edited
       C.Deps.insert(D);
@@ -304,8 +295,20 @@ void DevLoop::stopProgram() {
 }
 
 void DevLoop::announce(const std::string &Event, const std::string &Message) {
+  // Only to processes of this program's build: other programs of the user
+  // have their own hotpatch dev, or none.
+  std::string Id = buildId();
   for (const RunningProcess &P : listRunningProcesses())
-    askProcess(P.Socket, "event " + Event + (Message.empty() ? "" : " " + Message));
+    if (!Id.empty() && P.BuildId.substr(0, 40) == Id.substr(0, 40))
+      askProcess(P.Socket, "event " + Event + (Message.empty() ? "" : " " + Message));
+}
+
+std::string DevLoop::buildId() {
+  if (auto C = readModuleCache(cachePathFor(Program)))
+    return toHex(C->Image.BuildId, true);
+  else
+    consumeError(C.takeError());
+  return "";
 }
 
 bool DevLoop::compile(const CompileCommand &C, double &Ms) {
@@ -423,9 +426,7 @@ void DevLoop::handleChanges(const std::set<std::string> &Changed) {
   announce("patch-starting");
   double ApplyMs = 0;
   unsigned Applied = 0;
-  std::string Id;
-  if (auto C = readModuleCache(cachePathFor(Program)))
-    Id = toHex(C->Image.BuildId, true);
+  std::string Id = buildId();
   for (const RunningProcess &Proc : listRunningProcesses()) {
     if (Proc.BuildId.substr(0, 40) != Id.substr(0, 40))
       continue;

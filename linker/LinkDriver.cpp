@@ -49,16 +49,6 @@ using namespace llvm;
 namespace hotpatch {
 namespace {
 
-std::string absoluteIn(StringRef Dir, StringRef P) {
-  SmallString<256> S(P);
-  if (!sys::path::is_absolute(S)) {
-    SmallString<256> D(Dir);
-    sys::path::append(D, S);
-    S = D;
-  }
-  sys::path::remove_dots(S, true);
-  return std::string(S);
-}
 
 /// What thinlink needs to know of the user's options.
 struct LinkOptions {
@@ -345,7 +335,7 @@ int thinlinkMain(ArrayRef<const char *> Argv, raw_ostream &Out,
         << "\n";
     return 1;
   }
-  std::string CachePath = cachePathFor(absoluteIn(Cwd, O.Output));
+  std::string CachePath = cachePathFor(absolutePath(O.Output, Cwd));
   auto Describe = [&]() -> Error {
     auto Cache = (*Snapshot)->describe(Recorded, Cwd);
     if (!Cache)

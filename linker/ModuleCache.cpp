@@ -306,6 +306,21 @@ Error cacheError(StringRef Path, const Twine &What) {
 
 } // namespace
 
+std::string absolutePath(StringRef Path, StringRef Base) {
+  SmallString<256> P(Path);
+  if (!sys::path::is_absolute(P)) {
+    if (Base.empty()) {
+      sys::fs::make_absolute(P);
+    } else {
+      SmallString<256> B(Base);
+      sys::path::append(B, P);
+      P = B;
+    }
+  }
+  sys::path::remove_dots(P, /*remove_dot_dot=*/true);
+  return std::string(P);
+}
+
 std::string cachePathFor(StringRef Output) { return (Output + ".hpcache").str(); }
 
 Error writeModuleCache(const ModuleCache &C, StringRef Path) {

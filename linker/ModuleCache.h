@@ -146,6 +146,10 @@ struct ModuleCache {
   std::vector<std::string> LinkArgs;  // the linker command line, as run
 };
 
+/// `Path` made absolute against `Base` (the working directory when empty),
+/// with "." and ".." removed: how every file is named in caches and patches.
+std::string absolutePath(llvm::StringRef Path, llvm::StringRef Base = "");
+
 /// Where the cache of a linked output lives.
 std::string cachePathFor(llvm::StringRef Output);
 

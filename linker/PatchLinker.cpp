@@ -73,12 +73,6 @@ using Elf_Rela = ELFT::Rela;
 
 constexpr uint64_t Bias = HOTPATCH_PATCH_BIAS;
 
-std::string absolutePath(StringRef P) {
-  SmallString<256> S(P);
-  sys::fs::make_absolute(S);
-  sys::path::remove_dots(S, true);
-  return std::string(S);
-}
 
 Error fail(const Twine &Msg) {
   return createStringError(inconvertibleErrorCode(), Msg);

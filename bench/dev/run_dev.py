@@ -55,6 +55,12 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import benchlib  # noqa: E402
+from benchlib import die, now_ms, run, machine, loadavg  # noqa: E402
+benchlib.NAME = "dev"
+
+
 TARGET_RATIO = 1.2  # save to new code running, at most 1.2x the compile alone
 
 VERSIONS = [("COUNT ", "COUNT "), ("Count ", "Count ")]  # (replacement, output prefix)
@@ -63,43 +69,6 @@ ORIGINAL = '"count "'
 PATCHED_RE = re.compile(r"^\[hotpatch\] patched (.*) in (\d+) process(?:es)?: ([0-9.]+) ms "
                         r"\(compile ([0-9.]+) ms, thin link ([0-9.]+) ms, apply ([0-9.]+) ms\)")
 COUNT_RE = re.compile(r"^(count|COUNT|Count) (\d+), total (\d+)$")
-
-
-def die(msg):
-    sys.exit("dev: " + msg)
-
-
-def now_ms():
-    return time.clock_gettime(time.CLOCK_MONOTONIC) * 1000.0
-
-
-def run(cmd, **kw):
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
-    if p.returncode != 0:
-        die("command failed (%d): %s\n%s%s" % (p.returncode, " ".join(cmd[:6]),
-                                              p.stdout[-3000:], p.stderr[-3000:]))
-    return p
-
-
-def machine():
-    model = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return "%d hardware threads, %s, %s %s" % (os.cpu_count() or 0, model,
-                                                platform.system(), platform.release())
-
-
-def loadavg():
-    try:
-        return " ".join(open("/proc/loadavg").read().split()[:3])
-    except OSError:
-        return "?"
 
 
 def save(path, text):

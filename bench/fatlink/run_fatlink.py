@@ -38,21 +38,15 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import benchlib  # noqa: E402
+from benchlib import die, run, linker_command, machine, loadavg  # noqa: E402
+benchlib.NAME = "fatlink"
+
+
 TARGET_RATIO = 1.25   # thinlink's fat link at most 1.25x ld.lld's wall time
 TARGET_CACHE = 0.25   # the cache at most 25% of the binary
 TARGET_LOAD_MS = 20.0 # loading the cache for a thin link
-
-
-def die(msg):
-    sys.exit("fatlink: " + msg)
-
-
-def run(cmd, **kw):
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
-    if p.returncode != 0:
-        die("command failed (%d): %s\n%s%s" % (p.returncode, " ".join(cmd[:4]) + " ...",
-                                              p.stdout[-2000:], p.stderr[-2000:]))
-    return p
 
 
 def timed(cmd, cwd):
@@ -63,36 +57,6 @@ def timed(cmd, cwd):
         die("link failed (%d): %s ...\n%s" % (p.returncode, " ".join(cmd[:3]),
                                             p.stderr.decode(errors="replace")[-2000:]))
     return t * 1000.0
-
-
-def linker_command(clang_cmd, cwd):
-    """The linker invocation clang would run, from clang -###."""
-    p = run(clang_cmd + ["-###"], cwd=cwd)
-    jobs = [l for l in p.stderr.splitlines() if l.startswith(' "')]
-    if len(jobs) != 1:
-        die("expected one job from clang -###, got %d" % len(jobs))
-    return shlex.split(jobs[0])
-
-
-def machine():
-    model = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return "%d hardware threads, %s, %s %s" % (os.cpu_count() or 0, model,
-                                                platform.system(), platform.release())
-
-
-def loadavg():
-    try:
-        return " ".join(open("/proc/loadavg").read().split()[:3])
-    except OSError:
-        return "?"
 
 
 def payload_size(cache):

@@ -49,24 +49,14 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import benchlib  # noqa: E402
+from benchlib import die, now_ms, run, linker_command, machine, loadavg  # noqa: E402
+benchlib.NAME = "patch"
+
+
 TARGET_THIN_MS = 50.0   # thin link of a one-function edit, median wall time
 TARGET_APPLY_MS = 2.0   # apply inside the process, median of the runtime's figure
-
-
-def die(msg):
-    sys.exit("patch: " + msg)
-
-
-def now_ms():
-    return time.clock_gettime(time.CLOCK_MONOTONIC) * 1000.0
-
-
-def run(cmd, **kw):
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
-    if p.returncode != 0:
-        die("command failed (%d): %s\n%s%s" % (p.returncode, " ".join(cmd[:6]) + " ...",
-                                              p.stdout[-2000:], p.stderr[-2000:]))
-    return p
 
 
 def timed(cmd, cwd=None, env=None):
@@ -79,36 +69,6 @@ def timed(cmd, cwd=None, env=None):
             p.returncode, " ".join(cmd[:4]), p.stdout.decode(errors="replace")[-2000:],
             p.stderr.decode(errors="replace")[-2000:]))
     return t, p.stdout.decode(errors="replace")
-
-
-def linker_command(clang_cmd, cwd):
-    """The linker invocation clang would run, from clang -###."""
-    p = run(clang_cmd + ["-###"], cwd=cwd)
-    jobs = [l for l in p.stderr.splitlines() if l.startswith(' "')]
-    if len(jobs) != 1:
-        die("expected one job from clang -###, got %d" % len(jobs))
-    return shlex.split(jobs[0])
-
-
-def machine():
-    model = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return "%d hardware threads, %s, %s %s" % (os.cpu_count() or 0, model,
-                                                platform.system(), platform.release())
-
-
-def loadavg():
-    try:
-        return " ".join(open("/proc/loadavg").read().split()[:3])
-    except OSError:
-        return "?"
 
 
 def compile_command(cfg, obj):

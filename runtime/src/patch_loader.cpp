@@ -557,3 +557,11 @@ void *hotpatch_rt_newest(const char *symbol) {
   auto it = g_newest->find(symbol);
   return it == g_newest->end() ? nullptr : it->second;
 }
+
+// The executable's build-id in hex ("" if it has none), for the control
+// socket's "hello".
+std::string hotpatch_rt_build_id_hex() {
+  MainImage m;
+  dl_iterate_phdr(find_main, &m);
+  return hex(m.build_id);
+}

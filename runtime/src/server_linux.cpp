@@ -31,40 +31,17 @@
 
 #define HOTPATCH_API extern "C" __attribute__((visibility("default")))
 
+std::string hotpatch_rt_build_id_hex(); // patch_loader.cpp
+
 namespace {
 
 char g_socket_path[108] = "";
 int g_listen_fd = -1;
 
-int build_id_of_main(struct dl_phdr_info *info, size_t, void *data) {
-  auto *out = static_cast<std::string *>(data);
-  for (int i = 0; i < info->dlpi_phnum; ++i) {
-    const ElfW(Phdr) &p = info->dlpi_phdr[i];
-    if (p.p_type != PT_NOTE)
-      continue;
-    auto *n = reinterpret_cast<const char *>(info->dlpi_addr + p.p_vaddr);
-    const char *end = n + p.p_memsz;
-    while (n + sizeof(ElfW(Nhdr)) <= end) {
-      auto *h = reinterpret_cast<const ElfW(Nhdr) *>(n);
-      const char *name = n + sizeof(*h);
-      const char *desc = name + ((h->n_namesz + 3) & ~3u);
-      if (h->n_type == NT_GNU_BUILD_ID && h->n_namesz == 4 && !memcmp(name, "GNU", 4)) {
-        static const char digits[] = "0123456789abcdef";
-        for (unsigned k = 0; k < h->n_descsz; ++k) {
-          *out += digits[static_cast<unsigned char>(desc[k]) >> 4];
-          *out += digits[static_cast<unsigned char>(desc[k]) & 15];
-        }
-      }
-      n = desc + ((h->n_descsz + 3) & ~3u);
-    }
-  }
-  return 1;
-}
 
 std::string handle(const std::string &request) {
   if (request == "hello") {
-    std::string id;
-    dl_iterate_phdr(build_id_of_main, &id);
+    std::string id = hotpatch_rt_build_id_hex();
     return "hotpatch 1 " + std::to_string(getpid()) + " " + (id.empty() ? "-" : id) + " " +
            std::to_string(hotpatch_patch_count());
   }

@@ -16,8 +16,9 @@
 // backlog instead of being refused.
 //
 // serve() returns the server's result when the server returns without a stop
-// having been requested. Without the runtime (release builds) server simply
-// runs once.
+// having been requested. Without the runtime (release builds, where
+// hotpatch_enable() links nothing of Hotpatch) the runtime's functions are
+// weak references that stay null: server simply runs once.
 #ifndef HOTPATCH_SERVE_H
 #define HOTPATCH_SERVE_H
 
@@ -25,6 +26,11 @@
 
 #include <atomic>
 #include <utility>
+
+// Weak: a release build links without the runtime, and serve() must still
+// link and run.
+extern "C" hotpatch_status hotpatch_add_event_hook(hotpatch_event_hook, void *)
+    __attribute__((weak));
 
 namespace hotpatch {
 
@@ -60,7 +66,9 @@ inline unsigned serve_restarts() { return detail::serve_generation().load() + 1;
 
 template <class State, class Setup>
 int serve(Setup setup, int (*server)(State &, const StopToken &)) {
-  static bool hooked = (hotpatch_add_event_hook(detail::serve_on_event, nullptr), true);
+  static bool hooked =
+      &hotpatch_add_event_hook != nullptr &&
+      hotpatch_add_event_hook(detail::serve_on_event, nullptr) == HOTPATCH_OK;
   (void)hooked;
   State state = setup();
   std::atomic<bool> &stop = detail::serve_stop_flag();

@@ -1,0 +1,56 @@
+"""Helpers shared by the benchmark drivers in bench/*/run_*.py."""
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import time
+
+NAME = "bench"  # each driver sets its own, for its messages
+
+
+def die(msg):
+    sys.exit("%s: %s" % (NAME, msg))
+
+
+def now_ms():
+    return time.clock_gettime(time.CLOCK_MONOTONIC) * 1000.0
+
+
+def run(cmd, **kw):
+    """Runs a command that must succeed; its output as text."""
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    if p.returncode != 0:
+        die("command failed (%d): %s ...\n%s%s" % (p.returncode, " ".join(cmd[:6]),
+                                                  p.stdout[-3000:], p.stderr[-3000:]))
+    return p
+
+
+def linker_command(clang_cmd, cwd):
+    """The linker invocation clang would run, from clang -###."""
+    p = run(clang_cmd + ["-###"], cwd=cwd)
+    jobs = [l for l in p.stderr.splitlines() if l.startswith(' "')]
+    if len(jobs) != 1:
+        die("expected one job from clang -###, got %d" % len(jobs))
+    return shlex.split(jobs[0])
+
+
+def machine():
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return "%d hardware threads, %s, %s %s" % (os.cpu_count() or 0, model,
+                                                platform.system(), platform.release())
+
+
+def loadavg():
+    try:
+        return " ".join(open("/proc/loadavg").read().split()[:3])
+    except OSError:
+        return "?"
