@@ -479,6 +479,18 @@ int DevLoop::run() {
   signal(SIGINT, onSignal);
   signal(SIGTERM, onSignal);
   sys::fs::remove(Program + ".hpchain"); // the program starts unpatched
+  if (auto C = readModuleCache(cachePathFor(Program))) {
+    // Copies of inline functions compiled without the plugin won at link
+    // time: edits of those reach only calls from plugin-built code.
+    for (const SlotRecord &S : C->Slots)
+      if (S.UnpatchedCopy)
+        say("warning: " + demangle(S.Name) + ": the copy linked in was compiled "
+            "without the hotpatch plugin; calls from files built without it and "
+            "pointers to it keep running the original code");
+  } else {
+    errs() << "hotpatch dev: error: " << toString(C.takeError()) << "\n";
+    return 1;
+  }
   watchAll();
   if (!startProgram())
     return 1;

@@ -1144,6 +1144,18 @@ int PatchBuilder::run() {
   Out << "patch " << Chain.Count << " for " << Opts.Base << ": "
       << Changed.size() << " changed, " << Added.size() << " added, "
       << SlotUpdates << " slot updates, ";
+  size_t NewData = 0;
+  for (Rebuilt &R : Objects)
+    for (const InputSection &S : R.Hashed.Sections) {
+      auto It = R.Plans.find(S.Index);
+      NewData += It != R.Plans.end() && It->second.F == Fate::Include && It->second.New &&
+                 !isCode(S) && !(S.Flags & ELF::SHF_MERGE) && S.Size &&
+                 !StringRef(S.Name).contains(".hotpatch.") &&
+                 S.Name != HOTPATCH_TABLE_SECTION && S.Name != ".eh_frame" &&
+                 !StringRef(S.Name).starts_with(".gcc_except_table");
+    }
+  if (NewData)
+    Out << NewData << " data added, ";
   if (InitCount)
     Out << InitCount << " new globals to construct, ";
   Out << Size << " bytes, "
