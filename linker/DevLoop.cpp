@@ -131,6 +131,7 @@ private:
   int Inotify = -1;
   std::map<int, std::string> WatchDirs;
   std::set<std::string> Watched;
+  std::set<std::string> BuildFiles; // CMakeLists.txt: changes mean a rebuild
   sys::ProcessInfo Child;
   bool Running = false;
   unsigned Changes = 0;
@@ -240,20 +241,28 @@ void DevLoop::refreshDeps(CompileCommand &C) {
 }
 
 void DevLoop::watchAll() {
-  for (const CompileCommand &C : Commands)
-    for (const std::string &D : C.Deps) {
-      Watched.insert(D);
-      std::string Dir = sys::path::parent_path(D).str();
-      bool Have = false;
-      for (auto &[Wd, Path] : WatchDirs)
-        Have |= Path == Dir;
-      if (Have)
-        continue;
-      int Wd = inotify_add_watch(Inotify, Dir.c_str(),
-                                 IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_MODIFY);
-      if (Wd >= 0)
-        WatchDirs[Wd] = Dir;
+  auto Watch = [&](const std::string &File) {
+    Watched.insert(File);
+    std::string Dir = sys::path::parent_path(File).str();
+    for (auto &[Wd, Path] : WatchDirs)
+      if (Path == Dir)
+        return;
+    int Wd = inotify_add_watch(Inotify, Dir.c_str(),
+                               IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_MODIFY);
+    if (Wd >= 0)
+      WatchDirs[Wd] = Dir;
+  };
+  for (const CompileCommand &C : Commands) {
+    for (const std::string &D : C.Deps)
+      Watch(D);
+    // The build description beside each source: a new file or a new flag is
+    // a change no patch can make.
+    std::string Lists = sys::path::parent_path(C.Source).str() + "/CMakeLists.txt";
+    if (sys::fs::exists(Lists)) {
+      Watch(Lists);
+      BuildFiles.insert(Lists);
     }
+  }
 }
 
 bool DevLoop::startProgram() {
@@ -362,6 +371,14 @@ void DevLoop::rebuildAndRestart(const std::string &Why) {
 }
 
 void DevLoop::handleChanges(const std::set<std::string> &Changed) {
+  for (const std::string &F : Changed)
+    if (BuildFiles.count(F)) {
+      ++Changes;
+      say(sys::path::filename(sys::path::parent_path(F)) + "/CMakeLists.txt changed: "
+          "a change of the build cannot be patched");
+      rebuildAndRestart("the build description changed");
+      return;
+    }
   std::vector<const CompileCommand *> Affected;
   for (const CompileCommand &C : Commands)
     for (const std::string &F : Changed)
@@ -437,6 +454,14 @@ void DevLoop::handleChanges(const std::set<std::string> &Changed) {
     }
     ++Applied;
     ApplyMs = std::max(ApplyMs, R.TotalMs);
+  }
+  if (Applied == 0 && Running && !controlSocketOf(Child.Pid).empty()) {
+    // The program was relinked behind hotpatch dev's back: the running
+    // process is another build than the one the patch was made for.
+    say("the running program is not the build the patch was made for (it was "
+        "relinked since it started)");
+    rebuildAndRestart("the running program is another build");
+    return;
   }
   std::string List;
   for (size_t I = 0; I < Names.size() && I < 4; ++I)
