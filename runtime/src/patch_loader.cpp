@@ -13,10 +13,11 @@
 //   5. Apply the dynamic relocations, each of which must write inside the
 //      patch's own segments; symbols the patch does not define come from the
 //      process (dlsym), as in a shared library.
-//   6. Give each segment its final protection; register .eh_frame so that
-//      exceptions unwind through patched frames.
+//   6. Give each segment its final protection.
 //   7. Check every slot update: the slot lies in the program or an earlier
 //      patch, the new body in this patch's code; and every initialiser.
+//      Then register .eh_frame so that exceptions unwind through patched
+//      frames.
 //   8. Run the initialisers of the globals the patch adds (they register
 //      their destructors with __cxa_atexit themselves).
 //   9. Publish: one release store per slot, under the "patching" lock.

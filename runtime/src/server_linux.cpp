@@ -9,7 +9,7 @@
 // Protocol (version 1), one request per connection, one line each way:
 //   "hello"         -> "hotpatch 1 <pid> <build-id hex> <patches applied>"
 //   "apply <path>"  -> "ok <chain index> <functions> <check ms> <map ms> <total ms>"
-//                   or "error <status> <message>"
+//                   or "error <status>: <message>"
 //   "event <name> [message]" -> "ok", after the event hooks ran; names:
 //                   patch-starting, patch-applied, rebuild-starting,
 //                   rebuild-failed, restart-needed, shutdown

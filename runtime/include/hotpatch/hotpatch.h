@@ -135,7 +135,9 @@ typedef enum hotpatch_event {
 
 typedef void (*hotpatch_event_hook)(hotpatch_event event, const char *message, void *user);
 
-/* Called for each event, on the runtime's listener thread. At most 32. */
+/* Called for each event: on the runtime's listener thread for events that
+ * arrive through the control socket, on the applying thread for
+ * patch-applied. At most 32. */
 hotpatch_status hotpatch_add_event_hook(hotpatch_event_hook hook, void *user);
 
 /* Delivers an event to the event hooks, as the control socket does. */

@@ -61,7 +61,7 @@ struct hotpatch_patch_header {
  * of the new body. A function that is not hot has no slot; the runtime
  * records its new address for hotpatch_current(). */
 struct hotpatch_patch_update {
-  uint64_t slot;            /* base link-time address of the slot */
+  uint64_t slot;            /* patch-link address (base addresses are biased) of the slot */
   uint64_t old_body;        /* base address of the body it replaces (0: new) */
   uint64_t new_body;        /* patch-image address of the new body */
   uint32_t name;            /* offset of the function's name in strings */

@@ -1,7 +1,7 @@
 /* hotpatch/slot_table.h - the slot table contract.
  *
  * This header is the one definition of what the hotpatch.so plugin emits into
- * every object file and what the runtime (and, later, thinlink) reads back.
+ * every object file and what the runtime and thinlink read back.
  * Change it only together with HOTPATCH_SLOT_TABLE_VERSION.
  *
  * For every hot function F (mangled name N) a plugin-built object contains:
