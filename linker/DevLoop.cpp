@@ -132,6 +132,7 @@ private:
   std::map<int, std::string> WatchDirs;
   std::set<std::string> Watched;
   std::set<std::string> BuildFiles; // CMakeLists.txt: changes mean a rebuild
+  std::string BuildIdOfProgram;      // hex; "" until read, cleared on rebuild
   sys::ProcessInfo Child;
   bool Running = false;
   unsigned Changes = 0;
@@ -312,12 +313,17 @@ void DevLoop::announce(const std::string &Event, const std::string &Message) {
       askProcess(P.Socket, "event " + Event + (Message.empty() ? "" : " " + Message));
 }
 
+/// The build-id of the program binary, read once per build: reading the
+/// cache of a large program costs some 20 ms, and announce() and every
+/// change need it.
 std::string DevLoop::buildId() {
-  if (auto C = readModuleCache(cachePathFor(Program)))
-    return toHex(C->Image.BuildId, true);
-  else
-    consumeError(C.takeError());
-  return "";
+  if (BuildIdOfProgram.empty()) {
+    if (auto C = readModuleCache(cachePathFor(Program)))
+      BuildIdOfProgram = toHex(C->Image.BuildId, true);
+    else
+      consumeError(C.takeError());
+  }
+  return BuildIdOfProgram;
 }
 
 bool DevLoop::compile(const CompileCommand &C, double &Ms) {
@@ -362,6 +368,7 @@ void DevLoop::rebuildAndRestart(const std::string &Why) {
     return;
   }
   announce("restart-needed", Why);
+  BuildIdOfProgram.clear(); // the rebuild made a new binary
   stopProgram();
   sys::fs::remove(Program + ".hpchain"); // a new build starts a new chain
   loadCommands();
@@ -505,6 +512,7 @@ int DevLoop::run() {
   signal(SIGTERM, onSignal);
   sys::fs::remove(Program + ".hpchain"); // the program starts unpatched
   if (auto C = readModuleCache(cachePathFor(Program))) {
+    BuildIdOfProgram = toHex(C->Image.BuildId, true);
     // Copies of inline functions compiled without the plugin won at link
     // time: edits of those reach only calls from plugin-built code.
     for (const SlotRecord &S : C->Slots)

@@ -213,11 +213,6 @@ bool refuseUnpatchable(const LinkOptions &O, raw_ostream &Err) {
   return Refused;
 }
 
-int runLld(ArrayRef<const char *> Args, raw_ostream &Out, raw_ostream &Err) {
-  std::lock_guard<std::mutex> Lock(lldMutex());
-  lld::Result R = lld::lldMain(Args, Out, Err, {{lld::Gnu, &lld::elf::link}});
-  return R.retCode;
-}
 
 } // namespace
 
@@ -228,6 +223,13 @@ std::mutex &lldMutex() {
   static std::mutex M;
   return M;
 }
+
+int runLld(ArrayRef<const char *> Args, raw_ostream &Out, raw_ostream &Err) {
+  std::lock_guard<std::mutex> Lock(lldMutex());
+  lld::Result R = lld::lldMain(Args, Out, Err, {{lld::Gnu, &lld::elf::link}});
+  return R.retCode;
+}
+
 
 /// `thinlink --patch --base <program> -o <patch> [--keep-temps] <objects>`
 static int patchMain(ArrayRef<const char *> Args, raw_ostream &Out,

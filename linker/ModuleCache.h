@@ -25,6 +25,8 @@
 #ifndef HOTPATCH_LINKER_MODULECACHE_H
 #define HOTPATCH_LINKER_MODULECACHE_H
 
+#include "hotpatch/patch_format.h"
+
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
@@ -66,8 +68,11 @@ struct ImageLayout {
   Segment Tls; // the PT_TLS segment, when HasTls
   /// Patches are linked at a fixed distance below Begin: the runtime maps
   /// them in [Begin - PatchWindowFar, Begin - PatchWindowNear), where 32-bit
-  /// PC-relative references into the image still reach.
-  uint64_t PatchWindowNear = 64ull << 20, PatchWindowFar = 1984ull << 20;
+  /// PC-relative references into the image still reach (the bands of
+  /// hotpatch/patch_format.h).
+  uint64_t PatchWindowNear = HOTPATCH_PATCH_GAP;
+  uint64_t PatchWindowFar =
+      HOTPATCH_PATCH_GAP + uint64_t(HOTPATCH_PATCH_MAX_CHAIN) * HOTPATCH_PATCH_BAND;
 };
 
 enum class SymbolKind : uint8_t { NoType = 0, Object = 1, Func = 2, Section = 3, File = 4, Common = 5, Tls = 6, IFunc = 10 };

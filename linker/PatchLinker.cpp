@@ -40,7 +40,6 @@
 #include "hotpatch/patch_format.h"
 #include "hotpatch/slot_table.h"
 
-#include "lld/Common/Driver.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
@@ -57,8 +56,6 @@
 #include <chrono>
 #include <map>
 #include <set>
-
-LLD_HAS_DRIVER(elf)
 
 using namespace llvm;
 using namespace llvm::object;
@@ -158,6 +155,14 @@ struct SectionPlan {
 };
 
 /// One rebuilt object and the decisions about its sections.
+/// A symbol of a rebuilt object, read once.
+struct ObjSymbol {
+  StringRef Name; // into the object's buffer
+  unsigned Section;
+  uint64_t Value;
+  uint8_t Type, Binding;
+};
+
 struct Rebuilt {
   std::string Path;       // as given
   std::string Abs;        // absolute
@@ -167,6 +172,8 @@ struct Rebuilt {
   const InputFile *BaseInput = nullptr;
   std::map<unsigned, SectionPlan> Plans; // by section index
   std::string PatchedPath;               // the rewritten copy
+  std::vector<ObjSymbol> Symbols;        // named symbols (no section/file ones)
+  std::map<unsigned, std::vector<const ObjSymbol *>> BySection; // defined ones
 };
 
 std::string sectionKey(StringRef Obj, StringRef Name, StringRef Group) {
@@ -196,7 +203,7 @@ private:
   Error loadObjects();
   void indexBaseSymbols();
   Error plan(Rebuilt &R);
-  Expected<std::optional<uint64_t>> baseAddressOf(Rebuilt &R, unsigned Index);
+  std::optional<uint64_t> baseAddressOf(Rebuilt &R, unsigned Index);
   Error rewrite(Rebuilt &R);
   Error writeBaseSymbols(StringRef Path, std::vector<std::string> &Defined);
   Error writeScript(StringRef Path, StringRef BaseSymbols);
@@ -270,23 +277,9 @@ Error PatchBuilder::loadBase() {
 /// a program has tens of thousands, an edit touches a few hundred.
 void PatchBuilder::indexBaseSymbols() {
   StringSet<> Wanted;
-  for (Rebuilt &R : Objects) {
-    auto Obj = ELFFile<ELFT>::create(R.Buffer->getBuffer());
-    if (!Obj) {
-      consumeError(Obj.takeError());
-      continue;
-    }
-    for (const Elf_Shdr &Sh : Obj->sections().get()) {
-      if (Sh.sh_type != ELF::SHT_SYMTAB)
-        continue;
-      StringRef Strs = Obj->getStringTableForSymtab(Sh).get();
-      for (const Elf_Sym &Sym : Obj->symbols(&Sh).get())
-        if (auto N = Sym.getName(Strs))
-          Wanted.insert(*N);
-        else
-          consumeError(N.takeError());
-    }
-  }
+  for (Rebuilt &R : Objects)
+    for (const ObjSymbol &S : R.Symbols)
+      Wanted.insert(S.Name);
   for (const Symbol &S : Base.Symbols) {
     if (S.Section.empty() || !Wanted.contains(S.Name))
       continue; // undefined or absolute: not the base's; or not referenced
@@ -343,12 +336,25 @@ Error PatchBuilder::loadObjects() {
         auto Strs = Obj->getStringTableForSymtab(S);
         if (!Syms || !Strs)
           return fail("'" + P + "' has a broken symbol table");
-        for (const Elf_Sym &Sym : *Syms)
+        for (const Elf_Sym &Sym : Syms->drop_front()) {
+          auto Name = Sym.getName(*Strs);
+          if (!Name)
+            return fail("'" + P + "' has a broken symbol table");
           if (Sym.getType() == ELF::STT_FILE) {
-            R.SourceFile = Sym.getName(*Strs).get().str();
-            break;
+            if (R.SourceFile.empty())
+              R.SourceFile = Name->str();
+            continue;
           }
+          if (Sym.getType() == ELF::STT_SECTION || Name->empty())
+            continue;
+          R.Symbols.push_back({*Name, Sym.st_shndx, Sym.st_value, Sym.getType(),
+                               Sym.getBinding()});
+        }
       }
+    // The vector is complete: pointers into it stay valid.
+    for (const ObjSymbol &S : R.Symbols)
+      if (S.Section != ELF::SHN_UNDEF)
+        R.BySection[S.Section].push_back(&S);
     Objects.push_back(std::move(R));
   }
   return Error::success();
@@ -356,45 +362,29 @@ Error PatchBuilder::loadObjects() {
 
 /// Where a section of a rebuilt object lives now: found through a symbol it
 /// defines, in the chain state or in the base.
-Expected<std::optional<uint64_t>> PatchBuilder::baseAddressOf(Rebuilt &R,
-                                                              unsigned Index) {
-  auto Obj = ELFFile<ELFT>::create(R.Buffer->getBuffer());
-  if (!Obj)
-    return Obj.takeError();
-  auto Secs = Obj->sections();
-  if (!Secs)
-    return Secs.takeError();
-  for (const Elf_Shdr &S : *Secs) {
-    if (S.sh_type != ELF::SHT_SYMTAB)
+std::optional<uint64_t> PatchBuilder::baseAddressOf(Rebuilt &R, unsigned Index) {
+  auto It = R.BySection.find(Index);
+  if (It == R.BySection.end())
+    return std::nullopt;
+  for (const ObjSymbol *Sym : It->second) {
+    if (Sym->Name.starts_with(".L"))
       continue;
-    auto Syms = Obj->symbols(&S);
-    auto Strs = Obj->getStringTableForSymtab(S);
-    if (!Syms || !Strs)
-      return fail("broken symbol table in '" + R.Path + "'");
-    for (const Elf_Sym &Sym : *Syms) {
-      if (Sym.st_shndx != Index || Sym.getType() == ELF::STT_SECTION ||
-          Sym.getType() == ELF::STT_FILE)
-        continue;
-      StringRef Name = Sym.getName(*Strs).get();
-      if (Name.empty() || Name.starts_with(".L"))
-        continue;
-      const Symbol *B = nullptr;
-      if (Sym.getBinding() == ELF::STB_LOCAL) {
-        B = baseLocal(R.SourceFile, Name);
-      } else {
-        auto It = BaseGlobals.find(Name);
-        if (It != BaseGlobals.end())
-          B = It->second;
-      }
-      if (!B)
-        continue;
-      uint64_t Addr = B->Address;
-      if (B->Kind == SymbolKind::Tls)
-        Addr += Base.Image.Tls.VAddr;
-      return std::optional<uint64_t>(Addr + Bias - Sym.st_value);
+    const Symbol *B = nullptr;
+    if (Sym->Binding == ELF::STB_LOCAL) {
+      B = baseLocal(R.SourceFile, Sym->Name);
+    } else {
+      auto G = BaseGlobals.find(Sym->Name);
+      if (G != BaseGlobals.end())
+        B = G->second;
     }
+    if (!B)
+      continue;
+    uint64_t Addr = B->Address;
+    if (B->Kind == SymbolKind::Tls)
+      Addr += Base.Image.Tls.VAddr;
+    return Addr + Bias - Sym->Value;
   }
-  return std::optional<uint64_t>();
+  return std::nullopt;
 }
 
 Error PatchBuilder::plan(Rebuilt &R) {
@@ -450,13 +440,10 @@ Error PatchBuilder::plan(Rebuilt &R) {
       P.F = Fate::Include;
     } else {
       // Unchanged, or existing data: the running copy wins.
-      auto Addr = Placed != Chain.Sections.end()
-                      ? Expected<std::optional<uint64_t>>(
-                            std::optional<uint64_t>(Placed->second.Address))
-                      : baseAddressOf(R, S.Index);
-      if (!Addr)
-        return Addr.takeError();
-      if (!*Addr) {
+      std::optional<uint64_t> Addr = Placed != Chain.Sections.end()
+                                         ? std::optional<uint64_t>(Placed->second.Address)
+                                         : baseAddressOf(R, S.Index);
+      if (!Addr) {
         if (Tls)
           return fail("cannot find where section '" + S.Name + "' of '" +
                       R.Path + "' lives in the running program (no symbol "
@@ -467,7 +454,7 @@ Error PatchBuilder::plan(Rebuilt &R) {
         P.F = Fate::Include;
       } else {
         P.F = Fate::Ghost;
-        P.Address = **Addr;
+        P.Address = *Addr;
         if (P.Changed && !isCode(S)) {
           if (S.Size != CurrentSize)
             return fail("'" + S.Name + "' in '" + R.Path + "' changed size (" +
@@ -600,23 +587,10 @@ Error PatchBuilder::rewrite(Rebuilt &R) {
 Error PatchBuilder::writeBaseSymbols(StringRef Path,
                                      std::vector<std::string> &Defined) {
   std::set<std::string> DefinedByObjects, Wanted;
-  for (Rebuilt &R : Objects) {
-    auto Obj = ELFFile<ELFT>::create(R.Buffer->getBuffer());
-    for (const Elf_Shdr &S : Obj->sections().get()) {
-      if (S.sh_type != ELF::SHT_SYMTAB)
-        continue;
-      auto Strs = Obj->getStringTableForSymtab(S).get();
-      for (const Elf_Sym &Sym : Obj->symbols(&S).get()) {
-        if (Sym.getBinding() == ELF::STB_LOCAL)
-          continue;
-        std::string Name = Sym.getName(Strs).get().str();
-        if (Sym.st_shndx == ELF::SHN_UNDEF)
-          Wanted.insert(Name);
-        else
-          DefinedByObjects.insert(Name);
-      }
-    }
-  }
+  for (Rebuilt &R : Objects)
+    for (const ObjSymbol &Sym : R.Symbols)
+      if (Sym.Binding != ELF::STB_LOCAL)
+        (Sym.Section == ELF::SHN_UNDEF ? Wanted : DefinedByObjects).insert(Sym.Name.str());
   struct Def {
     std::string Name;
     uint64_t Address; // link address (bias included); TLS: offset in PT_TLS
@@ -879,11 +853,7 @@ Error PatchBuilder::link(StringRef Script, StringRef BaseSymbols,
     Argv.push_back(A.c_str());
   std::string Msgs;
   raw_string_ostream MS(Msgs);
-  int RC;
-  {
-    std::lock_guard<std::mutex> Lock(lldMutex());
-    RC = lld::lldMain(Argv, MS, MS, {{lld::Gnu, &lld::elf::link}}).retCode;
-  }
+  int RC = runLld(Argv, MS, MS);
   MS.flush();
   if (RC != 0)
     return fail("linking the patch failed:\n" + Msgs +
@@ -1063,25 +1033,17 @@ Error PatchBuilder::writePatch(StringRef Image) {
       if (It->second.F == Fate::Include && !(S.Flags & ELF::SHF_MERGE) &&
           S.Name != ".eh_frame") {
         // Find its address through a symbol it defines.
-        auto Obj = ELFFile<ELFT>::create(R.Buffer->getBuffer());
-        for (const Elf_Shdr &Sh : Obj->sections().get()) {
-          if (Sh.sh_type != ELF::SHT_SYMTAB)
-            continue;
-          auto Strs = Obj->getStringTableForSymtab(Sh).get();
-          for (const Elf_Sym &Sym : Obj->symbols(&Sh).get()) {
-            if (Sym.st_shndx != S.Index || Sym.getType() == ELF::STT_SECTION ||
-                Sym.getType() == ELF::STT_FILE)
-              continue;
-            std::string N = Sym.getName(Strs).get().str();
-            std::optional<uint64_t> A = Lookup(R.SourceFile, N);
+        auto Syms = R.BySection.find(S.Index);
+        if (Syms != R.BySection.end())
+          for (const ObjSymbol *Sym : Syms->second) {
+            std::optional<uint64_t> A = Lookup(R.SourceFile, Sym->Name.str());
             if (!A)
               continue;
-            if (Sym.getBinding() != ELF::STB_LOCAL && It->second.New)
-              Chain.Globals[N] = *A;
-            Chain.Sections[Key] = {S.Hash, *A - Sym.st_value, S.Size};
+            if (Sym->Binding != ELF::STB_LOCAL && It->second.New)
+              Chain.Globals[Sym->Name.str()] = *A;
+            Chain.Sections[Key] = {S.Hash, *A - Sym->Value, S.Size};
             break;
           }
-        }
       } else if (It->second.F == Fate::Ghost && It->second.Changed &&
                  !Chain.Sections.count(Key)) {
         // Existing data whose initialiser changed: compare later patches

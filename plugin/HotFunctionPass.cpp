@@ -111,6 +111,13 @@ private:
   void emitEntry(HotFunction &HF, StringRef Name, Comdat *SlotComdat);
   void emitModuleConstructor();
   Constant *cString(StringRef S);
+  /// The defining file's name, one string shared by all of the module's entries.
+  Constant *unitString() {
+    if (!Unit)
+      Unit = cString(Opts.Unit.empty() ? M.getSourceFileName() : Opts.Unit);
+    return Unit;
+  }
+  Constant *Unit = nullptr;
 
   Module &M;
   const PluginOptions &Opts;
@@ -214,9 +221,6 @@ Function *HotFunctionRewriter::createThunk(Function &Body, StringRef Name,
   Thunk->setSubprogram(nullptr);
   Thunk->setPrefixData(nullptr);
   Thunk->setPrologueData(nullptr);
-  if (Thunk->hasFnAttribute(Attribute::OptimizeNone) == false &&
-      Body.hasFnAttribute(Attribute::OptimizeNone))
-    Thunk->addFnAttr(Attribute::OptimizeNone);
 
   BasicBlock *BB = BasicBlock::Create(Ctx, "entry", Thunk);
   IRBuilder<> B(BB);
@@ -283,7 +287,7 @@ void HotFunctionRewriter::emitEntry(HotFunction &HF, StringRef Name,
       HF.Slot,
       HF.Body,
       HF.Public,
-      cString(Opts.Unit.empty() ? M.getSourceFileName() : Opts.Unit),
+      unitString(),
   };
   auto *Entry = new GlobalVariable(
       M, EntryTy, /*isConstant=*/false, GlobalValue::InternalLinkage,
