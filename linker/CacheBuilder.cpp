@@ -17,9 +17,9 @@
 //         mergeable string section the string's content (literals are
 //         renumbered and reordered between builds), in a mergeable constant
 //         section the constant, elsewhere the section's name and offset.
-//     Sections that are not loaded (debug info, comments) are hashed as raw
-//     bytes: a thin link never compares them, and normalising the thousands
-//     of relocations of .debug_info would cost more than the link.
+//     Sections that are not loaded (debug info, comments) are recorded with
+//     hash 0: a thin link never compares them, and hashing debug info would
+//     cost more than the link.
 //
 //===----------------------------------------------------------------------===//
 #include "CacheBuilder.h"
@@ -276,6 +276,8 @@ private:
 
   Expected<uint64_t> hashSection(unsigned Index) {
     const Elf_Shdr &S = Sections[Index];
+    if (!(S.sh_flags & ELF::SHF_ALLOC))
+      return 0; // never compared: recorded, not hashed
     Hasher H;
     H.add(uint64_t(S.sh_type));
     H.add(uint64_t(S.sh_flags & ~uint64_t(ELF::SHF_GROUP)));
@@ -288,11 +290,6 @@ private:
     auto Relas = Obj.relas(*R->second);
     if (!Relas)
       return Relas.takeError();
-    if (!(S.sh_flags & ELF::SHF_ALLOC)) {
-      H.add(ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(Relas->data()),
-                              Relas->size() * sizeof(Elf_Rela)));
-      return H.finish();
-    }
     for (const Elf_Rela &Rel : *Relas) {
       H.add(uint64_t(Rel.r_offset));
       H.add(uint64_t(Rel.getType(false)));

@@ -1,14 +1,20 @@
 //===- ControlClient.cpp - talk to running programs' control sockets ------===//
 #include "ControlClient.h"
 
+#include "hotpatch/patch_format.h"
+
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -17,17 +23,26 @@ using namespace llvm;
 
 namespace hotpatch {
 
-std::string controlSocketDir() { return "/tmp/hotpatch-" + std::to_string(getuid()); }
+std::string controlSocketDir() {
+  char Dir[64];
+  snprintf(Dir, sizeof Dir, HOTPATCH_SOCKET_DIR_FORMAT, unsigned(getuid()));
+  return Dir;
+}
 
 std::string controlSocketOf(int Pid) {
   std::string S = controlSocketDir() + "/" + std::to_string(Pid) + ".sock";
   return sys::fs::exists(S) ? S : "";
 }
 
-std::string askProcess(const std::string &Socket, const std::string &Request) {
+std::string askProcess(const std::string &Socket, const std::string &Request,
+                       unsigned TimeoutMs) {
   int Fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (Fd < 0)
     return "";
+  // A stopped or hung process must not stop us talking to the others.
+  timeval T = {time_t(TimeoutMs / 1000), suseconds_t(TimeoutMs % 1000 * 1000)};
+  setsockopt(Fd, SOL_SOCKET, SO_RCVTIMEO, &T, sizeof T);
+  setsockopt(Fd, SOL_SOCKET, SO_SNDTIMEO, &T, sizeof T);
   sockaddr_un Addr;
   memset(&Addr, 0, sizeof Addr);
   Addr.sun_family = AF_UNIX;
@@ -36,9 +51,11 @@ std::string askProcess(const std::string &Socket, const std::string &Request) {
   if (connect(Fd, reinterpret_cast<sockaddr *>(&Addr), sizeof Addr) == 0) {
     std::string Line = Request + "\n";
     if (write(Fd, Line.data(), Line.size()) == ssize_t(Line.size())) {
-      char C;
-      while (read(Fd, &C, 1) == 1 && C != '\n')
-        Reply += C;
+      char Buf[512];
+      ssize_t N;
+      while (Reply.find('\n') == std::string::npos && (N = read(Fd, Buf, sizeof Buf)) > 0)
+        Reply.append(Buf, N);
+      Reply = Reply.substr(0, Reply.find('\n'));
     }
   }
   close(Fd);
@@ -72,19 +89,42 @@ std::vector<RunningProcess> listRunningProcesses() {
   return Out;
 }
 
+std::vector<RunningProcess> processesOfBuild(const std::string &BuildId) {
+  std::vector<RunningProcess> Out;
+  if (BuildId.empty())
+    return Out;
+  for (RunningProcess &P : listRunningProcesses())
+    if (StringRef(P.BuildId).starts_with(BuildId))
+      Out.push_back(std::move(P));
+  return Out;
+}
+
+std::string buildIdOfPatch(const std::string &Path) {
+  auto Buf = MemoryBuffer::getFile(Path);
+  if (!Buf || (*Buf)->getBufferSize() < sizeof(hotpatch_patch_header))
+    return "";
+  hotpatch_patch_header H;
+  memcpy(&H, (*Buf)->getBufferStart(), sizeof H);
+  return toHex(ArrayRef<uint8_t>(H.build_id, std::min<uint32_t>(H.build_id_size, 20)),
+               /*LowerCase=*/true);
+}
+
 ApplyReply applyPatchTo(const RunningProcess &P, const std::string &PatchPath) {
   ApplyReply R;
-  R.Text = askProcess(P.Socket, "apply " + PatchPath);
+  R.Text = askProcess(P.Socket, "apply " + PatchPath, /*TimeoutMs=*/30000);
   if (R.Text.empty()) {
     R.Text = "process " + std::to_string(P.Pid) + " did not answer";
     return R;
   }
+  R.Answered = true;
   SmallVector<StringRef, 6> W;
   StringRef(R.Text).split(W, ' ');
   if (W[0] == "ok" && W.size() == 6) {
     R.Ok = true;
     W[1].getAsInteger(10, R.ChainIndex);
     W[2].getAsInteger(10, R.Functions);
+    R.CheckMs = std::strtod(W[3].str().c_str(), nullptr);
+    R.MapMs = std::strtod(W[4].str().c_str(), nullptr);
     R.TotalMs = std::strtod(W[5].str().c_str(), nullptr);
   }
   return R;

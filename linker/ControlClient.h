@@ -26,17 +26,27 @@ std::string controlSocketDir();
 /// The socket of one process ("" if it does not listen).
 std::string controlSocketOf(int Pid);
 
-/// Sends one request line; returns the reply line, "" if none came.
-std::string askProcess(const std::string &Socket, const std::string &Request);
+/// Sends one request line; returns the reply line, "" if none came within
+/// the timeout.
+std::string askProcess(const std::string &Socket, const std::string &Request,
+                       unsigned TimeoutMs = 2000);
 
 /// Every process of this user that answers; removes sockets of dead ones.
 std::vector<RunningProcess> listRunningProcesses();
 
+/// The build-id (hex) a patch file was made for; "" if it is unreadable.
+std::string buildIdOfPatch(const std::string &Path);
+
+/// The running processes of one build: those whose build-id (hex) starts
+/// with `BuildId` (patches record up to 20 bytes of it).
+std::vector<RunningProcess> processesOfBuild(const std::string &BuildId);
+
 /// The result of sending a patch to one process.
 struct ApplyReply {
   bool Ok = false;
+  bool Answered = false;
   unsigned ChainIndex = 0, Functions = 0;
-  double TotalMs = 0;
+  double CheckMs = 0, MapMs = 0, TotalMs = 0;
   std::string Text; // the raw reply, or why there was none
 };
 ApplyReply applyPatchTo(const RunningProcess &P, const std::string &PatchPath);

@@ -118,7 +118,8 @@ private:
   void handleChanges(const std::set<std::string> &Changed);
   bool compile(const CompileCommand &C, double &Ms);
   void rebuildAndRestart(const std::string &Why);
-  void announce(const std::string &Event, const std::string &Message = "");
+  void announce(const std::string &Event, const std::string &Message = "",
+                const std::vector<RunningProcess> *To = nullptr);
   std::string buildId();
   void say(const Twine &Line) {
     outs() << "[hotpatch] " << Line << "\n";
@@ -304,13 +305,15 @@ void DevLoop::stopProgram() {
   Running = false;
 }
 
-void DevLoop::announce(const std::string &Event, const std::string &Message) {
+void DevLoop::announce(const std::string &Event, const std::string &Message,
+                       const std::vector<RunningProcess> *To) {
   // Only to processes of this program's build: other programs of the user
   // have their own hotpatch dev, or none.
-  std::string Id = buildId();
-  for (const RunningProcess &P : listRunningProcesses())
-    if (!Id.empty() && P.BuildId.substr(0, 40) == Id.substr(0, 40))
-      askProcess(P.Socket, "event " + Event + (Message.empty() ? "" : " " + Message));
+  std::vector<RunningProcess> Listed;
+  if (!To)
+    To = &(Listed = processesOfBuild(buildId()));
+  for (const RunningProcess &P : *To)
+    askProcess(P.Socket, "event " + Event + (Message.empty() ? "" : " " + Message));
 }
 
 /// The build-id of the program binary, read once per build: reading the
@@ -443,31 +446,41 @@ void DevLoop::handleChanges(const std::set<std::string> &Changed) {
     else if (Line.starts_with("note:") || Line.starts_with("warning:"))
       say(Line);
   }
-  if (Names.empty()) {
+  if (StringRef(OutText).starts_with("nothing to patch")) {
     say("no function changed");
     return;
   }
-  announce("patch-starting");
-  double ApplyMs = 0;
-  unsigned Applied = 0;
-  std::string Id = buildId();
-  for (const RunningProcess &Proc : listRunningProcesses()) {
-    if (Proc.BuildId.substr(0, 40) != Id.substr(0, 40))
-      continue;
-    ApplyReply R = applyPatchTo(Proc, P.Output);
-    if (!R.Ok) {
-      say("process " + Twine(Proc.Pid) + " refused: " + R.Text);
-      continue;
-    }
-    ++Applied;
-    ApplyMs = std::max(ApplyMs, R.TotalMs);
-  }
-  if (Applied == 0 && Running && !controlSocketOf(Child.Pid).empty()) {
+  // The processes of the build the patch was made for, listed once.
+  std::vector<RunningProcess> Procs = processesOfBuild(buildIdOfPatch(P.Output));
+  bool ChildIsOfBuild = false;
+  for (const RunningProcess &Proc : Procs)
+    ChildIsOfBuild |= Running && Proc.Pid == Child.Pid;
+  if (Running && !ChildIsOfBuild && !controlSocketOf(Child.Pid).empty()) {
     // The program was relinked behind hotpatch dev's back: the running
     // process is another build than the one the patch was made for.
     say("the running program is not the build the patch was made for (it was "
         "relinked since it started)");
     rebuildAndRestart("the running program is another build");
+    return;
+  }
+  announce("patch-starting", "", &Procs);
+  double ApplyMs = 0;
+  unsigned Applied = 0;
+  bool ChildRefused = false;
+  for (const RunningProcess &Proc : Procs) {
+    ApplyReply R = applyPatchTo(Proc, P.Output);
+    if (!R.Ok) {
+      say("process " + Twine(Proc.Pid) + " refused: " + R.Text);
+      ChildRefused |= Proc.Pid == Child.Pid;
+      continue;
+    }
+    ++Applied;
+    ApplyMs = std::max(ApplyMs, R.TotalMs);
+  }
+  if (ChildRefused) {
+    // A refused patch leaves the process a patch behind its chain: later
+    // patches would be refused too.
+    rebuildAndRestart("the program refused the patch");
     return;
   }
   std::string List;

@@ -35,7 +35,6 @@
 #include "llvm/Support/Parallel.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Threading.h"
-#include "llvm/Support/StringSaver.h"
 
 #include <fcntl.h>
 #include <functional>
@@ -85,7 +84,7 @@ LinkOptions scanOptions(ArrayRef<const char *> Args) {
       continue;
     }
     if (A.starts_with("-o") && !A.starts_with("--") && A.size() > 2 &&
-        A != "-omagic") {
+        A != "-omagic" && !A.starts_with("-oformat")) {
       O.Output = A.drop_front(2).str();
       continue;
     }
@@ -148,6 +147,9 @@ int dumpCache(const LinkOptions &O, raw_ostream &Out, raw_ostream &Err) {
 bool finishInBackground(const std::string &CachePath,
                         const std::function<Error()> &Describe) {
   std::string Pending = CachePath + ".pending", Failed = CachePath + ".error";
+  // A writer of an earlier link of the same output still at work would put
+  // its cache in place after ours: let it finish first (links back to back).
+  consumeError(waitForCacheWriter(CachePath));
   sys::fs::remove(Failed);
   {
     std::error_code EC;
@@ -181,8 +183,6 @@ bool finishInBackground(const std::string &CachePath,
     Marker << getpid();
   }
   if (Error E = Describe()) {
-    // A stale cache of an earlier build must not be taken for this one.
-    sys::fs::remove(CachePath);
     std::error_code EC;
     raw_fd_ostream F(Failed, EC);
     F << toString(std::move(E));
@@ -269,7 +269,6 @@ static int patchMain(ArrayRef<const char *> Args, raw_ostream &Out,
 int thinlinkMain(ArrayRef<const char *> Argv, raw_ostream &Out,
                  raw_ostream &Err) {
   BumpPtrAllocator Alloc;
-  StringSaver Saver(Alloc);
   SmallVector<const char *, 64> Args(Argv.begin(), Argv.end());
   cl::ExpansionContext Expander(Alloc, cl::TokenizeGNUCommandLine);
   if (Error E = Expander.expandResponseFiles(Args)) {
@@ -340,10 +339,13 @@ int thinlinkMain(ArrayRef<const char *> Argv, raw_ostream &Out,
   std::string CachePath = cachePathFor(absolutePath(O.Output, Cwd));
   auto Describe = [&]() -> Error {
     auto Cache = (*Snapshot)->describe(Recorded, Cwd);
-    if (!Cache)
+    if (!Cache) {
+      // A stale cache of an earlier build must not be taken for this one.
+      sys::fs::remove(CachePath);
       return createStringError(inconvertibleErrorCode(),
                                O.Output + " was linked, but cannot be patched: " +
                                    toString(Cache.takeError()));
+    }
     if (Error E = writeModuleCache(*Cache, CachePath))
       return createStringError(inconvertibleErrorCode(),
                                O.Output + " was linked, but its module cache could "

@@ -348,26 +348,31 @@ Error writeModuleCache(const ModuleCache &C, StringRef Path) {
   support::endian::write64le(File.data() + 16, Payload.size());
   support::endian::write64le(File.data() + 24, xxh3_64bits(Payload));
 
-  std::string Tmp =
-      (Path + ".tmp." + Twine(sys::Process::getProcessId())).str();
+  return writeFileAtomically(Path, [&](raw_ostream &OS) {
+    OS.write(reinterpret_cast<const char *>(File.data()), File.size());
+  });
+}
+
+Error writeFileAtomically(StringRef Path,
+                          function_ref<void(raw_ostream &)> Write) {
+  std::string Tmp = (Path + ".tmp." + Twine(sys::Process::getProcessId())).str();
   {
     std::error_code EC;
     raw_fd_ostream OS(Tmp, EC, sys::fs::OF_None);
     if (EC)
-      return createStringError(EC, "cannot write module cache '" + Tmp +
-                                       "': " + EC.message());
-    OS.write(reinterpret_cast<const char *>(File.data()), File.size());
+      return createStringError(EC, "cannot write '" + Tmp + "': " + EC.message());
+    Write(OS);
     OS.close();
     if (OS.has_error()) {
+      std::error_code E = OS.error();
+      OS.clear_error(); // a reported error: raw_fd_ostream must not abort
       sys::fs::remove(Tmp);
-      return createStringError(OS.error(), "cannot write module cache '" +
-                                               Tmp + "': " +
-                                               OS.error().message());
+      return createStringError(E, "cannot write '" + Tmp + "': " + E.message());
     }
   }
   if (std::error_code EC = sys::fs::rename(Tmp, Path)) {
     sys::fs::remove(Tmp);
-    return createStringError(EC, "cannot move module cache into place at '" +
+    return createStringError(EC, "cannot move '" + Tmp + "' into place at '" +
                                      Path + "': " + EC.message());
   }
   return Error::success();
@@ -376,7 +381,7 @@ Error writeModuleCache(const ModuleCache &C, StringRef Path) {
 /// thinlink finishes the cache in a background process after the link
 /// returns (LinkDriver.cpp): wait for it while "<cache>.pending" names a
 /// live process.
-static Error waitForWriter(StringRef Path) {
+Error waitForCacheWriter(StringRef Path) {
   std::string Pending = (Path + ".pending").str();
   auto Start = std::chrono::steady_clock::now();
   while (sys::fs::exists(Pending)) {
@@ -401,7 +406,7 @@ static Error waitForWriter(StringRef Path) {
 }
 
 Expected<ModuleCache> readModuleCache(StringRef Path) {
-  if (Error E = waitForWriter(Path))
+  if (Error E = waitForCacheWriter(Path))
     return std::move(E);
   auto BufOrErr = MemoryBuffer::getFile(Path, /*IsText=*/false,
                                         /*RequiresNullTerminator=*/false);

@@ -27,6 +27,7 @@
 
 #include "hotpatch/patch_format.h"
 
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
@@ -155,11 +156,20 @@ struct ModuleCache {
 /// with "." and ".." removed: how every file is named in caches and patches.
 std::string absolutePath(llvm::StringRef Path, llvm::StringRef Base = "");
 
+/// Writes `Path` through "<Path>.tmp.<pid>" and a rename, so that readers
+/// never see half a file; reports (never aborts on) write errors.
+llvm::Error writeFileAtomically(llvm::StringRef Path,
+                                llvm::function_ref<void(llvm::raw_ostream &)> Write);
+
 /// Where the cache of a linked output lives.
 std::string cachePathFor(llvm::StringRef Output);
 
 /// Serialises and compresses. Writes "<Path>.tmp.<pid>" and renames it.
 llvm::Error writeModuleCache(const ModuleCache &Cache, llvm::StringRef Path);
+
+/// Waits while thinlink's background writer of `Path` is at work (see
+/// LinkDriver.cpp); fails if it died or left an error instead of a cache.
+llvm::Error waitForCacheWriter(llvm::StringRef Path);
 
 /// Reads a cache. Every failure names the file, what is wrong with it and
 /// what to do (relink with thinlink).

@@ -40,6 +40,7 @@
 #include "hotpatch/patch_format.h"
 #include "hotpatch/slot_table.h"
 
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
@@ -131,17 +132,10 @@ struct ChainState {
                       {"count", int64_t(Count)},
                       {"sections", std::move(Secs)},
                       {"globals", std::move(Globs)}};
-    std::string Tmp = path(Base) + ".tmp";
-    std::error_code EC;
-    {
-      raw_fd_ostream OS(Tmp, EC);
-      if (EC)
-        return fail("cannot write '" + Tmp + "': " + EC.message());
-      OS << formatv("{0:2}", json::Value(std::move(Root))) << "\n";
-    }
-    if ((EC = sys::fs::rename(Tmp, path(Base))))
-      return fail("cannot write '" + path(Base) + "': " + EC.message());
-    return Error::success();
+    json::Value V(std::move(Root));
+    return writeFileAtomically(path(Base), [&](raw_ostream &OS) {
+      OS << formatv("{0:2}", V) << "\n";
+    });
   }
 };
 
@@ -205,7 +199,7 @@ private:
   Error plan(Rebuilt &R);
   std::optional<uint64_t> baseAddressOf(Rebuilt &R, unsigned Index);
   Error rewrite(Rebuilt &R);
-  Error writeBaseSymbols(StringRef Path, std::vector<std::string> &Defined);
+  Error writeBaseSymbols(StringRef Path);
   Error writeScript(StringRef Path, StringRef BaseSymbols);
   Error link(StringRef Script, StringRef BaseSymbols, StringRef Output);
   Error writePatch(StringRef Image);
@@ -234,11 +228,13 @@ private:
     return nullptr;
   }
   StringMap<std::string> BaseLayouts;
+  DenseMap<uint64_t, const SlotRecord *> BaseSlotsByAddress;
   std::vector<std::string> Notes;
   std::vector<std::string> Changed, Added, NotHot;
   std::vector<hotpatch_patch_update> Updates;
   std::string Strings;
   size_t InitCount = 0;
+  bool NothingToPatch = false;
   struct TlsItem {
     uint64_t Offset, Size; // in the base's TLS block
     std::string File, Section;
@@ -260,6 +256,8 @@ Error PatchBuilder::loadBase() {
     return fail("'" + Opts.Base + "' has no build-id; relink it with thinlink");
   for (const auto &[Type, Layout] : Base.Layouts)
     BaseLayouts[Type] = Layout;
+  for (const SlotRecord &S : Base.Slots)
+    BaseSlotsByAddress[S.SlotAddress] = &S;
   auto St = ChainState::load(BasePath, toHex(Base.Image.BuildId, true));
   if (!St)
     return St.takeError();
@@ -318,7 +316,7 @@ Error PatchBuilder::loadObjects() {
     R.BaseInput = It->second;
     // A type whose layout changed breaks every existing function and every
     // existing object of it: refuse, naming the type and what changed.
-    for (auto &[Type, Layout] : parseLayouts(readLayoutSection(R.Buffer->getMemBufferRef())))
+    for (auto &[Type, Layout] : R.Hashed.Layouts)
       if (auto BL = BaseLayouts.find(Type); BL != BaseLayouts.end() && BL->second != Layout)
           return fail("'" + P + "' changes the layout of " + Type + ": " +
                       describeLayoutChange(BL->second, Layout) +
@@ -571,21 +569,17 @@ Error PatchBuilder::rewrite(Rebuilt &R) {
   R.PatchedPath = (WorkDir + "/" + Twine(ObjIndex) + "-" +
                    sys::path::filename(R.Path))
                       .str();
-  std::error_code EC;
-  raw_fd_ostream OS(R.PatchedPath, EC);
-  if (EC)
-    return fail("cannot write '" + R.PatchedPath + "': " + EC.message());
-  OS.write(Copy->getBufferStart(), Copy->getBufferSize());
-  OS << Names;
-  return Error::success();
+  return writeFileAtomically(R.PatchedPath, [&](raw_ostream &OS) {
+    OS.write(Copy->getBufferStart(), Copy->getBufferSize());
+    OS << Names;
+  });
 }
 
 /// An ELF relocatable object with one NOBITS section per base output section
 /// that holds a referenced symbol, defining each symbol at its offset: real,
 /// typed, section-relative definitions (absolute symbols would not move with
 /// the base's ASLR slide, and untyped ones break TLS relocations).
-Error PatchBuilder::writeBaseSymbols(StringRef Path,
-                                     std::vector<std::string> &Defined) {
+Error PatchBuilder::writeBaseSymbols(StringRef Path) {
   std::set<std::string> DefinedByObjects, Wanted;
   for (Rebuilt &R : Objects)
     for (const ObjSymbol &Sym : R.Symbols)
@@ -680,7 +674,6 @@ Error PatchBuilder::writeBaseSymbols(StringRef Path,
       S.st_value = D.Address - (Bias + Base.Image.Begin);
     }
     Syms.push_back(S);
-    Defined.push_back(D.Name);
   }
   unsigned SymTabIndex = Sh.size();
   ELFT::Ehdr H;
@@ -732,12 +725,7 @@ Error PatchBuilder::writeBaseSymbols(StringRef Path,
   H.e_shstrndx = Sh.size() - 1;
   H.e_shoff = Append(Sh.data(), Sh.size() * sizeof(Elf_Shdr));
   memcpy(Body.data(), &H, sizeof(H));
-  std::error_code EC;
-  raw_fd_ostream OS(Path, EC);
-  if (EC)
-    return fail("cannot write '" + Path + "': " + EC.message());
-  OS << Body;
-  return Error::success();
+  return writeFileAtomically(Path, [&](raw_ostream &OS) { OS << Body; });
 }
 
 Error PatchBuilder::writeScript(StringRef Path, StringRef BaseSymbols) {
@@ -830,12 +818,7 @@ Error PatchBuilder::writeScript(StringRef Path, StringRef BaseSymbols) {
   GS << "  /DISCARD/ : { *(.init_array .init_array.* .fini_array .fini_array.* "
         ".ctors .ctors.* .dtors .dtors.* .note.GNU-stack .comment .llvm_addrsig) }\n";
   OS << Ghosts << Patch << "}\n";
-  std::error_code EC;
-  raw_fd_ostream F(Path, EC);
-  if (EC)
-    return fail("cannot write '" + Path + "': " + EC.message());
-  F << S;
-  return Error::success();
+  return writeFileAtomically(Path, [&](raw_ostream &F) { F << S; });
 }
 
 Error PatchBuilder::link(StringRef Script, StringRef BaseSymbols,
@@ -938,9 +921,11 @@ Error PatchBuilder::writePatch(StringRef Image) {
       U.name = Strings.size();
       Strings += Name;
       Strings.push_back('\0');
-      for (const SlotRecord &SR : Base.Slots)
-        if (SR.Name == Name && SR.SlotAddress + Bias == *Slot)
-          U.old_body = SR.BodyAddress + Bias;
+      if (Slot) {
+        auto Old = BaseSlotsByAddress.find(*Slot - Bias);
+        if (Old != BaseSlotsByAddress.end())
+          U.old_body = Old->second->BodyAddress + Bias;
+      }
       if (It->second.New)
         U.flags |= HOTPATCH_UPDATE_NEW_FUNCTION;
       Updates.push_back(U);
@@ -987,6 +972,14 @@ Error PatchBuilder::writePatch(StringRef Image) {
     }
   }
 
+  // Nothing to publish and nothing to construct (a comment, a re-save, an
+  // initial value the running program keeps): no patch, and the chain stays
+  // where it is, or the next real patch would be out of order.
+  if (Updates.empty() && Inits.empty()) {
+    NothingToPatch = true;
+    return Error::success();
+  }
+
   hotpatch_patch_header H;
   memset(&H, 0, sizeof(H));
   H.init_count = Inits.size();
@@ -1006,22 +999,14 @@ Error PatchBuilder::writePatch(StringRef Image) {
                  Inits.size() * sizeof(uint64_t));
   Payload += Strings;
   Payload.append((*Buf)->getBufferStart(), (*Buf)->getBufferSize());
-  uint64_t Hash = 0xcbf29ce484222325ull;
-  for (unsigned char C : Payload)
-    Hash = (Hash ^ C) * 0x100000001b3ull;
-  H.checksum = Hash;
+  H.checksum = hotpatch_patch_checksum(
+      reinterpret_cast<const unsigned char *>(Payload.data()), Payload.size());
 
-  std::string Tmp = Opts.Output + ".tmp";
-  {
-    std::error_code EC;
-    raw_fd_ostream OS(Tmp, EC);
-    if (EC)
-      return fail("cannot write '" + Tmp + "': " + EC.message());
-    OS.write(reinterpret_cast<const char *>(&H), sizeof(H));
-    OS << Payload;
-  }
-  if (std::error_code EC = sys::fs::rename(Tmp, Opts.Output))
-    return fail("cannot write '" + Opts.Output + "': " + EC.message());
+  if (Error E = writeFileAtomically(Opts.Output, [&](raw_ostream &OS) {
+        OS.write(reinterpret_cast<const char *>(&H), sizeof(H));
+        OS << Payload;
+      }))
+    return E;
 
   // Record what this patch placed, for the next one.
   for (Rebuilt &R : Objects) {
@@ -1053,7 +1038,12 @@ Error PatchBuilder::writePatch(StringRef Image) {
     }
   }
   Chain.Count++;
-  return Chain.save(BasePath);
+  if (Error E = Chain.save(BasePath)) {
+    // A patch the chain state does not count would break the next one.
+    sys::fs::remove(Opts.Output);
+    return E;
+  }
+  return Error::success();
 }
 
 int PatchBuilder::run() {
@@ -1085,8 +1075,7 @@ int PatchBuilder::run() {
   std::string BaseSyms = WorkDir + "/base-symbols.o";
   std::string Script = WorkDir + "/patch.lds";
   std::string Image = WorkDir + "/patch.elf";
-  std::vector<std::string> Defined;
-  if (Error E = writeBaseSymbols(BaseSyms, Defined))
+  if (Error E = writeBaseSymbols(BaseSyms))
     return Report(std::move(E));
   if (Error E = writeScript(Script, BaseSyms))
     return Report(std::move(E));
@@ -1098,6 +1087,14 @@ int PatchBuilder::run() {
   double Ms = std::chrono::duration<double, std::milli>(
                   std::chrono::steady_clock::now() - Start)
                   .count();
+  if (NothingToPatch) {
+    Out << "nothing to patch for " << Opts.Base
+        << ": no code that runs changed; no patch written ("
+        << format("%.1f ms", Ms) << ")\n";
+    for (const std::string &N : Notes)
+      Out << "  note:    " << N << "\n";
+    return 0;
+  }
   uint64_t Size = 0;
   sys::fs::file_size(Opts.Output, Size);
   size_t SlotUpdates = 0;

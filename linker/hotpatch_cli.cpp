@@ -12,23 +12,18 @@
 //===----------------------------------------------------------------------===//
 #include "ControlClient.h"
 #include "DevLoop.h"
-#include "hotpatch/patch_format.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <cerrno>
-#include <csignal>
 #include <cstring>
 #include <string>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 #include <vector>
 
 using namespace llvm;
@@ -68,16 +63,14 @@ int devMain(const std::vector<std::string> &Args) {
 
 int applyTo(const RunningProcess &P, const std::string &Patch) {
   ApplyReply R = applyPatchTo(P, Patch);
-  if (R.Text.find("did not answer") != std::string::npos) {
+  if (!R.Answered) {
     errs() << "hotpatch: error: " << R.Text << "\n";
     return 1;
   }
-  SmallVector<StringRef, 6> W;
-  StringRef(R.Text).split(W, ' ');
   if (R.Ok) {
-    outs() << "process " << P.Pid << ": applied patch " << W[1] << ", " << W[2]
-           << " functions, in " << W[5] << " ms (check " << W[3] << " ms, map "
-           << W[4] << " ms)\n";
+    outs() << formatv("process {0}: applied patch {1}, {2} functions, in {3:F3} ms "
+                      "(check {4:F3} ms, map {5:F3} ms)\n",
+                      P.Pid, R.ChainIndex, R.Functions, R.TotalMs, R.CheckMs, R.MapMs);
     return 0;
   }
   errs() << "process " << P.Pid << ": " << R.Text << "\n";
@@ -123,29 +116,23 @@ int main(int argc, char **argv) {
   Patch = std::string(Abs);
 
   if (!All) {
-    std::string Socket = controlSocketDir() + "/" + std::to_string(Pid) + ".sock";
-    if (!sys::fs::exists(Socket)) {
-      errs() << "hotpatch: error: process " << Pid
-             << " is not listening for patches (" << Socket
+    std::string Socket = controlSocketOf(Pid);
+    if (Socket.empty()) {
+      errs() << "hotpatch: error: process " << Pid << " is not listening for patches ("
+             << controlSocketDir() << "/" << Pid << ".sock"
              << " does not exist): is it running, linked with libhotpatch, and "
                 "started without HOTPATCH_DISABLE?\n";
       return 1;
     }
     return applyTo(RunningProcess{Pid, Socket, "", 0}, Patch);
   }
-  auto Buf = MemoryBuffer::getFile(Patch);
-  if (!Buf || (*Buf)->getBufferSize() < sizeof(hotpatch_patch_header)) {
+  std::string Id = buildIdOfPatch(Patch);
+  if (Id.empty()) {
     errs() << "hotpatch: error: cannot read the patch '" << Patch << "'\n";
     return 1;
   }
-  hotpatch_patch_header H;
-  memcpy(&H, (*Buf)->getBufferStart(), sizeof H);
-  std::string Id = toHex(ArrayRef<uint8_t>(H.build_id, std::min<uint32_t>(H.build_id_size, 20)),
-                         /*LowerCase=*/true);
   int Failures = 0, Matched = 0;
-  for (const RunningProcess &P : listRunningProcesses()) {
-    if (P.BuildId.substr(0, Id.size()) != Id)
-      continue;
+  for (const RunningProcess &P : processesOfBuild(Id)) {
     ++Matched;
     Failures += applyTo(P, Patch);
   }

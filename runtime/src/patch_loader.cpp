@@ -225,10 +225,9 @@ private:
       return refuse(HOTPATCH_BAD_PATCH, "truncated or padded (" + std::to_string(file_.size()) +
                                             " bytes, the header describes " +
                                             std::to_string(want) + "): rebuild the patch");
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = sizeof header_; i < file_.size(); ++i)
-      h = (h ^ static_cast<unsigned char>(file_[i])) * 0x100000001b3ull;
-    if (h != header_.checksum)
+    if (hotpatch_patch_checksum(reinterpret_cast<const unsigned char *>(file_.data()) +
+                                    sizeof header_,
+                                file_.size() - sizeof header_) != header_.checksum)
       return refuse(HOTPATCH_BAD_PATCH, "corrupted (checksum mismatch): rebuild the patch");
     updates_ = reinterpret_cast<const hotpatch_patch_update *>(file_.data() + sizeof header_);
     inits_ = reinterpret_cast<const uint64_t *>(updates_ + header_.update_count);

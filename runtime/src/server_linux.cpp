@@ -14,6 +14,7 @@
 //                   patch-starting, patch-applied, rebuild-starting,
 //                   rebuild-failed, restart-needed, shutdown
 #include "hotpatch/hotpatch.h"
+#include "hotpatch/patch_format.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -118,7 +119,7 @@ __attribute__((constructor)) void start_server() {
   if (off && *off && strcmp(off, "0") != 0)
     return;
   char dir[64];
-  snprintf(dir, sizeof dir, "/tmp/hotpatch-%u", static_cast<unsigned>(getuid()));
+  snprintf(dir, sizeof dir, HOTPATCH_SOCKET_DIR_FORMAT, static_cast<unsigned>(getuid()));
   if (mkdir(dir, 0700) != 0 && errno != EEXIST)
     return;
   struct stat st;

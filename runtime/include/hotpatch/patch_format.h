@@ -74,6 +74,18 @@ enum {
                                              through hotpatch_current() */
 };
 
+/* The checksum of a patch file: FNV-1a 64 of the bytes after the header. */
+static inline uint64_t hotpatch_patch_checksum(const unsigned char *p, uint64_t n) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (uint64_t i = 0; i < n; ++i)
+    h = (h ^ p[i]) * 0x100000001b3ull;
+  return h;
+}
+
+/* Where the runtime's control sockets live: one directory per user (0700),
+ * one socket per process, "<dir>/<pid>.sock". */
+#define HOTPATCH_SOCKET_DIR_FORMAT "/tmp/hotpatch-%u"
+
 #ifdef __cplusplus
 }
 #endif
