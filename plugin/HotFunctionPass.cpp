@@ -218,9 +218,6 @@ Function *HotFunctionRewriter::createThunk(Function &Body, StringRef Name,
     Thunk->removeFnAttr(K);
   Thunk->addFnAttr(Attribute::NoInline);
   Thunk->setPersonalityFn(nullptr);
-  Thunk->setSubprogram(nullptr);
-  Thunk->setPrefixData(nullptr);
-  Thunk->setPrologueData(nullptr);
 
   BasicBlock *BB = BasicBlock::Create(Ctx, "entry", Thunk);
   IRBuilder<> B(BB);

@@ -37,7 +37,7 @@ struct PluginOptions {
   std::shared_ptr<llvm::StringSet<>> UserFunctions;
   /// The layouts of the records the user defined, one text block per type,
   /// filled by the AST consumer; emitted into the non-loaded section
-  /// .hotpatch.layouts for thinlink to compare (see RecordLayouts.h).
+  /// .hotpatch.layouts for thinlink to compare (linker/CacheBuilder.h).
   std::shared_ptr<std::string> Layouts;
   RewriteMode Mode = RewriteMode::Both;
   /// Absolute path of the main source file, recorded in each table entry.

@@ -30,6 +30,7 @@
 #include "hotpatch/patch_format.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -68,8 +69,13 @@ struct Mapped {
 };
 
 // One patch at a time; the registry of applied patches.
+// g_patch_mutex serialises applies (held while a patch is checked, mapped
+// and its initialisers run); g_state_mutex guards what other API calls read
+// (hooks, newest bodies, mappings) and is never held while user code runs,
+// so a new global's constructor may call the API.
 std::mutex g_patch_mutex;
-unsigned g_applied = 0;
+std::mutex g_state_mutex;
+std::atomic<unsigned> g_applied{0};
 Hook g_hooks[32];
 unsigned g_hook_count = 0;
 std::vector<Mapped> *g_mapped = nullptr;
@@ -141,6 +147,8 @@ bool read_file(const char *path, std::string &out, std::string &err) {
   size_t done = 0;
   while (done < out.size()) {
     ssize_t n = read(fd, &out[done], out.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
     if (n <= 0) {
       err = std::string("cannot read '") + path + "'";
       close(fd);
@@ -172,10 +180,14 @@ public:
     hotpatch_status st = check();
     if (st != HOTPATCH_OK)
       return st;
+    // Slot updates and initialisers need only the header and the segment
+    // table: check them before anything is mapped.
+    if ((st = check_updates()) != HOTPATCH_OK)
+      return st;
     double check_ms = ms_since(t0);
     auto t1 = std::chrono::steady_clock::now();
     if ((st = map()) != HOTPATCH_OK || (st = relocate()) != HOTPATCH_OK ||
-        (st = protect()) != HOTPATCH_OK || (st = check_updates()) != HOTPATCH_OK)
+        (st = protect()) != HOTPATCH_OK)
       return st;
     double map_ms = ms_since(t1);
     register_unwind();
@@ -185,7 +197,7 @@ public:
     publish();
     if (result_) {
       result_->chain_index = header_.chain_index;
-      result_->functions = header_.update_count;
+      result_->functions = published_;
       result_->check_ms = check_ms;
       result_->map_ms = map_ms;
       result_->total_ms = ms_since(t0);
@@ -218,10 +230,16 @@ private:
                                             ", this runtime reads version " +
                                             std::to_string(HOTPATCH_PATCH_VERSION) +
                                             ": rebuild the patch with the matching thinlink");
-    uint64_t want = sizeof header_ + uint64_t(header_.update_count) * sizeof(hotpatch_patch_update) +
-                    uint64_t(header_.init_count) * sizeof(uint64_t) + header_.strings_size +
-                    header_.image_size;
-    if (file_.size() != want)
+    // Each part is bounded by the file's size before it is added: no sum
+    // of untrusted sizes can wrap.
+    uint64_t size = file_.size();
+    uint64_t parts[] = {uint64_t(header_.update_count) * sizeof(hotpatch_patch_update),
+                        uint64_t(header_.init_count) * sizeof(uint64_t),
+                        header_.strings_size, header_.image_size};
+    uint64_t want = sizeof header_;
+    for (uint64_t part : parts)
+      want = part > size || want > size ? size + 1 : want + part;
+    if (size != want)
       return refuse(HOTPATCH_BAD_PATCH, "truncated or padded (" + std::to_string(file_.size()) +
                                             " bytes, the header describes " +
                                             std::to_string(want) + "): rebuild the patch");
@@ -243,9 +261,9 @@ private:
       return refuse(HOTPATCH_WRONG_BUILD, "made for build " + hex(want_id) + ", this program is build " +
                                               hex(main_.build_id) +
                                               ": build the patch against this program's build");
-    if (header_.chain_index != g_applied + 1)
+    if (header_.chain_index != g_applied.load() + 1)
       return refuse(HOTPATCH_CHAIN_ORDER, "it is patch " + std::to_string(header_.chain_index) +
-                                              " of its chain, and " + std::to_string(g_applied) +
+                                              " of its chain, and " + std::to_string(g_applied.load()) +
                                               " patches are applied: apply patches in the order "
                                               "they were made");
     return check_elf();
@@ -258,7 +276,8 @@ private:
     if (memcmp(ehdr_.e_ident, ELFMAG, SELFMAG) || ehdr_.e_ident[EI_CLASS] != ELFCLASS64 ||
         ehdr_.e_machine != EM_X86_64 || ehdr_.e_type != ET_DYN)
       return refuse(HOTPATCH_BAD_PATCH, "the image is not an x86-64 ELF patch");
-    if (ehdr_.e_phoff + uint64_t(ehdr_.e_phnum) * sizeof(ElfW(Phdr)) > header_.image_size)
+    if (ehdr_.e_phoff > header_.image_size ||
+        uint64_t(ehdr_.e_phnum) * sizeof(ElfW(Phdr)) > header_.image_size - ehdr_.e_phoff)
       return refuse(HOTPATCH_BAD_PATCH, "program headers outside the image");
     band_lo_ = HOTPATCH_PATCH_BIAS - HOTPATCH_PATCH_GAP -
                uint64_t(header_.chain_index) * HOTPATCH_PATCH_BAND;
@@ -272,8 +291,9 @@ private:
         dynamic_ = p;
       if (p.p_type != PT_LOAD)
         continue;
-      if (p.p_vaddr < band_lo_ || p.p_vaddr + p.p_memsz > band_hi_ || p.p_filesz > p.p_memsz ||
-          p.p_offset + p.p_filesz > header_.image_size)
+      if (p.p_vaddr < band_lo_ || p.p_vaddr > band_hi_ || p.p_memsz > band_hi_ - p.p_vaddr ||
+          p.p_filesz > p.p_memsz || p.p_offset > header_.image_size ||
+          p.p_filesz > header_.image_size - p.p_offset)
         return refuse(HOTPATCH_BAD_PATCH, "a segment lies outside the patch's own range");
       if ((p.p_flags & PF_W) && (p.p_flags & PF_X))
         return refuse(HOTPATCH_BAD_PATCH, "a segment is writable and executable");
@@ -284,9 +304,12 @@ private:
     return HOTPATCH_OK;
   }
 
-  bool in_segment(uint64_t link_addr, size_t size, unsigned need_flags = 0) const {
+  // Written so that no sum can wrap: every address in a patch file is
+  // untrusted until it is shown to lie inside one of its own segments.
+  bool in_segment(uint64_t link_addr, uint64_t size, unsigned need_flags = 0) const {
     for (const ElfW(Phdr) &p : loads_)
-      if (link_addr >= p.p_vaddr && link_addr + size <= p.p_vaddr + p.p_memsz &&
+      if (link_addr >= p.p_vaddr && link_addr - p.p_vaddr <= p.p_memsz &&
+          size <= p.p_memsz - (link_addr - p.p_vaddr) &&
           (p.p_flags & need_flags) == need_flags)
         return true;
     return false;
@@ -358,7 +381,7 @@ private:
     uint32_t type = ELF64_R_TYPE(r.r_info);
     if (type == R_X86_64_NONE)
       return HOTPATCH_OK;
-    if (!in_segment(r.r_offset, 8, PF_W) && !in_segment(r.r_offset, 8))
+    if (!in_segment(r.r_offset, 8))
       return refuse(HOTPATCH_BAD_PATCH, "a relocation writes outside the patch");
     auto *where = reinterpret_cast<uint64_t *>(runtime(r.r_offset));
     if (type == R_X86_64_RELATIVE) {
@@ -407,6 +430,7 @@ private:
       return false;
     if (slot >= main_.begin && slot + 8 <= main_.end)
       return true;
+    std::lock_guard<std::mutex> lock(g_state_mutex);
     if (g_mapped)
       for (const Mapped &m : *g_mapped)
         if (slot >= m.begin && slot + 8 <= m.end)
@@ -433,16 +457,13 @@ private:
       if (!slot_ok(runtime(u.slot)))
         return refuse(HOTPATCH_BAD_PATCH, std::string("the slot of '") + name +
                                               "' is not in the program or an earlier patch");
-      if (!in_segment(u.new_body, 1, PF_X))
-        return refuse(HOTPATCH_BAD_PATCH, std::string("the new body of '") + name +
-                                              "' is not in the patch's code");
     }
     return HOTPATCH_OK;
   }
 
   void register_unwind() {
-    if (!ehdr_.e_shoff || ehdr_.e_shoff + uint64_t(ehdr_.e_shnum) * sizeof(ElfW(Shdr)) >
-                              header_.image_size)
+    if (!ehdr_.e_shoff || ehdr_.e_shoff > header_.image_size ||
+        uint64_t(ehdr_.e_shnum) * sizeof(ElfW(Shdr)) > header_.image_size - ehdr_.e_shoff)
       return;
     auto shdr = [&](unsigned i) {
       ElfW(Shdr) s;
@@ -454,7 +475,10 @@ private:
     ElfW(Shdr) names = shdr(ehdr_.e_shstrndx);
     for (unsigned i = 0; i < ehdr_.e_shnum; ++i) {
       ElfW(Shdr) s = shdr(i);
-      if (names.sh_offset + s.sh_name >= header_.image_size)
+      if (names.sh_offset >= header_.image_size ||
+          s.sh_name >= header_.image_size - names.sh_offset ||
+          !memchr(image_ + names.sh_offset + s.sh_name, 0,
+                  header_.image_size - names.sh_offset - s.sh_name))
         continue;
       if (!strcmp(image_ + names.sh_offset + s.sh_name, ".eh_frame") && s.sh_size &&
           in_segment(s.sh_addr, s.sh_size))
@@ -463,25 +487,35 @@ private:
   }
 
   void publish() {
-    if (!g_newest)
-      g_newest = new std::map<std::string, void *>();
+    {
+      // Everything that can fail (allocate) comes first; once the mapping
+      // is kept, only stores that cannot fail follow.
+      std::lock_guard<std::mutex> lock(g_state_mutex);
+      if (!g_newest)
+        g_newest = new std::map<std::string, void *>();
+      if (!g_mapped)
+        g_mapped = new std::vector<Mapped>();
+      for (uint32_t i = 0; i < header_.update_count; ++i)
+        (*g_newest)[strings_ + updates_[i].name] =
+            reinterpret_cast<void *>(runtime(updates_[i].new_body));
+      g_mapped->push_back({reinterpret_cast<uintptr_t>(mapping_.addr),
+                           reinterpret_cast<uintptr_t>(mapping_.addr) + mapping_.size});
+      mapping_.keep = true;
+    }
     for (uint32_t i = 0; i < header_.update_count; ++i) {
       const hotpatch_patch_update &u = updates_[i];
-      void *body = reinterpret_cast<void *>(runtime(u.new_body));
-      (*g_newest)[strings_ + u.name] = body;
-      if (!(u.flags & HOTPATCH_UPDATE_NOT_HOT))
-        __atomic_store_n(reinterpret_cast<void **>(runtime(u.slot)), body, __ATOMIC_RELEASE);
+      if (u.flags & HOTPATCH_UPDATE_NOT_HOT)
+        continue;
+      __atomic_store_n(reinterpret_cast<void **>(runtime(u.slot)),
+                       reinterpret_cast<void *>(runtime(u.new_body)), __ATOMIC_RELEASE);
+      ++published_;
     }
-    mapping_.keep = true;
-    if (!g_mapped)
-      g_mapped = new std::vector<Mapped>();
-    g_mapped->push_back({reinterpret_cast<uintptr_t>(mapping_.addr),
-                         reinterpret_cast<uintptr_t>(mapping_.addr) + mapping_.size});
-    ++g_applied;
+    g_applied.fetch_add(1, std::memory_order_release);
   }
 
   const char *path_;
   hotpatch_apply_result *result_;
+  unsigned published_ = 0;
   std::string file_;
   hotpatch_patch_header header_;
   const hotpatch_patch_update *updates_ = nullptr;
@@ -505,32 +539,36 @@ HOTPATCH_API hotpatch_status hotpatch_apply_file(const char *path, hotpatch_appl
     return HOTPATCH_INVALID_ARGUMENT;
   }
   try {
-    Hook hooks[32];
-    unsigned hook_count, index;
-    {
-      std::lock_guard<std::mutex> lock(g_patch_mutex);
-      hotpatch_status st = Loader(path, result).run();
-      if (st != HOTPATCH_OK)
-        return st;
-      index = g_applied;
-      hook_count = g_hook_count;
-      std::copy(g_hooks, g_hooks + hook_count, hooks);
-    }
-    // Outside the lock: a hook may ask the runtime anything.
-    for (unsigned i = 0; i < hook_count; ++i)
-      hooks[i].fn(index, hooks[i].user);
-    hotpatch_post_event(HOTPATCH_EVENT_PATCH_APPLIED, path);
-    hotpatch_rt::clear_error_message();
-    return HOTPATCH_OK;
+    std::lock_guard<std::mutex> lock(g_patch_mutex);
+    hotpatch_status st = Loader(path, result).run();
+    if (st != HOTPATCH_OK)
+      return st;
   } catch (const std::exception &e) {
     set_error_message(std::string("hotpatch_apply_file: ") + e.what());
     return HOTPATCH_BAD_PATCH;
+  } catch (...) {
+    set_error_message("hotpatch_apply_file: an exception was thrown while applying");
+    return HOTPATCH_BAD_PATCH;
   }
+  // The patch is published. Hooks run outside every lock: they may ask the
+  // runtime anything; what they throw is theirs.
+  Hook hooks[32];
+  unsigned hook_count;
+  {
+    std::lock_guard<std::mutex> lock(g_state_mutex);
+    hook_count = g_hook_count;
+    std::copy(g_hooks, g_hooks + hook_count, hooks);
+  }
+  unsigned index = g_applied.load(std::memory_order_acquire);
+  for (unsigned i = 0; i < hook_count; ++i)
+    hooks[i].fn(index, hooks[i].user);
+  hotpatch_post_event(HOTPATCH_EVENT_PATCH_APPLIED, path);
+  hotpatch_rt::clear_error_message();
+  return HOTPATCH_OK;
 }
 
 HOTPATCH_API unsigned hotpatch_patch_count(void) {
-  std::lock_guard<std::mutex> lock(g_patch_mutex);
-  return g_applied;
+  return g_applied.load(std::memory_order_acquire);
 }
 
 HOTPATCH_API hotpatch_status hotpatch_add_hook(hotpatch_hook hook, void *user) {
@@ -538,7 +576,7 @@ HOTPATCH_API hotpatch_status hotpatch_add_hook(hotpatch_hook hook, void *user) {
     set_error_message("hotpatch_add_hook: hook is NULL");
     return HOTPATCH_INVALID_ARGUMENT;
   }
-  std::lock_guard<std::mutex> lock(g_patch_mutex);
+  std::lock_guard<std::mutex> lock(g_state_mutex);
   if (g_hook_count == sizeof g_hooks / sizeof g_hooks[0]) {
     set_error_message("hotpatch_add_hook: 32 hooks are registered already");
     return HOTPATCH_INVALID_ARGUMENT;
@@ -551,7 +589,7 @@ HOTPATCH_API hotpatch_status hotpatch_add_hook(hotpatch_hook hook, void *user) {
 // The newest version of a function that patches changed but that has no
 // slot (not hot); nullptr if no patch changed it.
 void *hotpatch_rt_newest(const char *symbol) {
-  std::lock_guard<std::mutex> lock(g_patch_mutex);
+  std::lock_guard<std::mutex> lock(g_state_mutex);
   if (!g_newest || !symbol)
     return nullptr;
   auto it = g_newest->find(symbol);

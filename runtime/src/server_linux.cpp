@@ -27,6 +27,7 @@
 #include <string>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -37,6 +38,7 @@ std::string hotpatch_rt_build_id_hex(); // patch_loader.cpp
 namespace {
 
 char g_socket_path[108] = "";
+pid_t g_socket_owner = 0; // a forked child must not remove its parent's socket
 int g_listen_fd = -1;
 
 
@@ -82,6 +84,9 @@ void serve_one(int fd) {
   socklen_t len = sizeof cred;
   if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != getuid())
     return; // only this user may patch this process
+  // A client that never finishes its line must not block the listener.
+  timeval timeout = {5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   std::string request;
   char c;
   while (request.size() < 4096 && read(fd, &c, 1) == 1 && c != '\n')
@@ -110,7 +115,7 @@ void *serve(void *) {
 }
 
 void remove_socket() {
-  if (g_socket_path[0])
+  if (g_socket_path[0] && getpid() == g_socket_owner)
     unlink(g_socket_path);
 }
 
@@ -144,6 +149,7 @@ __attribute__((constructor)) void start_server() {
   }
   g_listen_fd = fd;
   memcpy(g_socket_path, addr.sun_path, sizeof g_socket_path);
+  g_socket_owner = getpid();
   atexit(remove_socket);
   pthread_t thread;
   pthread_attr_t attr;

@@ -37,6 +37,7 @@
 #include "hotpatch/slot_table.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -71,6 +72,9 @@ struct State {
 struct Registry {
   std::mutex mu;
   State state;
+  // Bumped on every registration: derived views (the name index of
+  // hotpatch_current) are rebuilt only when it changes.
+  std::atomic<unsigned> generation{0};
 };
 
 #if defined(__clang__)
@@ -385,6 +389,7 @@ HOTPATCH_API void hotpatch_register_table(const hotpatch_slot_entry *begin,
     Added added = add_range(s.tables, s.ntables, {b, e});
     if (added == Added::Duplicate)
       return;
+    g_registry.generation.fetch_add(1, std::memory_order_release);
     if (added == Added::Full) {
       note_problem(s, 1, "more than %zu images registered slot tables; the table at %p "
                          "was dropped", kMaxImages, static_cast<const void *>(begin));
@@ -416,6 +421,7 @@ HOTPATCH_API void hotpatch_register_thunks(const void *begin, const void *end) {
     // Even an empty section counts: its image checks thunks, and all of its
     // thunks lost to copies built without the plugin.
     s.thunks_registered = true;
+    g_registry.generation.fetch_add(1, std::memory_order_release);
     // Without every section, real thunks would look like plugin-less copies.
     if (b < e && add_range(s.thunks, s.nthunks, {b, e}) == Added::Full)
       s.thunks_dropped = true;
@@ -556,7 +562,50 @@ void clear_error_message() { clear_error(); }
 
 void *hotpatch_rt_newest(const char *symbol);
 
+namespace {
+// hotpatch_current (and hotpatch::call) may be called in a program's inner
+// loop: names that denote one slot are looked up in a sorted index, rebuilt
+// only when an image registers. Everything else takes the general path.
+struct NameIndex {
+  std::mutex mu;
+  unsigned generation = ~0u;
+  std::vector<std::pair<const char *, void **>> names; // sorted, unique
+};
+NameIndex g_names;
+
+void **indexed_slot(const char *symbol) {
+  std::lock_guard<std::mutex> lock(g_names.mu);
+  unsigned gen = g_registry.generation.load(std::memory_order_acquire);
+  if (gen != g_names.generation) {
+    std::vector<Hot> hots = hot_functions(snapshot());
+    g_names.names.clear();
+    for (size_t i = 0; i < hots.size(); ++i) {
+      const char *n = hots[i].rep->name;
+      bool unique = (i == 0 || std::strcmp(hots[i - 1].rep->name, n) != 0) &&
+                    (i + 1 == hots.size() || std::strcmp(hots[i + 1].rep->name, n) != 0);
+      if (unique)
+        g_names.names.push_back({n, hots[i].rep->slot});
+    }
+    g_names.generation = gen;
+  }
+  auto it = std::lower_bound(g_names.names.begin(), g_names.names.end(), symbol,
+                             [](const std::pair<const char *, void **> &e, const char *s) {
+                               return std::strcmp(e.first, s) < 0;
+                             });
+  if (it == g_names.names.end() || std::strcmp(it->first, symbol) != 0)
+    return nullptr;
+  return it->second;
+}
+} // namespace
+
 HOTPATCH_API void *hotpatch_current(const char *symbol) {
+  if (symbol) {
+    void **slot = guarded([&] { return indexed_slot(symbol); }, static_cast<void **>(nullptr));
+    if (slot) {
+      clear_error();
+      return load(slot);
+    }
+  }
   hotpatch_function_info info;
   if (hotpatch_lookup(symbol, &info) == HOTPATCH_OK)
     return info.current;

@@ -59,6 +59,12 @@ inline void serve_on_event(hotpatch_event event, const char *, void *) {
     serve_stop_flag().store(true, std::memory_order_release);
   }
 }
+// One hook per process, however many serve() instantiations there are.
+inline void serve_hook_once() {
+  static bool hooked = &hotpatch_add_event_hook != nullptr &&
+                       hotpatch_add_event_hook(serve_on_event, nullptr) == HOTPATCH_OK;
+  (void)hooked;
+}
 } // namespace detail
 
 /// How many times serve() has (re)started the server, counting the first.
@@ -66,10 +72,7 @@ inline unsigned serve_restarts() { return detail::serve_generation().load() + 1;
 
 template <class State, class Setup>
 int serve(Setup setup, int (*server)(State &, const StopToken &)) {
-  static bool hooked =
-      &hotpatch_add_event_hook != nullptr &&
-      hotpatch_add_event_hook(detail::serve_on_event, nullptr) == HOTPATCH_OK;
-  (void)hooked;
+  detail::serve_hook_once();
   State state = setup();
   std::atomic<bool> &stop = detail::serve_stop_flag();
   for (;;) {
