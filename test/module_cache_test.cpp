@@ -126,7 +126,8 @@ TEST(ModuleCacheFormat, RoundTripsEveryField) {
   In.Sections = {{".text.f", 3, 1, 6, 16, "f", 0xabcdef}};
   C.Inputs = {In};
   C.Slots = {{"f", Symbol::NoFile, 0x5000, 0x1200, 0x1300, false, true}};
-  C.Comdats = {{"f", 0}};
+  C.Comdats = {{"f", 7}};
+  C.Layouts = {{"struct P", "T struct P size=8 align=4\nF x offset=0 type=int\nE\n"}};
   C.WorkingDirectory = "/work";
   C.LinkArgs = {"-pie", "-o", "app"};
 
@@ -166,11 +167,29 @@ TEST(ModuleCacheFormat, RoundTripsEveryField) {
   EXPECT_EQ(R->Inputs[0].Sections[0].Group, "f");
   EXPECT_EQ(R->Inputs[0].Sections[0].Hash, 0xabcdefu);
   ASSERT_EQ(R->Slots.size(), 1u);
+  EXPECT_EQ(R->Slots[0].Name, "f");
+  EXPECT_EQ(R->Slots[0].File, Symbol::NoFile);
+  EXPECT_EQ(R->Slots[0].SlotAddress, 0x5000u);
+  EXPECT_EQ(R->Slots[0].BodyAddress, 0x1200u);
   EXPECT_TRUE(R->Slots[0].UnpatchedCopy);
   EXPECT_FALSE(R->Slots[0].Local);
   EXPECT_EQ(R->Slots[0].SymbolAddress, 0x1300u);
   ASSERT_EQ(R->Comdats.size(), 1u);
   EXPECT_EQ(R->Comdats[0].Signature, "f");
+  EXPECT_EQ(R->Comdats[0].Input, 7u);
+  EXPECT_EQ(R->Layouts, C.Layouts);
+  EXPECT_EQ(R->Inputs[0].Path, "/work/lib.a");
+  EXPECT_EQ(R->Inputs[0].Size, 100u);
+  EXPECT_EQ(R->Inputs[0].Sections[0].Name, ".text.f");
+  EXPECT_EQ(R->Inputs[0].Sections[0].Index, 3u);
+  EXPECT_EQ(R->Inputs[0].Sections[0].Flags, 6u);
+  EXPECT_EQ(R->Inputs[0].Sections[0].Size, 16u);
+  EXPECT_EQ(R->Symbols[0].Section, ".bss");
+  EXPECT_EQ(R->Symbols[0].Size, 4u);
+  EXPECT_EQ(R->Symbols[0].Kind, SymbolKind::Object);
+  EXPECT_EQ(R->Image.Segments[0].VAddr, 0x1000u);
+  EXPECT_EQ(R->Image.Segments[0].Flags, 5u);
+  EXPECT_EQ(R->Image.Sections[0].Address, 0x2000u);
   EXPECT_EQ(R->WorkingDirectory, "/work");
   EXPECT_EQ(R->LinkArgs, C.LinkArgs);
   // Written through a temporary: nothing else is left in the directory.

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -54,6 +55,28 @@ TEST_F(Plugin, RedirectReachesDirectCallsAndEarlierFunctionPointers) {
   ASSERT_EQ(hotpatch_restore("hot_value"), HOTPATCH_OK);
   EXPECT_EQ(hot_value(1), 2);
   EXPECT_EQ(before(1), 2);
+}
+
+// hotpatch_current (and hotpatch::call) follow every redirect, through the
+// name index that keeps them cheap, and say nothing for unknown names.
+TEST_F(Plugin, CurrentFollowsRedirectsAndRestores) {
+  hotpatch_function_info info;
+  ASSERT_EQ(hotpatch_lookup("hot_value", &info), HOTPATCH_OK);
+  EXPECT_EQ(hotpatch_current("hot_value"), info.original);
+  EXPECT_EQ(hotpatch::call("hot_value", &hot_value, 1), 2);
+  ASSERT_EQ(hotpatch_redirect("hot_value", address_of(replacement_value)), HOTPATCH_OK);
+  EXPECT_EQ(hotpatch_current("hot_value"), address_of(replacement_value));
+  EXPECT_EQ(hotpatch::call("hot_value", &hot_value, 1), 1001);
+  ASSERT_EQ(hotpatch_restore("hot_value"), HOTPATCH_OK);
+  EXPECT_EQ(hotpatch_current("hot_value"), info.original);
+  // A file-local function is reached by "file:name" too (the general path).
+  ASSERT_EQ(hotpatch_redirect("_ZL12local_helperi", address_of(other_replacement)), HOTPATCH_OK);
+  EXPECT_EQ(hotpatch_current("hot_functions.cpp:_ZL12local_helperi"),
+            address_of(other_replacement));
+  EXPECT_EQ(hotpatch_current("no_such_function"), nullptr);
+  EXPECT_NE(std::string(hotpatch_last_error()), "");
+  // Not hot: hotpatch::call falls back to the function itself.
+  EXPECT_EQ(hotpatch::call("replacement_value", &replacement_value, 1), 1001);
 }
 
 TEST_F(Plugin, RedirectReachesCallsInTheDefiningFile) {

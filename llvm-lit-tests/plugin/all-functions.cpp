@@ -2,6 +2,10 @@
 /// without annotations; main and compiler glue (static initialisers) are not.
 // RUN: %clangxx %hp_cflags %plugin -fplugin-arg-hotpatch-all -O1 -S -emit-llvm %s -o - | FileCheck %s
 // RUN: %clangxx %hp_cflags %plugin -O1 -S -emit-llvm %s -o - | FileCheck %s --check-prefix=NOTALL
+/// Over the whole output: no slot for main, static-initialiser glue or the
+/// standard library.
+// RUN: %clangxx %hp_cflags %plugin -fplugin-arg-hotpatch-all -O1 -S -emit-llvm %s -o - | FileCheck %s --check-prefix=COLD
+// COLD-NOT: {{@(main|_ZN?K?St|_ZSt|__cxx_global_var_init|_GLOBAL__sub_I)[^ ]*\.hotpatch\.slot}}
 #include <string>
 
 static int twice(int x) { return 2 * x; }

@@ -18,8 +18,10 @@ HOTPATCH long first_last(struct big b) { return b.v[0] + b.v[7]; }
 // IR: attributes [[A]] = {{{.*}}naked
 
 // ASM-LABEL: first_last:
+// ASM-NOT: {{push|sub|mov|lea}}
 // ASM: #APP
 // ASM-NEXT: jmpq *first_last.hotpatch.slot(%rip)
+// ASM-NEXT: #NO_APP
 
 // PIC: first_last:
 // PIC: movq first_last.hotpatch.slot@GOTPCREL(%rip), %r11

@@ -19,7 +19,7 @@ int Widget::value() const { return v; }
 // CHECK-DAG: @_ZN6WidgetD2Ev.hotpatch.slot = linkonce_odr
 // CHECK-DAG: @_ZNK6Widget5valueEv.hotpatch.slot = linkonce_odr
 /// The vtable names the public symbols, which are thunks.
-// CHECK-DAG: @_ZTV6Widget = {{.*}}ptr @_ZN6WidgetD1Ev, ptr @_ZN6WidgetD0Ev, ptr @_ZNK6Widget5valueEv
+// CHECK-DAG: @_ZTV6Widget = {{.*}}ptr @_ZN6WidgetD1Ev, ptr @_ZN6WidgetD0Ev, ptr @_ZNK6Widget5valueEv] }
 // CHECK-NOT: @_ZN6WidgetC1Ei = alias
 // CHECK-DAG: define {{.*}}void @_ZN6WidgetC1Ei({{.*}} section "hotpatch_thunks"
 // CHECK-DAG: define {{.*}}void @_ZN6WidgetC2Ei({{.*}} section "hotpatch_thunks"

@@ -10,7 +10,7 @@ int call(int x) { return helper(x); }
 // CHECK: @helper.hotpatch.slot = internal global ptr @helper.hotpatch.body, align 8
 // CHECK: @helper.hotpatch.entry = internal global {{.*}} { i32 1, i32 23,
 // CHECK-LABEL: define {{.*}}ptr @get(
-// CHECK: ret ptr @helper
+// CHECK: ret ptr @helper{{$}}
 // CHECK: define internal {{.*}}i32 @helper.hotpatch.body(
 // CHECK-LABEL: define {{.*}}i32 @call(
 // CHECK: load atomic ptr, ptr @helper.hotpatch.slot acquire
