@@ -1,27 +1,29 @@
 // patch_loader.cpp - hotpatch_apply_file: check, map, relocate, publish.
 //
 // The protocol, step by step (each step may refuse; nothing is published
-// before step 9, so a refused patch leaves the program as it was):
+// before step 8, so a refused patch leaves the program as it was):
 //
 //   1. Read the file; check magic, version, sizes and the FNV-1a checksum.
 //   2. Check the build-id against the main program's, and the chain index
 //      against the number of patches applied.
 //   3. Check the ELF image: x86-64 ET_DYN, no interpreter, every PT_LOAD in
-//      this chain position's band, none writable and executable.
+//      this chain position's band, none writable and executable; then every
+//      slot update (the slot lies in the program or an earlier patch, the new
+//      body in this patch's code) and every initialiser. No bound is checked
+//      with a sum that could wrap: the file is untrusted until here.
 //   4. Map the band's pages at the fixed distance below the program with
 //      MAP_FIXED_NOREPLACE (never over anything) and copy the segments in.
 //   5. Apply the dynamic relocations, each of which must write inside the
 //      patch's own segments; symbols the patch does not define come from the
 //      process (dlsym), as in a shared library.
-//   6. Give each segment its final protection.
-//   7. Check every slot update: the slot lies in the program or an earlier
-//      patch, the new body in this patch's code; and every initialiser.
-//      Then register .eh_frame so that exceptions unwind through patched
-//      frames.
-//   8. Run the initialisers of the globals the patch adds (they register
-//      their destructors with __cxa_atexit themselves).
-//   9. Publish: one release store per slot, under the "patching" lock.
-//  10. Run the hooks.
+//   6. Give each segment its final protection; register .eh_frame so that
+//      exceptions unwind through patched frames.
+//   7. Run the initialisers of the globals the patch adds (they register
+//      their destructors with __cxa_atexit themselves). Only g_patch_mutex is
+//      held: they may call the rest of the API.
+//   8. Record the patch (everything that allocates), then publish: one
+//      release store per slot, which cannot fail.
+//   9. Run the hooks, outside every lock.
 //
 // On failure after step 4 the mapping is removed again: no slot points into
 // it yet. Once published a patch is never unmapped, because threads may be
