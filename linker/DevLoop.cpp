@@ -321,7 +321,8 @@ void DevLoop::announce(const std::string &Event, const std::string &Message,
 /// change need it.
 std::string DevLoop::buildId() {
   if (BuildIdOfProgram.empty()) {
-    if (auto C = readModuleCache(cachePathFor(Program)))
+    StringSet<> NoInputs;
+    if (auto C = readModuleCache(cachePathFor(Program), &NoInputs))
       BuildIdOfProgram = toHex(C->Image.BuildId, true);
     else
       consumeError(C.takeError());

@@ -9,6 +9,7 @@
 #include "ModuleCache.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
@@ -67,6 +68,18 @@ public:
     std::string S(reinterpret_cast<const char *>(Data.data() + Pos), N);
     Pos += N;
     return S;
+  }
+  /// Skips a string without copying it.
+  void skipStr() {
+    uint32_t N = u32();
+    if (Failed || Pos + N > Data.size())
+      return fail();
+    Pos += N;
+  }
+  void skip(size_t N) {
+    if (Failed || Pos + N > Data.size())
+      return fail();
+    Pos += N;
   }
   std::vector<uint8_t> bytes() {
     std::string S = str();
@@ -206,7 +219,8 @@ std::vector<uint8_t> serialise(const ModuleCache &C) {
   return std::move(W.Buf);
 }
 
-bool deserialise(ArrayRef<uint8_t> Payload, ModuleCache &C) {
+bool deserialise(ArrayRef<uint8_t> Payload, ModuleCache &C,
+                 const StringSet<> *KeepSectionsOf) {
   Reader R(Payload);
   C.Output = R.str();
   ImageLayout &I = C.Image;
@@ -254,7 +268,19 @@ bool deserialise(ArrayRef<uint8_t> Payload, ModuleCache &C) {
     In.Member = R.str();
     In.ContentHash = R.u64();
     In.Size = R.u64();
-    In.Sections.resize(R.count(40));
+    uint32_t NumSections = R.count(40);
+    if (KeepSectionsOf && !KeepSectionsOf->contains(In.Path)) {
+      // Not asked for: step over the records without building them (a
+      // thin link needs the sections of the objects it was given only).
+      for (uint32_t I = 0; I < NumSections && !R.Failed; ++I) {
+        R.skipStr();
+        R.skip(4 + 4 + 8 + 8);
+        R.skipStr();
+        R.skip(8);
+      }
+      continue;
+    }
+    In.Sections.resize(NumSections);
     for (InputSection &S : In.Sections) {
       S.Name = R.str();
       S.Index = R.u32();
@@ -405,7 +431,8 @@ Error waitForCacheWriter(StringRef Path) {
   return Error::success();
 }
 
-Expected<ModuleCache> readModuleCache(StringRef Path) {
+Expected<ModuleCache> readModuleCache(StringRef Path,
+                                      const StringSet<> *KeepSectionsOf) {
   if (Error E = waitForCacheWriter(Path))
     return std::move(E);
   auto BufOrErr = MemoryBuffer::getFile(Path, /*IsText=*/false,
@@ -457,7 +484,7 @@ Expected<ModuleCache> readModuleCache(StringRef Path) {
   if (xxh3_64bits(Payload) != Expected)
     return cacheError(Path, "is corrupted (checksum mismatch)");
   ModuleCache C;
-  if (!deserialise(Payload, C))
+  if (!deserialise(Payload, C, KeepSectionsOf))
     return cacheError(Path, "is corrupted (malformed records)");
   return C;
 }

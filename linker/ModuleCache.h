@@ -29,6 +29,7 @@
 
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -173,7 +174,12 @@ llvm::Error waitForCacheWriter(llvm::StringRef Path);
 
 /// Reads a cache. Every failure names the file, what is wrong with it and
 /// what to do (relink with thinlink).
-llvm::Expected<ModuleCache> readModuleCache(llvm::StringRef Path);
+/// With `KeepSectionsOf`, only the inputs whose path it holds keep their
+/// section records; the others are read without them (a thin link needs
+/// the sections of the objects it was given, not the whole program's).
+llvm::Expected<ModuleCache>
+readModuleCache(llvm::StringRef Path,
+                const llvm::StringSet<> *KeepSectionsOf = nullptr);
 
 /// Human-readable summary, or the whole cache as JSON for tools.
 void dumpModuleCache(const ModuleCache &Cache, llvm::raw_ostream &OS);

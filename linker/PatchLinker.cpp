@@ -244,7 +244,10 @@ private:
 
 Error PatchBuilder::loadBase() {
   BasePath = absolutePath(Opts.Base);
-  auto C = readModuleCache(cachePathFor(BasePath));
+  StringSet<> RebuiltPaths;
+  for (const std::string &O : Opts.Objects)
+    RebuiltPaths.insert(absolutePath(O));
+  auto C = readModuleCache(cachePathFor(BasePath), &RebuiltPaths);
   if (!C)
     return C.takeError();
   Base = std::move(*C);
