@@ -227,6 +227,32 @@ private:
         return S;
     return nullptr;
   }
+  /// The base's definition of a symbol an object names. A local is found in
+  /// its own file. A global or weak one is a global of the base, or, when
+  /// its visibility is hidden or protected, a local of the base: the linker
+  /// makes those local in an executable. Among such locals the one of the
+  /// object's own file wins, then the only one that was not a `static`
+  /// (locals keep STV_DEFAULT). Never guesses between two.
+  const Symbol *baseDefinition(StringRef File, StringRef Name, bool Local) const {
+    if (Local)
+      return baseLocal(File, Name);
+    if (auto G = BaseGlobals.find(Name); G != BaseGlobals.end())
+      return G->second;
+    auto It = BaseLocals.find(Name);
+    if (It == BaseLocals.end())
+      return nullptr;
+    const Symbol *Hidden = nullptr;
+    unsigned HiddenCount = 0;
+    for (const Symbol *S : It->second) {
+      if (S->Visibility == ELF::STV_DEFAULT)
+        continue;
+      if (Base.Files[S->File] == File)
+        return S;
+      Hidden = S;
+      ++HiddenCount;
+    }
+    return HiddenCount == 1 ? Hidden : nullptr;
+  }
   StringMap<std::string> BaseLayouts;
   DenseMap<uint64_t, const SlotRecord *> BaseSlotsByAddress;
   std::vector<std::string> Notes;
@@ -370,14 +396,8 @@ std::optional<uint64_t> PatchBuilder::baseAddressOf(Rebuilt &R, unsigned Index) 
   for (const ObjSymbol *Sym : It->second) {
     if (Sym->Name.starts_with(".L"))
       continue;
-    const Symbol *B = nullptr;
-    if (Sym->Binding == ELF::STB_LOCAL) {
-      B = baseLocal(R.SourceFile, Sym->Name);
-    } else {
-      auto G = BaseGlobals.find(Sym->Name);
-      if (G != BaseGlobals.end())
-        B = G->second;
-    }
+    const Symbol *B =
+        baseDefinition(R.SourceFile, Sym->Name, Sym->Binding == ELF::STB_LOCAL);
     if (!B)
       continue;
     uint64_t Addr = B->Address;
@@ -584,10 +604,14 @@ Error PatchBuilder::rewrite(Rebuilt &R) {
 /// the base's ASLR slide, and untyped ones break TLS relocations).
 Error PatchBuilder::writeBaseSymbols(StringRef Path) {
   std::set<std::string> DefinedByObjects, Wanted;
+  std::map<std::string, std::string> UndefinedFile; // the file naming it
   for (Rebuilt &R : Objects)
     for (const ObjSymbol &Sym : R.Symbols)
-      if (Sym.Binding != ELF::STB_LOCAL)
+      if (Sym.Binding != ELF::STB_LOCAL) {
         (Sym.Section == ELF::SHN_UNDEF ? Wanted : DefinedByObjects).insert(Sym.Name.str());
+        if (Sym.Section == ELF::SHN_UNDEF)
+          UndefinedFile.emplace(Sym.Name.str(), R.SourceFile);
+      }
   struct Def {
     std::string Name;
     uint64_t Address; // link address (bias included); TLS: offset in PT_TLS
@@ -604,17 +628,9 @@ Error PatchBuilder::writeBaseSymbols(StringRef Path) {
       Defs.push_back({N, G->second, 0, ELF::STT_NOTYPE, false});
       continue;
     }
-    const Symbol *Found = nullptr;
-    auto It = BaseGlobals.find(N);
-    if (It != BaseGlobals.end()) {
-      Found = It->second;
-    } else {
-      // Hidden symbols (__dso_handle, -fvisibility=hidden code) are local in
-      // the base's symbol table; a unique local of that name is the one.
-      auto L = BaseLocals.find(N);
-      if (L != BaseLocals.end() && L->second.size() == 1)
-        Found = L->second.front();
-    }
+    // Hidden symbols (__dso_handle, -fvisibility=hidden code) are local in
+    // the base's symbol table: baseDefinition finds them there.
+    const Symbol *Found = baseDefinition(UndefinedFile[N], N, false);
     if (!Found)
       continue; // from a shared library: resolved when the patch is applied
     const Symbol &S = *Found;
@@ -888,6 +904,7 @@ Error PatchBuilder::writePatch(StringRef Image) {
       return U->second.front();
     return std::nullopt;
   };
+  std::set<std::string> Published;
   uint64_t BandEnd = PatchBase + HOTPATCH_PATCH_BAND;
   auto InPatch = [&](uint64_t A) { return A >= PatchBase && A < BandEnd; };
 
@@ -906,11 +923,21 @@ Error PatchBuilder::writePatch(StringRef Image) {
       auto Find = [&](const std::string &Sym) { return Lookup(R.SourceFile, Sym); };
       std::optional<uint64_t> NewBody = Find(Fn);
       std::optional<uint64_t> Slot = Find(Name + HOTPATCH_SLOT_SUFFIX);
+      // An inline function rebuilt in several objects: one copy is linked,
+      // one update publishes it.
+      if (!Published.insert(Name).second)
+        continue;
       (It->second.New ? Added : Changed).push_back(Name);
       if (!NewBody)
         continue;
-      if (Slot && InPatch(*Slot))
+      if (Slot && InPatch(*Slot)) {
+        if (!It->second.New)
+          return fail("the patch would carry its own copy of the slot of " + Name +
+                      " instead of updating the program's (the slot's definition in "
+                      "the running program was not found); nothing was patched: "
+                      "rebuild the program and restart it, and report this");
         continue; // a new function's own new slot already holds its body
+      }
       if (!Slot && !Thunked && !It->second.New)
         NotHot.push_back(Name);
       if (!Slot && It->second.New)
