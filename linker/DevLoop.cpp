@@ -23,6 +23,7 @@
 //===----------------------------------------------------------------------===//
 #include "DevLoop.h"
 
+#include "ChainState.h"
 #include "ControlClient.h"
 #include "ModuleCache.h"
 #include "PatchLinker.h"
@@ -374,7 +375,7 @@ void DevLoop::rebuildAndRestart(const std::string &Why) {
   announce("restart-needed", Why);
   BuildIdOfProgram.clear(); // the rebuild made a new binary
   stopProgram();
-  sys::fs::remove(Program + ".hpchain"); // a new build starts a new chain
+  sys::fs::remove(ChainState::pathFor(Program)); // a new build starts a new chain
   loadCommands();
   watchAll();
   startProgram();
@@ -524,7 +525,7 @@ int DevLoop::run() {
   }
   signal(SIGINT, onSignal);
   signal(SIGTERM, onSignal);
-  sys::fs::remove(Program + ".hpchain"); // the program starts unpatched
+  sys::fs::remove(ChainState::pathFor(Program)); // the program starts unpatched
   if (auto C = readModuleCache(cachePathFor(Program))) {
     BuildIdOfProgram = toHex(C->Image.BuildId, true);
     // Copies of inline functions compiled without the plugin won at link

@@ -34,6 +34,7 @@
 #include "PatchLinker.h"
 
 #include "CacheBuilder.h"
+#include "ChainState.h"
 #include "LinkDriver.h"
 #include "ModuleCache.h"
 
@@ -76,69 +77,6 @@ Error fail(const Twine &Msg) {
   return createStringError(inconvertibleErrorCode(), Msg);
 }
 
-/// What earlier patches of this base replaced or added: the current state a
-/// new patch is compared against. Kept beside the base as JSON.
-struct ChainState {
-  std::string BuildId;
-  uint32_t Count = 0;
-  struct Placed {
-    uint64_t Hash = 0;
-    uint64_t Address = 0; // link address (with bias)
-    uint64_t Size = 0;
-  };
-  std::map<std::string, Placed> Sections;  // section key -> where it lives
-  std::map<std::string, uint64_t> Globals; // global symbols patches defined
-
-  static std::string path(StringRef Base) { return (Base + ".hpchain").str(); }
-
-  static Expected<ChainState> load(StringRef Base, StringRef BuildId) {
-    ChainState S;
-    S.BuildId = BuildId.str();
-    auto Buf = MemoryBuffer::getFile(path(Base));
-    if (!Buf)
-      return S; // no patch yet
-    auto V = json::parse((*Buf)->getBuffer());
-    if (!V)
-      return fail("chain state '" + path(Base) + "' is corrupted (" +
-                  toString(V.takeError()) + "); delete it and restart the program");
-    const json::Object *O = V->getAsObject();
-    if (!O)
-      return fail("chain state '" + path(Base) + "' is corrupted");
-    if (O->getString("build_id").value_or("") != BuildId)
-      return S; // made for an earlier build of the base: start a new chain
-    S.Count = O->getInteger("count").value_or(0);
-    if (const json::Object *Secs = O->getObject("sections"))
-      for (const auto &[K, V] : *Secs)
-        if (const json::Object *P = V.getAsObject())
-          S.Sections[K.str()] = {
-              std::stoull(P->getString("hash").value_or("0").str(), nullptr, 16),
-              uint64_t(P->getInteger("address").value_or(0)),
-              uint64_t(P->getInteger("size").value_or(0))};
-    if (const json::Object *G = O->getObject("globals"))
-      for (const auto &[K, V] : *G)
-        S.Globals[K.str()] = V.getAsInteger().value_or(0);
-    return S;
-  }
-
-  Error save(StringRef Base) const {
-    json::Object Secs, Globs;
-    for (const auto &[K, P] : Sections)
-      Secs[K] = json::Object{{"hash", utohexstr(P.Hash)},
-                             {"address", int64_t(P.Address)},
-                             {"size", int64_t(P.Size)}};
-    for (const auto &[K, A] : Globals)
-      Globs[K] = int64_t(A);
-    json::Object Root{{"build_id", BuildId},
-                      {"count", int64_t(Count)},
-                      {"sections", std::move(Secs)},
-                      {"globals", std::move(Globs)}};
-    json::Value V(std::move(Root));
-    return writeFileAtomically(path(Base), [&](raw_ostream &OS) {
-      OS << formatv("{0:2}", V) << "\n";
-    });
-  }
-};
-
 enum class Fate { Ghost, Include, Discard };
 
 struct SectionPlan {
@@ -169,10 +107,6 @@ struct Rebuilt {
   std::vector<ObjSymbol> Symbols;        // named symbols (no section/file ones)
   std::map<unsigned, std::vector<const ObjSymbol *>> BySection; // defined ones
 };
-
-std::string sectionKey(StringRef Obj, StringRef Name, StringRef Group) {
-  return (Obj + "|" + Name + "|" + Group).str();
-}
 
 bool isCode(const InputSection &S) { return S.Flags & ELF::SHF_EXECINSTR; }
 bool isWritable(const InputSection &S) { return S.Flags & ELF::SHF_WRITE; }
@@ -428,7 +362,7 @@ Error PatchBuilder::plan(Rebuilt &R) {
       R.Plans[S.Index] = P; // nothing to place: .text, .data, .bss of -ffunction-sections objects
       continue;
     }
-    std::string Key = sectionKey(R.Abs, S.Name, S.Group);
+    std::string Key = chainSectionKey(R.Abs, S.Name, S.Group);
     auto Placed = Chain.Sections.find(Key);
     auto BaseIt = BaseSecs.find({S.Name, S.Group});
     uint64_t CurrentHash = 0, CurrentSize = 0;
@@ -1044,7 +978,7 @@ Error PatchBuilder::writePatch(StringRef Image) {
       auto It = R.Plans.find(S.Index);
       if (It == R.Plans.end())
         continue;
-      std::string Key = sectionKey(R.Abs, S.Name, S.Group);
+      std::string Key = chainSectionKey(R.Abs, S.Name, S.Group);
       if (It->second.F == Fate::Include && !(S.Flags & ELF::SHF_MERGE) &&
           S.Name != ".eh_frame") {
         // Find its address through a symbol it defines.

@@ -1,0 +1,136 @@
+//===- ChainState.cpp - read and write <program>.hpchain ------------------===//
+#include "ChainState.h"
+
+#include "ModuleCache.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+using namespace llvm;
+
+namespace hotpatch {
+
+static Error corrupt(StringRef Path, const Twine &What) {
+  return createStringError(inconvertibleErrorCode(),
+                           "chain state '" + Path + "' is corrupted (" + What +
+                               "); delete it, rebuild the program and restart it");
+}
+
+static Expected<uint64_t> unsignedField(const json::Object &O, StringRef Key,
+                                        StringRef Where, StringRef Path) {
+  std::optional<int64_t> V = O.getInteger(Key);
+  if (!V || *V < 0)
+    return corrupt(Path, Where + ": '" + Key + "' is not a non-negative integer");
+  return uint64_t(*V);
+}
+
+Expected<ChainState> ChainState::parse(StringRef Text, StringRef Path) {
+  auto V = json::parse(Text);
+  if (!V)
+    return corrupt(Path, toString(V.takeError()));
+  const json::Object *O = V->getAsObject();
+  if (!O)
+    return corrupt(Path, "not a JSON object");
+  if (O->getString("format").value_or("") != "hotpatch-chain")
+    return corrupt(Path, "no \"format\": \"hotpatch-chain\"");
+  std::optional<int64_t> Ver = O->getInteger("version");
+  if (!Ver)
+    return corrupt(Path, "no version");
+  if (*Ver != Version)
+    return createStringError(
+        inconvertibleErrorCode(),
+        "chain state '" + Path + "' has version " + Twine(*Ver) + ", this thinlink reads version " +
+            Twine(Version) + ": it was written by another Hotpatch release; "
+            "rebuild the program with this release and restart it");
+  ChainState S;
+  std::optional<StringRef> Id = O->getString("build_id");
+  if (!Id)
+    return corrupt(Path, "no build_id");
+  S.BuildId = Id->str();
+  auto Count = unsignedField(*O, "count", "top level", Path);
+  if (!Count)
+    return Count.takeError();
+  if (*Count > UINT32_MAX)
+    return corrupt(Path, "count out of range");
+  S.Count = *Count;
+  const json::Object *Secs = O->getObject("sections");
+  const json::Object *Globs = O->getObject("globals");
+  if (!Secs || !Globs)
+    return corrupt(Path, "no \"sections\" or \"globals\" object");
+  for (const auto &[K, V] : *Secs) {
+    const json::Object *P = V.getAsObject();
+    std::string Where = ("section '" + K.str() + "'");
+    if (!P)
+      return corrupt(Path, Where + " is not an object");
+    std::optional<StringRef> HashText = P->getString("hash");
+    Placed Pl;
+    if (!HashText || HashText->empty() || HashText->getAsInteger(16, Pl.Hash))
+      return corrupt(Path, Where + ": 'hash' is not a hexadecimal number");
+    auto A = unsignedField(*P, "address", Where, Path);
+    if (!A)
+      return A.takeError();
+    auto Sz = unsignedField(*P, "size", Where, Path);
+    if (!Sz)
+      return Sz.takeError();
+    Pl.Address = *A;
+    Pl.Size = *Sz;
+    S.Sections[K.str()] = Pl;
+  }
+  for (const auto &[K, V] : *Globs) {
+    std::optional<int64_t> A = V.getAsInteger();
+    if (!A || *A < 0)
+      return corrupt(Path, "global '" + K.str() + "' has no address");
+    S.Globals[K.str()] = uint64_t(*A);
+  }
+  return S;
+}
+
+Expected<ChainState> ChainState::load(StringRef Program, StringRef BuildId) {
+  std::string Path = pathFor(Program);
+  ChainState Empty;
+  Empty.BuildId = BuildId.str();
+  auto Buf = MemoryBuffer::getFile(Path, /*IsText=*/false,
+                                   /*RequiresNullTerminator=*/false);
+  if (!Buf) {
+    if (Buf.getError() == std::errc::no_such_file_or_directory)
+      return Empty; // no patch yet
+    return createStringError(Buf.getError(), "cannot read chain state '" + Path +
+                                                 "': " + Buf.getError().message());
+  }
+  auto S = parse((*Buf)->getBuffer(), Path);
+  if (!S)
+    return S.takeError();
+  if (S->BuildId != BuildId)
+    return Empty; // made for an earlier build of the base: start a new chain
+  return S;
+}
+
+std::string ChainState::serialize() const {
+  json::Object Secs, Globs;
+  for (const auto &[K, P] : Sections)
+    Secs[K] = json::Object{{"hash", utohexstr(P.Hash)},
+                           {"address", int64_t(P.Address)},
+                           {"size", int64_t(P.Size)}};
+  for (const auto &[K, A] : Globals)
+    Globs[K] = int64_t(A);
+  json::Value V(json::Object{{"format", "hotpatch-chain"},
+                             {"version", Version},
+                             {"build_id", BuildId},
+                             {"count", int64_t(Count)},
+                             {"sections", std::move(Secs)},
+                             {"globals", std::move(Globs)}});
+  return formatv("{0:2}", V).str() + "\n";
+}
+
+Error ChainState::save(StringRef Program) const {
+  std::string Text = serialize();
+  return writeFileAtomically(pathFor(Program), [&](raw_ostream &OS) { OS << Text; });
+}
+
+std::string chainSectionKey(StringRef Object, StringRef Section, StringRef Group) {
+  return (Object + "|" + Section + "|" + Group).str();
+}
+
+} // namespace hotpatch

@@ -1,0 +1,70 @@
+//===- ChainState.h - what earlier patches of a base placed ---------------===//
+//
+// The contract between one thin link and the next: `<program>.hpchain`, a
+// JSON file beside the program, written after each patch. It says which
+// sections the patches replaced or added and where they live, and which
+// global symbols the patches defined, so that the next patch is compared
+// with the current state of the running program rather than with its base.
+//
+//   {
+//     "format": "hotpatch-chain", "version": 1,
+//     "build_id": "<hex build-id of the base>",
+//     "count": <patches in the chain>,
+//     "sections": { "<object>|<section>|<group>":
+//                     {"hash": "<hex>", "address": N, "size": N}, ... },
+//     "globals": { "<symbol>": <address>, ... }
+//   }
+//
+// Addresses are link addresses (base address + HOTPATCH_PATCH_BIAS). A chain
+// made for another build of the base is ignored: the next patch starts a new
+// chain. Any other mismatch is an error that says what to do.
+//
+//===----------------------------------------------------------------------===//
+#ifndef HOTPATCH_LINKER_CHAINSTATE_H
+#define HOTPATCH_LINKER_CHAINSTATE_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace hotpatch {
+
+struct ChainState {
+  static constexpr int64_t Version = 1;
+
+  std::string BuildId; // hex
+  uint32_t Count = 0;
+  struct Placed {
+    uint64_t Hash = 0;
+    uint64_t Address = 0; // link address (with bias)
+    uint64_t Size = 0;
+  };
+  std::map<std::string, Placed> Sections;  // section key -> where it lives
+  std::map<std::string, uint64_t> Globals; // global symbols patches defined
+
+  static std::string pathFor(llvm::StringRef Program) {
+    return (Program + ".hpchain").str();
+  }
+
+  /// Parses a chain file's text. `Path` only names it in errors.
+  static llvm::Expected<ChainState> parse(llvm::StringRef Text, llvm::StringRef Path);
+
+  /// The chain of `Program` for the build `BuildId`: empty when there is
+  /// none yet or when it belongs to another build.
+  static llvm::Expected<ChainState> load(llvm::StringRef Program,
+                                         llvm::StringRef BuildId);
+
+  std::string serialize() const;
+  llvm::Error save(llvm::StringRef Program) const;
+};
+
+/// The key of a section in the chain: object, section name, COMDAT group.
+std::string chainSectionKey(llvm::StringRef Object, llvm::StringRef Section,
+                            llvm::StringRef Group);
+
+} // namespace hotpatch
+
+#endif

@@ -1,0 +1,98 @@
+// The chain state (<program>.hpchain): a round trip keeps every field, and
+// every kind of malformed file is reported with what is wrong and what to do.
+#include "ChainState.h"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/FileSystem.h"
+
+#include <gtest/gtest.h>
+
+using namespace hotpatch;
+
+namespace {
+
+ChainState sample() {
+  ChainState S;
+  S.BuildId = "0123abcd";
+  S.Count = 7;
+  S.Sections["/a/b.o|.text.f|"] = {0xfeedfacecafebeefULL, 0x7ff000001000ULL, 48};
+  S.Sections["/a/b.o|.data.g|g"] = {1, 2, 3};
+  S.Globals["_Z3newv"] = 0x7ff000002000ULL;
+  return S;
+}
+
+std::string errorOf(llvm::StringRef Text) {
+  auto S = ChainState::parse(Text, "prog.hpchain");
+  if (S)
+    return "";
+  return llvm::toString(S.takeError());
+}
+
+TEST(ChainState, RoundTripsEveryField) {
+  ChainState In = sample();
+  auto Out = ChainState::parse(In.serialize(), "prog.hpchain");
+  ASSERT_TRUE(bool(Out)) << llvm::toString(Out.takeError());
+  EXPECT_EQ(Out->BuildId, In.BuildId);
+  EXPECT_EQ(Out->Count, In.Count);
+  ASSERT_EQ(Out->Sections.size(), 2u);
+  const auto &P = Out->Sections.at("/a/b.o|.text.f|");
+  EXPECT_EQ(P.Hash, 0xfeedfacecafebeefULL);
+  EXPECT_EQ(P.Address, 0x7ff000001000ULL);
+  EXPECT_EQ(P.Size, 48u);
+  EXPECT_EQ(Out->Globals.at("_Z3newv"), 0x7ff000002000ULL);
+}
+
+TEST(ChainState, BadHashIsAnErrorNotAnAbort) {
+  std::string T = sample().serialize();
+  size_t At = T.find("FEEDFACECAFEBEEF");
+  ASSERT_NE(At, std::string::npos);
+  T.replace(At, 16, "not-a-number!!!!");
+  std::string E = errorOf(T);
+  EXPECT_NE(E.find("'hash' is not a hexadecimal number"), std::string::npos) << E;
+  EXPECT_NE(E.find("delete it"), std::string::npos) << E;
+}
+
+TEST(ChainState, EachKindOfBadFileIsNamed) {
+  EXPECT_NE(errorOf("{").find("is corrupted"), std::string::npos);
+  EXPECT_NE(errorOf("[1,2]").find("not a JSON object"), std::string::npos);
+  EXPECT_NE(errorOf("{\"build_id\": \"ab\", \"count\": 1}").find("hotpatch-chain"),
+            std::string::npos);
+  std::string T = sample().serialize();
+  std::string Newer = T;
+  Newer.replace(Newer.find("\"version\": 1"), 12, "\"version\": 9");
+  EXPECT_NE(errorOf(Newer).find("has version 9, this thinlink reads version 1"),
+            std::string::npos)
+      << errorOf(Newer);
+  std::string NegCount = T;
+  NegCount.replace(NegCount.find("\"count\": 7"), 10, "\"count\": -7");
+  EXPECT_NE(errorOf(NegCount).find("'count' is not a non-negative integer"), std::string::npos);
+  std::string NoAddr = T;
+  NoAddr.replace(NoAddr.find("\"address\": 2,"), 13, "\"address\": \"x\",");
+  EXPECT_NE(errorOf(NoAddr).find("'address'"), std::string::npos) << errorOf(NoAddr);
+  std::string BadGlobal = T;
+  BadGlobal.replace(BadGlobal.find("\"_Z3newv\": "), 11, "\"_Z3newv\": null, \"x\": ");
+  EXPECT_NE(errorOf(BadGlobal).find("global '_Z3newv' has no address"), std::string::npos)
+      << errorOf(BadGlobal);
+}
+
+TEST(ChainState, AnotherBuildStartsANewChain) {
+  llvm::SmallString<64> Dir;
+  ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("chain-test", Dir));
+  std::string Prog = (Dir + "/prog").str();
+  ChainState S = sample();
+  ASSERT_FALSE(bool(S.save(Prog)));
+  auto Same = ChainState::load(Prog, "0123abcd");
+  ASSERT_TRUE(bool(Same));
+  EXPECT_EQ(Same->Count, 7u);
+  auto Other = ChainState::load(Prog, "ffff");
+  ASSERT_TRUE(bool(Other));
+  EXPECT_EQ(Other->Count, 0u);
+  EXPECT_TRUE(Other->Sections.empty());
+  auto None = ChainState::load((Dir + "/none").str(), "0123abcd");
+  ASSERT_TRUE(bool(None));
+  EXPECT_EQ(None->Count, 0u);
+  llvm::sys::fs::remove_directories(Dir);
+}
+
+} // namespace
