@@ -33,6 +33,7 @@
 //===----------------------------------------------------------------------===//
 #include "PatchLinker.h"
 
+#include "BuildId.h"
 #include "CacheBuilder.h"
 #include "ChainState.h"
 #include "LinkDriver.h"
@@ -130,7 +131,10 @@ private:
   Error loadBase();
   Error loadObjects();
   void indexBaseSymbols();
+  Error checkIsRebuildOf(const Rebuilt &R);
   Error plan(Rebuilt &R);
+  static std::string describeData(const Rebuilt &R, const InputSection &S);
+  Error propagate(Rebuilt &R);
   std::optional<uint64_t> baseAddressOf(Rebuilt &R, unsigned Index);
   Error rewrite(Rebuilt &R);
   Error writeBaseSymbols(StringRef Path);
@@ -217,6 +221,19 @@ Error PatchBuilder::loadBase() {
                 "clang's default on Debian)");
   if (Base.Image.BuildId.empty())
     return fail("'" + Opts.Base + "' has no build-id; relink it with thinlink");
+  // The cache beside the program must describe this very program: a
+  // program relinked by another linker keeps the old cache beside it.
+  auto Id = readImageBuildId(BasePath);
+  if (!Id)
+    return Id.takeError();
+  if (*Id != Base.Image.BuildId)
+    return fail("'" + Opts.Base + "' is build " +
+                (Id->empty() ? std::string("<none>") : toHex(*Id, true)) +
+                " but its module cache describes build " +
+                toHex(Base.Image.BuildId, true) +
+                ": the program was relinked without thinlink after the cache "
+                "was written; relink it with thinlink (-fuse-ld=lld "
+                "--ld-path=thinlink) and restart it");
   for (const auto &[Type, Layout] : Base.Layouts)
     BaseLayouts[Type] = Layout;
   for (const SlotRecord &S : Base.Slots)
@@ -312,6 +329,8 @@ Error PatchBuilder::loadObjects() {
                                Sym.getBinding()});
         }
       }
+    if (Error E = checkIsRebuildOf(R))
+      return E;
     // The vector is complete: pointers into it stay valid.
     for (const ObjSymbol &S : R.Symbols)
       if (S.Section != ELF::SHN_UNDEF)
@@ -321,6 +340,55 @@ Error PatchBuilder::loadObjects() {
   return Error::success();
 }
 
+/// An object at the path of one the program was linked from, but compiled
+/// from other code (another program's object, a file renamed over it) would
+/// otherwise look like "every function removed, others added": say so.
+Error PatchBuilder::checkIsRebuildOf(const Rebuilt &R) {
+  auto Named = [](const InputSection &S) {
+    StringRef N = S.Name;
+    return isCode(S) && S.Size && N != ".text" && N != ".init" && N != ".fini" &&
+           N != HOTPATCH_THUNK_SECTION && !N.starts_with(".text.hotpatch.") &&
+           !N.starts_with(".text.startup");
+  };
+  std::set<std::pair<std::string, std::string>> Now;
+  for (const InputSection &S : R.Hashed.Sections)
+    if (Named(S))
+      Now.insert({S.Name, S.Group});
+  unsigned Before = 0, Kept = 0;
+  for (const InputSection &S : R.BaseInput->Sections)
+    if (Named(S)) {
+      ++Before;
+      Kept += Now.count({S.Name, S.Group});
+    }
+  if (Before == 0 || Now.empty())
+    return Error::success();
+  // From the same source file: only an object that keeps no function of
+  // several is another one. From a source file the program was not built
+  // from: keeping less than half of them is enough to say so.
+  bool KnownSource = llvm::is_contained(Base.Files, R.SourceFile);
+  if (KnownSource ? (Kept > 0 || Before < 2) : Kept * 2 >= Before)
+    return Error::success();
+  return fail("'" + R.Path + "' is not a rebuild of the object the program was "
+              "linked from: it keeps " +
+              (Kept ? Twine(Kept) + " of" : Twine("none of")) + " that object's " +
+              Twine(Before) + " functions" +
+              (KnownSource ? "" : " and was compiled from '" + R.SourceFile +
+                                      "', a source file the program was not "
+                                      "built from") +
+              "; check the object path (another program's object?), or rebuild "
+              "the program and restart it");
+}
+
+/// "the variable 'x' (section .data.x)", or the section alone.
+std::string PatchBuilder::describeData(const Rebuilt &R, const InputSection &S) {
+  auto It = R.BySection.find(S.Index);
+  if (It != R.BySection.end())
+    for (const ObjSymbol *Sym : It->second)
+      if (!Sym->Name.starts_with(".L"))
+        return ("the variable '" + Sym->Name + "' (section " + S.Name + ")").str();
+  return "section '" + S.Name + "'";
+}
+
 /// Where a section of a rebuilt object lives now: found through a symbol it
 /// defines, in the chain state or in the base.
 std::optional<uint64_t> PatchBuilder::baseAddressOf(Rebuilt &R, unsigned Index) {
@@ -328,7 +396,9 @@ std::optional<uint64_t> PatchBuilder::baseAddressOf(Rebuilt &R, unsigned Index) 
   if (It == R.BySection.end())
     return std::nullopt;
   for (const ObjSymbol *Sym : It->second) {
-    if (Sym->Name.starts_with(".L"))
+    // Numbered labels name different things in two builds: an exception
+    // table found through GCC_except_table<N> could be another function's.
+    if (Sym->Name.starts_with(".L") || Sym->Name.starts_with("GCC_except_table"))
       continue;
     const Symbol *B =
         baseDefinition(R.SourceFile, Sym->Name, Sym->Binding == ELF::STB_LOCAL);
@@ -411,22 +481,95 @@ Error PatchBuilder::plan(Rebuilt &R) {
         P.F = Fate::Ghost;
         P.Address = *Addr;
         if (P.Changed && !isCode(S)) {
-          if (S.Size != CurrentSize)
-            return fail("'" + S.Name + "' in '" + R.Path + "' changed size (" +
-                        Twine(CurrentSize) + " to " + Twine(S.Size) +
-                        " bytes); a patch cannot resize data the program "
-                        "already uses: rebuild the program and restart it");
+          bool State = isWritable(S) || Tls;
           if (S.Name == HOTPATCH_TABLE_SECTION)
             ; // the plugin's table grows with new functions: not user data
-          else if (isWritable(S) || Tls)
+          else if (!State)
+            // Constants (literals, exception tables, jump tables, const
+            // arrays) cannot hold state: the patch has its own copy, of any
+            // size, and whatever refers to them comes along (propagate()).
+            P.F = Fate::Include;
+          else if (S.Size != CurrentSize)
+            return fail(describeData(R, S) + " in '" + R.Path + "' changed size (" +
+                        Twine(CurrentSize) + " to " + Twine(S.Size) +
+                        " bytes); it holds state of the running program "
+                        "(a global or static variable), and a patch cannot "
+                        "resize it: rebuild the program and restart it");
+          else
             note("initial value of '" + S.Name + "' in " + R.SourceFile +
                  " changed; the running program keeps its current value");
-          else
-            P.F = Fate::Include; // new constant data: the patch's own copy
         }
       }
     }
     R.Plans[S.Index] = P;
+  }
+  return Error::success();
+}
+
+/// A section that refers to changed constant data must use the new copy:
+/// code that did not change but reads a changed table, string or exception
+/// table is part of the patch, and so is constant data pointing at it, up
+/// to a fixed point. State (writable data) keeps pointing where it did.
+Error PatchBuilder::propagate(Rebuilt &R) {
+  auto Obj = ELFFile<ELFT>::create(R.Buffer->getBuffer());
+  if (!Obj)
+    return Obj.takeError();
+  auto Secs = Obj->sections();
+  if (!Secs)
+    return Secs.takeError();
+  ArrayRef<Elf_Sym> Syms;
+  for (const Elf_Shdr &S : *Secs)
+    if (S.sh_type == ELF::SHT_SYMTAB) {
+      auto SymsOrErr = Obj->symbols(&S);
+      if (!SymsOrErr)
+        return SymsOrErr.takeError();
+      Syms = *SymsOrErr;
+    }
+  // Which sections each section refers to.
+  std::map<unsigned, std::set<unsigned>> RefersTo;
+  for (const Elf_Shdr &Rel : *Secs) {
+    if (Rel.sh_type != ELF::SHT_RELA || Rel.sh_info >= Secs->size())
+      continue;
+    auto Relas = Obj->relas(Rel);
+    if (!Relas)
+      return Relas.takeError();
+    for (const Elf_Rela &RA : *Relas) {
+      uint32_t SI = RA.getSymbol(false);
+      if (SI == 0 || SI >= Syms.size())
+        continue;
+      unsigned T = Syms[SI].st_shndx;
+      if (T != ELF::SHN_UNDEF && T < Secs->size() && T != Rel.sh_info)
+        RefersTo[Rel.sh_info].insert(T);
+    }
+  }
+  std::map<unsigned, const InputSection *> ByIndex;
+  for (const InputSection &S : R.Hashed.Sections)
+    ByIndex[S.Index] = &S;
+  auto ChangedConstant = [&](unsigned I) {
+    auto P = R.Plans.find(I);
+    auto S = ByIndex.find(I);
+    return P != R.Plans.end() && S != ByIndex.end() && P->second.F == Fate::Include &&
+           P->second.Changed && !isCode(*S->second) && !isWritable(*S->second) &&
+           !(S->second->Flags & (ELF::SHF_TLS | ELF::SHF_MERGE)) &&
+           S->second->Name != ".eh_frame";
+    // Mergeable literals are always the patch's own and compared by content
+    // in the hashes of what refers to them (CacheBuilder.cpp).
+  };
+  for (bool Again = true; Again;) {
+    Again = false;
+    for (auto &[Index, P] : R.Plans) {
+      if (P.F != Fate::Ghost)
+        continue;
+      auto S = ByIndex.find(Index);
+      if (S == ByIndex.end() || isWritable(*S->second) || (S->second->Flags & ELF::SHF_TLS))
+        continue;
+      auto Refs = RefersTo.find(Index);
+      if (Refs == RefersTo.end() || llvm::none_of(Refs->second, ChangedConstant))
+        continue;
+      P.F = Fate::Include;
+      P.Changed = true;
+      Again = true;
+    }
   }
   return Error::success();
 }
@@ -1023,6 +1166,9 @@ int PatchBuilder::run() {
   indexBaseSymbols();
   for (Rebuilt &R : Objects)
     if (Error E = plan(R))
+      return Report(std::move(E));
+  for (Rebuilt &R : Objects)
+    if (Error E = propagate(R))
       return Report(std::move(E));
 
   SmallString<128> Dir;
