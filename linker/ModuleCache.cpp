@@ -219,6 +219,14 @@ std::vector<uint8_t> serialise(const ModuleCache &C) {
   return std::move(W.Buf);
 }
 
+} // namespace
+
+std::string memberKey(StringRef Member) {
+  return ("member:" + sys::path::filename(Member)).str();
+}
+
+namespace {
+
 bool deserialise(ArrayRef<uint8_t> Payload, ModuleCache &C,
                  const StringSet<> *KeepSectionsOf) {
   Reader R(Payload);
@@ -269,7 +277,9 @@ bool deserialise(ArrayRef<uint8_t> Payload, ModuleCache &C,
     In.ContentHash = R.u64();
     In.Size = R.u64();
     uint32_t NumSections = R.count(40);
-    if (KeepSectionsOf && !KeepSectionsOf->contains(In.Path)) {
+    if (KeepSectionsOf && !KeepSectionsOf->contains(In.Path) &&
+        !(!In.Member.empty() &&
+          KeepSectionsOf->contains(memberKey(In.Member)))) {
       // Not asked for: step over the records without building them (a
       // thin link needs the sections of the objects it was given only).
       for (uint32_t I = 0; I < NumSections && !R.Failed; ++I) {

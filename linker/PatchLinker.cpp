@@ -132,6 +132,7 @@ private:
   Error loadObjects();
   void indexBaseSymbols();
   Error checkIsRebuildOf(const Rebuilt &R);
+  Expected<const InputFile *> archiveMemberFor(const Rebuilt &R);
   Error plan(Rebuilt &R);
   static std::string describeData(const Rebuilt &R, const InputSection &S);
   Error propagate(Rebuilt &R);
@@ -209,8 +210,10 @@ private:
 Error PatchBuilder::loadBase() {
   BasePath = absolutePath(Opts.Base);
   StringSet<> RebuiltPaths;
-  for (const std::string &O : Opts.Objects)
+  for (const std::string &O : Opts.Objects) {
     RebuiltPaths.insert(absolutePath(O));
+    RebuiltPaths.insert(memberKey(O)); // it may have been archived
+  }
   auto C = readModuleCache(cachePathFor(BasePath), &RebuiltPaths);
   if (!C)
     return C.takeError();
@@ -288,12 +291,14 @@ Error PatchBuilder::loadObjects() {
       return fail("'" + P + "' is not an x86-64 ELF object: " +
                   toString(H.takeError()));
     R.Hashed = std::move(*H);
-    auto It = Inputs.find(R.Abs);
-    if (It == Inputs.end())
-      return fail("'" + P + "' was not part of the link of '" + Opts.Base +
-                  "'; a patch can only replace objects the program was "
-                  "linked from: rebuild the program and restart it");
-    R.BaseInput = It->second;
+    if (auto It = Inputs.find(R.Abs); It != Inputs.end()) {
+      R.BaseInput = It->second;
+    } else {
+      auto Member = archiveMemberFor(R);
+      if (!Member)
+        return Member.takeError();
+      R.BaseInput = *Member;
+    }
     // A type whose layout changed breaks every existing function and every
     // existing object of it: refuse, naming the type and what changed.
     for (auto &[Type, Layout] : R.Hashed.Layouts)
@@ -338,6 +343,58 @@ Error PatchBuilder::loadObjects() {
     Objects.push_back(std::move(R));
   }
   return Error::success();
+}
+
+/// The number of named functions of `In` that `R` still has.
+static unsigned sharedFunctions(const Rebuilt &R, const InputFile &In) {
+  std::set<std::pair<std::string, std::string>> Now;
+  for (const InputSection &S : R.Hashed.Sections)
+    if (isCode(S) && S.Size && S.Name != ".text")
+      Now.insert({S.Name, S.Group});
+  unsigned N = 0;
+  for (const InputSection &S : In.Sections)
+    N += isCode(S) && S.Size && S.Name != ".text" && Now.count({S.Name, S.Group});
+  return N;
+}
+
+/// A rebuilt object that the program took from a static archive: the member
+/// it was archived as. A thin archive names the member by its path; a
+/// regular one by its file name, and when several members of the link have
+/// that name, the one that shares most functions with the object wins, or
+/// the link is refused naming them.
+Expected<const InputFile *> PatchBuilder::archiveMemberFor(const Rebuilt &R) {
+  std::vector<const InputFile *> ByName;
+  for (const InputFile &In : Base.Inputs) {
+    if (In.Member.empty())
+      continue;
+    if (StringRef(In.Member).contains('/')) {
+      SmallString<256> Dir(sys::path::parent_path(In.Path));
+      if (absolutePath(In.Member, Dir) == R.Abs)
+        return &In; // thin archive: the member is the file
+      continue;
+    }
+    if (sys::path::filename(In.Member) == sys::path::filename(R.Abs))
+      ByName.push_back(&In);
+  }
+  if (ByName.empty())
+    return fail("'" + R.Path + "' was not part of the link of '" + Opts.Base +
+                "' (neither as an object nor as an archive member); a patch "
+                "can only replace objects the program was linked from: rebuild "
+                "the program and restart it");
+  if (ByName.size() == 1)
+    return ByName.front();
+  std::vector<unsigned> Shared;
+  for (const InputFile *In : ByName)
+    Shared.push_back(sharedFunctions(R, *In));
+  unsigned Best = std::max_element(Shared.begin(), Shared.end()) - Shared.begin();
+  if (Shared[Best] > 0 && llvm::count(Shared, Shared[Best]) == 1)
+    return ByName[Best];
+  std::string Names;
+  for (const InputFile *In : ByName)
+    Names += " '" + In->Path + "(" + In->Member + ")'";
+  return fail("'" + R.Path + "' could be any of the archive members" + Names +
+              " of the link of '" + Opts.Base + "'; give the members different "
+              "file names, or rebuild the program and restart it");
 }
 
 /// An object at the path of one the program was linked from, but compiled
