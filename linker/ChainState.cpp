@@ -3,9 +3,12 @@
 
 #include "ModuleCache.h"
 
+#include "hotpatch/journal_format.h"
+
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 
 using namespace llvm;
@@ -78,6 +81,18 @@ Expected<ChainState> ChainState::parse(StringRef Text, StringRef Path) {
     Pl.Size = *Sz;
     S.Sections[K.str()] = Pl;
   }
+  const json::Array *Patches = O->getArray("patches");
+  if (!Patches)
+    return corrupt(Path, "no \"patches\" list");
+  for (const json::Value &P : *Patches) {
+    std::optional<StringRef> File = P.getAsString();
+    if (!File || File->empty() || File->contains('\n'))
+      return corrupt(Path, "a patch path is not a string");
+    S.Patches.push_back(File->str());
+  }
+  if (S.Patches.size() != S.Count)
+    return corrupt(Path, "it lists " + Twine(S.Patches.size()) + " patch files for " +
+                             Twine(S.Count) + " patches");
   for (const auto &[K, V] : *Globs) {
     std::optional<int64_t> A = V.getAsInteger();
     if (!A || *A < 0)
@@ -115,18 +130,43 @@ std::string ChainState::serialize() const {
                            {"size", int64_t(P.Size)}};
   for (const auto &[K, A] : Globals)
     Globs[K] = int64_t(A);
+  json::Array Files;
+  for (const std::string &P : Patches)
+    Files.push_back(P);
   json::Value V(json::Object{{"format", "hotpatch-chain"},
                              {"version", Version},
                              {"build_id", BuildId},
                              {"count", int64_t(Count)},
                              {"sections", std::move(Secs)},
-                             {"globals", std::move(Globs)}});
+                             {"globals", std::move(Globs)},
+                             {"patches", std::move(Files)}});
   return formatv("{0:2}", V).str() + "\n";
+}
+
+std::string ChainState::journal() const {
+  std::string J = (Twine(HOTPATCH_JOURNAL_MAGIC) + " " + Twine(HOTPATCH_JOURNAL_VERSION) +
+                   " " + BuildId + "\n")
+                      .str();
+  for (size_t I = 0; I < Patches.size(); ++I)
+    J += (Twine(I + 1) + " " + Patches[I] + "\n").str();
+  return J;
+}
+
+std::string ChainState::journalPathFor(StringRef Program) {
+  return (Program + HOTPATCH_JOURNAL_SUFFIX).str();
+}
+
+void ChainState::remove(StringRef Program) {
+  sys::fs::remove(pathFor(Program));
+  sys::fs::remove(journalPathFor(Program));
 }
 
 Error ChainState::save(StringRef Program) const {
   std::string Text = serialize();
-  return writeFileAtomically(pathFor(Program), [&](raw_ostream &OS) { OS << Text; });
+  if (Error E = writeFileAtomically(pathFor(Program), [&](raw_ostream &OS) { OS << Text; }))
+    return E;
+  std::string J = journal();
+  return writeFileAtomically(journalPathFor(Program), [&](raw_ostream &OS) { OS << J; });
 }
 
 std::string chainSectionKey(StringRef Object, StringRef Section, StringRef Group) {

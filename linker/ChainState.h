@@ -12,8 +12,12 @@
 //     "count": <patches in the chain>,
 //     "sections": { "<object>|<section>|<group>":
 //                     {"hash": "<hex>", "address": N, "size": N}, ... },
-//     "globals": { "<symbol>": <address>, ... }
+//     "globals": { "<symbol>": <address>, ... },
+//     "patches": [ "<absolute path of patch 1>", ... ]
 //   }
+//
+// Saving also writes `<program>.hpjournal` (hotpatch/journal_format.h), the
+// list of patches the runtime applies when a process of this build starts.
 //
 // Addresses are link addresses (base address + HOTPATCH_PATCH_BIAS). A chain
 // made for another build of the base is ignored: the next patch starts a new
@@ -29,6 +33,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace hotpatch {
 
@@ -44,10 +49,16 @@ struct ChainState {
   };
   std::map<std::string, Placed> Sections;  // section key -> where it lives
   std::map<std::string, uint64_t> Globals; // global symbols patches defined
+  std::vector<std::string> Patches;        // patch files, in chain order
 
   static std::string pathFor(llvm::StringRef Program) {
     return (Program + ".hpchain").str();
   }
+  static std::string journalPathFor(llvm::StringRef Program);
+
+  /// Forgets the chain of `Program`: the next patch starts a new one, and
+  /// processes start unpatched.
+  static void remove(llvm::StringRef Program);
 
   /// Parses a chain file's text. `Path` only names it in errors.
   static llvm::Expected<ChainState> parse(llvm::StringRef Text, llvm::StringRef Path);
@@ -58,6 +69,7 @@ struct ChainState {
                                          llvm::StringRef BuildId);
 
   std::string serialize() const;
+  std::string journal() const;
   llvm::Error save(llvm::StringRef Program) const;
 };
 

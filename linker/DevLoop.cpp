@@ -375,7 +375,7 @@ void DevLoop::rebuildAndRestart(const std::string &Why) {
   announce("restart-needed", Why);
   BuildIdOfProgram.clear(); // the rebuild made a new binary
   stopProgram();
-  sys::fs::remove(ChainState::pathFor(Program)); // a new build starts a new chain
+  ChainState::remove(Program); // a new build starts a new chain
   loadCommands();
   watchAll();
   startProgram();
@@ -525,7 +525,7 @@ int DevLoop::run() {
   }
   signal(SIGINT, onSignal);
   signal(SIGTERM, onSignal);
-  sys::fs::remove(ChainState::pathFor(Program)); // the program starts unpatched
+  ChainState::remove(Program); // the program starts unpatched
   if (auto C = readModuleCache(cachePathFor(Program))) {
     BuildIdOfProgram = toHex(C->Image.BuildId, true);
     // Copies of inline functions compiled without the plugin won at link

@@ -1202,6 +1202,7 @@ Error PatchBuilder::writePatch(StringRef Image) {
     }
   }
   Chain.Count++;
+  Chain.Patches.push_back(absolutePath(Opts.Output));
   if (Error E = Chain.save(BasePath)) {
     // A patch the chain state does not count would break the next one.
     sys::fs::remove(Opts.Output);

@@ -19,6 +19,8 @@ ChainState sample() {
   S.Sections["/a/b.o|.text.f|"] = {0xfeedfacecafebeefULL, 0x7ff000001000ULL, 48};
   S.Sections["/a/b.o|.data.g|g"] = {1, 2, 3};
   S.Globals["_Z3newv"] = 0x7ff000002000ULL;
+  for (int I = 1; I <= 7; ++I)
+    S.Patches.push_back("/build/.hotpatch/patch-" + std::to_string(I) + ".hpp");
   return S;
 }
 
@@ -41,6 +43,20 @@ TEST(ChainState, RoundTripsEveryField) {
   EXPECT_EQ(P.Address, 0x7ff000001000ULL);
   EXPECT_EQ(P.Size, 48u);
   EXPECT_EQ(Out->Globals.at("_Z3newv"), 0x7ff000002000ULL);
+  EXPECT_EQ(Out->Patches, In.Patches);
+}
+
+TEST(ChainState, JournalListsThePatchesInOrder) {
+  EXPECT_EQ(sample().journal(),
+            "hotpatch-journal 1 0123abcd\n"
+            "1 /build/.hotpatch/patch-1.hpp\n2 /build/.hotpatch/patch-2.hpp\n"
+            "3 /build/.hotpatch/patch-3.hpp\n4 /build/.hotpatch/patch-4.hpp\n"
+            "5 /build/.hotpatch/patch-5.hpp\n6 /build/.hotpatch/patch-6.hpp\n"
+            "7 /build/.hotpatch/patch-7.hpp\n");
+  ChainState Short = sample();
+  Short.Patches.pop_back();
+  std::string E = errorOf(Short.serialize());
+  EXPECT_NE(E.find("it lists 6 patch files for 7 patches"), std::string::npos) << E;
 }
 
 TEST(ChainState, BadHashIsAnErrorNotAnAbort) {

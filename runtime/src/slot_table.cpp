@@ -371,6 +371,8 @@ hotpatch_status store_each(const char *api, const char *symbol, Value value) {
 
 } // namespace
 
+void hotpatch_rt_after_register(const void *table); // catch_up.cpp
+
 // ---- the ABI (slot_table.h) -----------------------------------------------
 
 HOTPATCH_API void hotpatch_register_table(const hotpatch_slot_entry *begin,
@@ -408,7 +410,9 @@ HOTPATCH_API void hotpatch_register_table(const hotpatch_slot_entry *begin,
                        p->name ? p->name : "?", static_cast<const void *>(begin), what);
       }
   } catch (...) { // std::system_error from a failed lock: drop the table
+    return;
   }
+  hotpatch_rt_after_register(begin); // outside the lock: applies patches
 }
 
 HOTPATCH_API void hotpatch_register_thunks(const void *begin, const void *end) {
