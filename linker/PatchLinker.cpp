@@ -39,6 +39,7 @@
 #include "LinkDriver.h"
 #include "ModuleCache.h"
 
+#include "hotpatch/object_records.h"
 #include "hotpatch/patch_format.h"
 #include "hotpatch/slot_table.h"
 
@@ -132,6 +133,7 @@ private:
   Error loadObjects();
   void indexBaseSymbols();
   Error checkIsRebuildOf(const Rebuilt &R);
+  Error checkBuiltAlike(const Rebuilt &R);
   Expected<const InputFile *> archiveMemberFor(const Rebuilt &R);
   Error plan(Rebuilt &R);
   static std::string describeData(const Rebuilt &R, const InputSection &S);
@@ -334,6 +336,8 @@ Error PatchBuilder::loadObjects() {
                                Sym.getBinding()});
         }
       }
+    if (Error E = checkBuiltAlike(R))
+      return E;
     if (Error E = checkIsRebuildOf(R))
       return E;
     // The vector is complete: pointers into it stay valid.
@@ -343,6 +347,45 @@ Error PatchBuilder::loadObjects() {
     Objects.push_back(std::move(R));
   }
   return Error::success();
+}
+
+/// "-O2, every function hot, thunks and call sites" from a build record.
+static std::string describeBuild(StringRef Record) {
+  SmallVector<StringRef, 4> F;
+  Record.split(F, '.');
+  if (F.size() != 4)
+    return ("an unknown build record '" + Record + "'").str();
+  std::string D = ("-" + F[1]).str();
+  D += F[2] == "all" ? ", every function hot (-fplugin-arg-hotpatch-all)"
+                     : ", annotated functions hot";
+  if (F[3] != "both")
+    D += (", mode " + F[3]).str();
+  return D;
+}
+
+/// Code compiled another way differs in more than the edit (what is
+/// inlined, which functions are hot, exception tables): a rebuilt object
+/// must be built as the program's copy was (hotpatch/object_records.h).
+Error PatchBuilder::checkBuiltAlike(const Rebuilt &R) {
+  auto RecordOf = [](const std::vector<InputSection> &Secs) -> std::optional<StringRef> {
+    for (const InputSection &S : Secs)
+      if (StringRef(S.Name).starts_with(HOTPATCH_BUILD_RECORD_PREFIX))
+        return StringRef(S.Name).drop_front(strlen(HOTPATCH_BUILD_RECORD_PREFIX));
+    return std::nullopt;
+  };
+  std::optional<StringRef> Was = RecordOf(R.BaseInput->Sections);
+  std::optional<StringRef> Now = RecordOf(R.Hashed.Sections);
+  if (!Was || (Now && *Now == *Was))
+    return Error::success(); // the program's copy was built without the plugin
+  std::string What = "the program's copy was built with the plugin, " + describeBuild(*Was);
+  if (!Now)
+    return fail("'" + R.Path + "' was compiled without the hotpatch plugin (" + What +
+                "); recompile it with the program's compile command (-fplugin=hotpatch.so "
+                "and the same options, see compile_commands.json)");
+  return fail("'" + R.Path + "' was compiled with " + describeBuild(*Now) + ", but " + What +
+              "; recompile it with the program's compile command (see "
+              "compile_commands.json), or rebuild the program with the new options and "
+              "restart it");
 }
 
 /// The number of named functions of `In` that `R` still has.

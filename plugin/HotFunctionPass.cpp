@@ -27,6 +27,7 @@
 //===----------------------------------------------------------------------===//
 #include "HotFunctionPass.h"
 
+#include "hotpatch/object_records.h"
 #include "hotpatch/slot_table.h"
 
 #include "llvm/ADT/SetVector.h"
@@ -442,8 +443,19 @@ bool HotFunctionRewriter::run() {
   // Record layouts go in a section that is never loaded: module assembly,
   // because an IR global would be allocated in the program's memory.
   if (Opts.Layouts && !Opts.Layouts->empty() && TT.isOSBinFormatELF())
-    M.appendModuleInlineAsm(".pushsection .hotpatch.layouts,\"\",@progbits\n.ascii \"" +
+    M.appendModuleInlineAsm(".pushsection " HOTPATCH_LAYOUTS_SECTION ",\"\",@progbits\n.ascii \"" +
                             asciiEscape(*Opts.Layouts) + "\"\n.popsection");
+  // How this object was built, for the thin link to compare with the
+  // program's copy (hotpatch/object_records.h).
+  if (TT.isOSBinFormatELF() && !Opts.OptLevel.empty()) {
+    const char *Mode = Opts.Mode == RewriteMode::Both    ? "both"
+                       : Opts.Mode == RewriteMode::Thunk ? "thunk"
+                                                         : "callsite";
+    M.appendModuleInlineAsm(
+        (".pushsection " HOTPATCH_BUILD_RECORD_PREFIX HOTPATCH_BUILD_RECORD_VERSION "." +
+         Opts.OptLevel + "." + (Opts.AllFunctions ? "all" : "annotated") + "." + Mode +
+         ",\"e\",@progbits\n.popsection"));
+  }
 
   // Each global's dynamic initialiser stays a function of its own, in a
   // section of its own: a patch that adds a global must run that global's

@@ -40,6 +40,9 @@ struct PluginOptions {
   /// .hotpatch.layouts for thinlink to compare (linker/CacheBuilder.h).
   std::shared_ptr<std::string> Layouts;
   RewriteMode Mode = RewriteMode::Both;
+  /// The optimisation level of the compile ("O0" ... "O3", "Os", "Oz"),
+  /// recorded in the object's build record (hotpatch/object_records.h).
+  std::string OptLevel;
   /// Absolute path of the main source file, recorded in each table entry.
   std::string Unit;
 };

@@ -345,8 +345,13 @@ public:
     CI.getCodeGenOpts().PassBuilderCallbacks.push_back(
         [PassOpts](llvm::PassBuilder &PB) {
           PB.registerPipelineStartEPCallback(
-              [PassOpts](llvm::ModulePassManager &MPM, llvm::OptimizationLevel) {
-                MPM.addPass(HotFunctionPass(PassOpts));
+              [PassOpts](llvm::ModulePassManager &MPM, llvm::OptimizationLevel Level) {
+                PluginOptions Opts = PassOpts;
+                Opts.OptLevel = Level.getSizeLevel() == 2   ? "Oz"
+                                : Level.getSizeLevel() == 1 ? "Os"
+                                                            : "O" + std::to_string(
+                                                                        Level.getSpeedupLevel());
+                MPM.addPass(HotFunctionPass(std::move(Opts)));
               });
         });
     return std::make_unique<HotpatchConsumer>(CI, PassOpts.UserFunctions,
