@@ -428,30 +428,31 @@ void DevLoop::handleChanges(const std::set<std::string> &Changed) {
   P.Output = BuildDir + "/.hotpatch/patch-" + std::to_string(Changes) + ".hpp";
   sys::fs::create_directories(BuildDir + "/.hotpatch");
   P.Objects = Objects;
-  std::string OutText, ErrText;
-  raw_string_ostream OS(OutText), ES(ErrText);
   auto T1 = Clock::now();
-  int RC = runPatchLink(P, OS, ES);
+  PatchResult Result = buildPatch(P);
   double LinkMs = msSince(T1);
-  OS.flush();
-  ES.flush();
-  if (RC != 0) {
-    say("cannot patch: " + StringRef(ErrText).trim().str());
-    rebuildAndRestart(StringRef(ErrText).trim().str());
+  if (!Result.Ok) {
+    say("cannot patch: " + Result.Error);
+    rebuildAndRestart(Result.Error);
     return;
   }
-  std::vector<std::string> Names;
-  for (StringRef Line : split(OutText, '\n')) {
-    Line = Line.trim();
-    if (Line.consume_front("changed:") || Line.consume_front("added:"))
-      Names.push_back(demangle(Line.trim().str()));
-    else if (Line.starts_with("note:") || Line.starts_with("warning:"))
-      say(Line);
-  }
-  if (StringRef(OutText).starts_with("nothing to patch")) {
+  for (const std::string &N : Result.Notes)
+    say("note: " + N);
+  for (const std::string &N : Result.NotHot)
+    say("warning: " + demangle(N) + " is not hot: only calls from patched code and "
+        "hotpatch_current() reach the new version");
+  if (Result.NothingToPatch) {
     say("no function changed");
     return;
   }
+  // What the user changed, not the library code that came along.
+  std::vector<std::string> Names;
+  for (const std::string &N : Result.Changed)
+    Names.push_back(demangle(N));
+  for (const std::string &N : Result.Added)
+    Names.push_back(demangle(N) + " (new)");
+  if (Names.empty() && !Result.Library.empty())
+    Names.push_back(std::to_string(Result.Library.size()) + " library functions");
   // The processes of the build the patch was made for, listed once.
   std::vector<RunningProcess> Procs = processesOfBuild(buildIdOfPatch(P.Output));
   bool ChildIsOfBuild = false;
@@ -490,6 +491,9 @@ void DevLoop::handleChanges(const std::set<std::string> &Changed) {
     List += (I ? ", " : "") + Names[I];
   if (Names.size() > 4)
     List += " and " + std::to_string(Names.size() - 4) + " more";
+  if (!Result.Changed.empty() || !Result.Added.empty())
+    if (!Result.Library.empty())
+      List += " (with " + std::to_string(Result.Library.size()) + " library functions)";
   say(formatv("patched {0} in {1} process{2}: {3:F0} ms (compile {4:F0} ms, thin link "
               "{5:F1} ms, apply {6:F2} ms)",
               List, Applied, Applied == 1 ? "" : "es", msSince(T0), CompileMs, LinkMs,

@@ -123,10 +123,9 @@ std::string functionOf(StringRef Section) {
 
 class PatchBuilder {
 public:
-  PatchBuilder(const PatchOptions &Opts, raw_ostream &Out, raw_ostream &Err)
-      : Opts(Opts), Out(Out), Err(Err) {}
+  explicit PatchBuilder(const PatchOptions &Opts) : Opts(Opts) {}
 
-  int run();
+  PatchResult run();
 
 private:
   Error loadBase();
@@ -147,7 +146,6 @@ private:
   void note(const Twine &Msg) { Notes.push_back(Msg.str()); }
 
   const PatchOptions &Opts;
-  raw_ostream &Out, &Err;
   std::string BasePath;
   ModuleCache Base;
   ChainState Chain;
@@ -1254,27 +1252,28 @@ Error PatchBuilder::writePatch(StringRef Image) {
   return Error::success();
 }
 
-int PatchBuilder::run() {
+PatchResult PatchBuilder::run() {
   auto Start = std::chrono::steady_clock::now();
-  auto Report = [&](Error E) {
-    Err << "thinlink: error: " << toString(std::move(E)) << "\n";
-    return 1;
+  PatchResult Result;
+  auto Refuse = [&](Error E) {
+    Result.Error = toString(std::move(E));
+    return Result;
   };
   if (Error E = loadBase())
-    return Report(std::move(E));
+    return Refuse(std::move(E));
   if (Error E = loadObjects())
-    return Report(std::move(E));
+    return Refuse(std::move(E));
   indexBaseSymbols();
   for (Rebuilt &R : Objects)
     if (Error E = plan(R))
-      return Report(std::move(E));
+      return Refuse(std::move(E));
   for (Rebuilt &R : Objects)
     if (Error E = propagate(R))
-      return Report(std::move(E));
+      return Refuse(std::move(E));
 
   SmallString<128> Dir;
   if (std::error_code EC = sys::fs::createUniqueDirectory("thinlink-patch", Dir))
-    return Report(fail("cannot create a work directory: " + EC.message()));
+    return Refuse(fail("cannot create a work directory: " + EC.message()));
   WorkDir = std::string(Dir);
   auto Cleanup = make_scope_exit([&] {
     if (!Opts.KeepTemps)
@@ -1282,65 +1281,47 @@ int PatchBuilder::run() {
   });
   for (Rebuilt &R : Objects)
     if (Error E = rewrite(R))
-      return Report(std::move(E));
+      return Refuse(std::move(E));
   std::string BaseSyms = WorkDir + "/base-symbols.o";
   std::string Script = WorkDir + "/patch.lds";
   std::string Image = WorkDir + "/patch.elf";
   if (Error E = writeBaseSymbols(BaseSyms))
-    return Report(std::move(E));
+    return Refuse(std::move(E));
   if (Error E = writeScript(Script, BaseSyms))
-    return Report(std::move(E));
+    return Refuse(std::move(E));
   if (Error E = link(Script, BaseSyms, Image))
-    return Report(std::move(E));
+    return Refuse(std::move(E));
   if (Error E = writePatch(Image))
-    return Report(std::move(E));
+    return Refuse(std::move(E));
 
-  double Ms = std::chrono::duration<double, std::milli>(
-                  std::chrono::steady_clock::now() - Start)
+  Result.Ok = true;
+  Result.Ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                        Start)
                   .count();
-  if (NothingToPatch) {
-    Out << "nothing to patch for " << Opts.Base
-        << ": no code that runs changed; no patch written ("
-        << format("%.1f ms", Ms) << ")\n";
-    for (const std::string &N : Notes)
-      Out << "  note:    " << N << "\n";
-    return 0;
-  }
-  uint64_t Size = 0;
-  sys::fs::file_size(Opts.Output, Size);
-  size_t SlotUpdates = 0;
+  Result.Notes = Notes;
+  Result.NothingToPatch = NothingToPatch;
+  if (NothingToPatch)
+    return Result;
+  Result.ChainIndex = Chain.Count;
+  sys::fs::file_size(Opts.Output, Result.PatchBytes);
   for (const hotpatch_patch_update &U : Updates)
-    SlotUpdates += U.slot != 0;
-  Out << "patch " << Chain.Count << " for " << Opts.Base << ": "
-      << Changed.size() << " changed, " << Added.size() << " added, "
-      << SlotUpdates << " slot updates, ";
-  size_t NewData = 0;
+    Result.SlotUpdates += U.slot != 0;
+  for (const std::string &N : Changed)
+    (isLibraryFunction(N) ? Result.Library : Result.Changed).push_back(N);
+  for (const std::string &N : Added)
+    (isLibraryFunction(N) ? Result.Library : Result.Added).push_back(N);
+  Result.NotHot = NotHot;
+  Result.NewGlobals = InitCount;
   for (Rebuilt &R : Objects)
     for (const InputSection &S : R.Hashed.Sections) {
       auto It = R.Plans.find(S.Index);
-      NewData += It != R.Plans.end() && It->second.F == Fate::Include && It->second.New &&
-                 !isCode(S) && !(S.Flags & ELF::SHF_MERGE) && S.Size &&
-                 !StringRef(S.Name).contains(".hotpatch.") &&
-                 S.Name != HOTPATCH_TABLE_SECTION && S.Name != ".eh_frame" &&
-                 !StringRef(S.Name).starts_with(".gcc_except_table");
+      Result.NewData += It != R.Plans.end() && It->second.F == Fate::Include &&
+                        It->second.New && !isCode(S) && !(S.Flags & ELF::SHF_MERGE) &&
+                        S.Size && !StringRef(S.Name).contains(".hotpatch.") &&
+                        S.Name != HOTPATCH_TABLE_SECTION && S.Name != ".eh_frame" &&
+                        !StringRef(S.Name).starts_with(".gcc_except_table");
     }
-  if (NewData)
-    Out << NewData << " data added, ";
-  if (InitCount)
-    Out << InitCount << " new globals to construct, ";
-  Out << Size << " bytes, "
-      << format("%.1f ms", Ms) << "\n";
-  for (const std::string &N : Changed)
-    Out << "  changed: " << N << "\n";
-  for (const std::string &N : Added)
-    Out << "  added:   " << N << "\n";
-  for (const std::string &N : NotHot)
-    Out << "  warning: " << N
-        << " is not hot: only calls from patched code and hotpatch_current() "
-           "reach the new version\n";
-  for (const std::string &N : Notes)
-    Out << "  note:    " << N << "\n";
-  return 0;
+  return Result;
 }
 
 } // namespace
@@ -1348,14 +1329,65 @@ int PatchBuilder::run() {
 static bool FastExit = false;
 void setPatchLinkFastExit(bool On) { FastExit = On; }
 
-int runPatchLink(const PatchOptions &Opts, raw_ostream &Out, raw_ostream &Err) {
-  auto *B = new PatchBuilder(Opts, Out, Err);
-  int RC = B->run();
+bool isLibraryFunction(StringRef N) {
+  return N.starts_with("_ZSt") || N.starts_with("_ZNSt") || N.starts_with("_ZNKSt") ||
+         N.starts_with("_ZN9__gnu_cxx") || N.starts_with("_ZNK9__gnu_cxx") ||
+         N.starts_with("_ZN10__cxxabiv1") || N.starts_with("__clang_") ||
+         N.starts_with("__cxx_") || N.starts_with("_GLOBAL__");
+}
+
+PatchResult buildPatch(const PatchOptions &Opts) {
+  auto *B = new PatchBuilder(Opts);
+  PatchResult R = B->run();
   // The thinlink command exits right after: freeing the base's cache would
   // only cost time. Library callers (hotpatch dev) free it.
   if (!FastExit)
     delete B;
-  return RC;
+  return R;
+}
+
+int printPatchResult(const PatchResult &R, const PatchOptions &Opts, raw_ostream &Out,
+                     raw_ostream &Err) {
+  if (!R.Ok) {
+    Err << "thinlink: error: " << R.Error << "\n";
+    return 1;
+  }
+  if (R.NothingToPatch) {
+    Out << "nothing to patch for " << Opts.Base
+        << ": no code that runs changed; no patch written (" << format("%.1f ms", R.Ms)
+        << ")\n";
+    for (const std::string &N : R.Notes)
+      Out << "  note:    " << N << "\n";
+    return 0;
+  }
+  size_t LibChanged = R.Library.size();
+  Out << "patch " << R.ChainIndex << " for " << Opts.Base << ": " << R.Changed.size()
+      << " changed, " << R.Added.size() << " added, ";
+  if (LibChanged)
+    Out << LibChanged << " library functions, ";
+  Out << R.SlotUpdates << " slot updates, ";
+  if (R.NewData)
+    Out << R.NewData << " data added, ";
+  if (R.NewGlobals)
+    Out << R.NewGlobals << " new globals to construct, ";
+  Out << R.PatchBytes << " bytes, " << format("%.1f ms", R.Ms) << "\n";
+  for (const std::string &N : R.Changed)
+    Out << "  changed: " << N << "\n";
+  for (const std::string &N : R.Added)
+    Out << "  added:   " << N << "\n";
+  for (const std::string &N : R.Library)
+    Out << "  library: " << N << "\n";
+  for (const std::string &N : R.NotHot)
+    Out << "  warning: " << N
+        << " is not hot: only calls from patched code and hotpatch_current() "
+           "reach the new version\n";
+  for (const std::string &N : R.Notes)
+    Out << "  note:    " << N << "\n";
+  return 0;
+}
+
+int runPatchLink(const PatchOptions &Opts, raw_ostream &Out, raw_ostream &Err) {
+  return printPatchResult(buildPatch(Opts), Opts, Out, Err);
 }
 
 } // namespace hotpatch

@@ -21,8 +21,41 @@ struct PatchOptions {
   bool KeepTemps = false;           // keep the work directory (debugging)
 };
 
-/// Builds a patch and prints its summary to Out. Refusals and errors go to
-/// Err, name the file, function or section and what to do; exit code 1.
+/// What a thin link did.
+struct PatchResult {
+  /// A patch was written, or there was nothing to patch. When false, Error
+  /// says what was refused and what to do.
+  bool Ok = false;
+  bool NothingToPatch = false; // no code that runs changed: no patch written
+  std::string Error;
+  unsigned ChainIndex = 0;     // position of the written patch in its chain
+  /// Mangled names of the functions the user's edit changed or added, and
+  /// of the library functions (std::, __gnu_cxx::, compiler helpers) that
+  /// came along with them.
+  std::vector<std::string> Changed, Added, Library;
+  /// Changed functions that are not hot: only calls from patched code and
+  /// hotpatch_current() reach them.
+  std::vector<std::string> NotHot;
+  std::vector<std::string> Notes;
+  unsigned SlotUpdates = 0, NewData = 0, NewGlobals = 0;
+  uint64_t PatchBytes = 0;
+  double Ms = 0; // the whole thin link
+};
+
+/// Builds a patch. Never prints.
+PatchResult buildPatch(const PatchOptions &Opts);
+
+/// Prints a result as the thinlink command does: the summary to Out, a
+/// refusal to Err. Returns the command's exit code.
+int printPatchResult(const PatchResult &R, const PatchOptions &Opts,
+                     llvm::raw_ostream &Out, llvm::raw_ostream &Err);
+
+/// Whether a mangled name is a function of the C++ library or the compiler
+/// (std::, __gnu_cxx::, __cxxabiv1::, __clang_call_terminate) rather than
+/// one the user wrote.
+bool isLibraryFunction(llvm::StringRef Mangled);
+
+/// buildPatch, then printPatchResult.
 int runPatchLink(const PatchOptions &Opts, llvm::raw_ostream &Out,
                  llvm::raw_ostream &Err);
 
