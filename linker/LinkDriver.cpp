@@ -23,10 +23,10 @@
 #include "LinkDriver.h"
 
 #include "CacheBuilder.h"
+#include "LldRunner.h"
 #include "ModuleCache.h"
 #include "PatchLinker.h"
 
-#include "lld/Common/Driver.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Allocator.h"
@@ -41,7 +41,6 @@
 #include <mutex>
 #include <unistd.h>
 
-LLD_HAS_DRIVER(elf)
 
 using namespace llvm;
 
@@ -219,16 +218,6 @@ bool refuseUnpatchable(const LinkOptions &O, raw_ostream &Err) {
 static bool BackgroundCache = false;
 void setBackgroundCache(bool On) { BackgroundCache = On; }
 
-std::mutex &lldMutex() {
-  static std::mutex M;
-  return M;
-}
-
-int runLld(ArrayRef<const char *> Args, raw_ostream &Out, raw_ostream &Err) {
-  std::lock_guard<std::mutex> Lock(lldMutex());
-  lld::Result R = lld::lldMain(Args, Out, Err, {{lld::Gnu, &lld::elf::link}});
-  return R.retCode;
-}
 
 
 /// `thinlink --patch --base <program> -o <patch> [--keep-temps] <objects>`

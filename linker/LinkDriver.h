@@ -17,13 +17,6 @@
 
 namespace hotpatch {
 
-/// lld keeps global state per link: every in-process link takes this lock.
-std::mutex &lldMutex();
-
-/// Runs lld's ELF driver in-process under lldMutex(); returns its exit code.
-int runLld(llvm::ArrayRef<const char *> Args, llvm::raw_ostream &Out,
-           llvm::raw_ostream &Err);
-
 /// Whether fat links finish the module cache in a background process once
 /// the output is written (the thinlink command does; a library caller, which
 /// may have threads of its own, does not by default).

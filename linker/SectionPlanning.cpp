@@ -1,0 +1,216 @@
+//===- SectionPlanning.cpp - the fate of each section -----------------------===//
+//
+// Pass 3 and 4 of a thin link: compare each section with the current state and
+// decide its fate (ghost, include, discard), refusing what a patch cannot do;
+// then carry changed constants' users into the patch.
+//
+//===----------------------------------------------------------------------===//
+#include "PatchContext.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+
+using namespace llvm;
+using namespace llvm::object;
+
+namespace hotpatch {
+namespace patchlink {
+
+/// "the variable 'x' (section .data.x)", or the section alone.
+std::string describeData(const Rebuilt &R, const InputSection &S) {
+  auto It = R.BySection.find(S.Index);
+  if (It != R.BySection.end())
+    for (const ObjSymbol *Sym : It->second)
+      if (!Sym->Name.starts_with(".L"))
+        return ("the variable '" + Sym->Name + "' (section " + S.Name + ")").str();
+  return "section '" + S.Name + "'";
+}
+
+/// Where a section of a rebuilt object lives now: found through a symbol it
+/// defines, in the chain state or in the base.
+std::optional<uint64_t> baseAddressOf(PatchContext &C, Rebuilt &R, unsigned Index) {
+  auto It = R.BySection.find(Index);
+  if (It == R.BySection.end())
+    return std::nullopt;
+  for (const ObjSymbol *Sym : It->second) {
+    // Numbered labels name different things in two builds: an exception
+    // table found through GCC_except_table<N> could be another function's.
+    if (Sym->Name.starts_with(".L") || Sym->Name.starts_with("GCC_except_table"))
+      continue;
+    const Symbol *B =
+        C.baseDefinition(R.SourceFile, Sym->Name, Sym->Binding == ELF::STB_LOCAL);
+    if (!B)
+      continue;
+    uint64_t Addr = B->Address;
+    if (B->Kind == SymbolKind::Tls)
+      Addr += C.Base.Image.Tls.VAddr;
+    return Addr + Bias - Sym->Value;
+  }
+  return std::nullopt;
+}
+
+Error plan(PatchContext &C, Rebuilt &R) {
+  std::map<std::pair<std::string, std::string>, const InputSection *> BaseSecs;
+  for (const InputSection &S : R.BaseInput->Sections)
+    BaseSecs[{S.Name, S.Group}] = &S;
+  for (const InputSection &S : R.Hashed.Sections) {
+    SectionPlan P;
+    if (!(S.Flags & ELF::SHF_ALLOC)) {
+      continue; // debug info and notes: left to lld (-S strips debug)
+    }
+    StringRef Name = S.Name;
+    if (Name.starts_with(".init_array") || Name.starts_with(".fini_array") ||
+        Name.starts_with(".ctors") || Name.starts_with(".dtors")) {
+      P.F = Fate::Discard;
+      R.Plans[S.Index] = P;
+      continue;
+    }
+    if (S.Size == 0) {
+      R.Plans[S.Index] = P; // nothing to place: .text, .data, .bss of -ffunction-sections objects
+      continue;
+    }
+    std::string Key = chainSectionKey(R.Abs, S.Name, S.Group);
+    auto Placed = C.Chain.Sections.find(Key);
+    auto BaseIt = BaseSecs.find({S.Name, S.Group});
+    uint64_t CurrentHash = 0, CurrentSize = 0;
+    bool Exists = true;
+    if (Placed != C.Chain.Sections.end()) {
+      CurrentHash = Placed->second.Hash;
+      CurrentSize = Placed->second.Size;
+    } else if (BaseIt != BaseSecs.end()) {
+      CurrentHash = BaseIt->second->Hash;
+      CurrentSize = BaseIt->second->Size;
+    } else {
+      Exists = false;
+    }
+    P.New = !Exists;
+    P.Changed = !Exists || CurrentHash != S.Hash;
+    bool Merge = S.Flags & ELF::SHF_MERGE;
+    bool Tls = S.Flags & ELF::SHF_TLS;
+    bool EhFrame = S.Type == ELF::SHT_X86_64_UNWIND || Name == ".eh_frame";
+
+    if (EhFrame || Merge) {
+      P.F = Fate::Include; // rewritten FDEs; literals are the patch's own
+    } else if (!Exists) {
+      if (Tls)
+        return fail("'" + R.Path + "' adds the thread-local variable in '" +
+                    S.Name + "'; a patch cannot add thread_local variables "
+                    "(threads already running have no storage for them): "
+                    "rebuild the program and restart it");
+      P.F = Fate::Include;
+    } else if (isCode(S) && P.Changed) {
+      P.F = Fate::Include;
+    } else {
+      // Unchanged, or existing data: the running copy wins.
+      std::optional<uint64_t> Addr = Placed != C.Chain.Sections.end()
+                                         ? std::optional<uint64_t>(Placed->second.Address)
+                                         : baseAddressOf(C, R, S.Index);
+      if (!Addr) {
+        if (Tls)
+          return fail("cannot find where section '" + S.Name + "' of '" +
+                      R.Path + "' lives in the running program (no symbol "
+                      "of it is in the base); rebuild and restart the program");
+        // No symbol names it, so no source code names it either: jump
+        // tables, LSDAs, the pointer cells exception tables use. Program
+        // state always has a name; these are as good copied.
+        P.F = Fate::Include;
+      } else {
+        P.F = Fate::Ghost;
+        P.Address = *Addr;
+        if (P.Changed && !isCode(S)) {
+          bool State = isWritable(S) || Tls;
+          if (S.Name == HOTPATCH_TABLE_SECTION)
+            ; // the plugin's table grows with new functions: not user data
+          else if (!State)
+            // Constants (literals, exception tables, jump tables, const
+            // arrays) cannot hold state: the patch has its own copy, of any
+            // size, and whatever refers to them comes along (propagate(C)).
+            P.F = Fate::Include;
+          else if (S.Size != CurrentSize)
+            return fail(describeData(R, S) + " in '" + R.Path + "' changed size (" +
+                        Twine(CurrentSize) + " to " + Twine(S.Size) +
+                        " bytes); it holds state of the running program "
+                        "(a global or static variable), and a patch cannot "
+                        "resize it: rebuild the program and restart it");
+          else
+            C.note("initial value of '" + S.Name + "' in " + R.SourceFile +
+                 " changed; the running program keeps its current value");
+        }
+      }
+    }
+    R.Plans[S.Index] = P;
+  }
+  return Error::success();
+}
+
+/// A section that refers to changed constant data must use the new copy:
+/// code that did not change but reads a changed table, string or exception
+/// table is part of the patch, and so is constant data pointing at it, up
+/// to a fixed point. State (writable data) keeps pointing where it did.
+Error propagate(PatchContext &C, Rebuilt &R) {
+  auto Obj = ELFFile<ELFT>::create(R.Buffer->getBuffer());
+  if (!Obj)
+    return Obj.takeError();
+  auto Secs = Obj->sections();
+  if (!Secs)
+    return Secs.takeError();
+  ArrayRef<Elf_Sym> Syms;
+  for (const Elf_Shdr &S : *Secs)
+    if (S.sh_type == ELF::SHT_SYMTAB) {
+      auto SymsOrErr = Obj->symbols(&S);
+      if (!SymsOrErr)
+        return SymsOrErr.takeError();
+      Syms = *SymsOrErr;
+    }
+  // Which sections each section refers to.
+  std::map<unsigned, std::set<unsigned>> RefersTo;
+  for (const Elf_Shdr &Rel : *Secs) {
+    if (Rel.sh_type != ELF::SHT_RELA || Rel.sh_info >= Secs->size())
+      continue;
+    auto Relas = Obj->relas(Rel);
+    if (!Relas)
+      return Relas.takeError();
+    for (const Elf_Rela &RA : *Relas) {
+      uint32_t SI = RA.getSymbol(false);
+      if (SI == 0 || SI >= Syms.size())
+        continue;
+      unsigned T = Syms[SI].st_shndx;
+      if (T != ELF::SHN_UNDEF && T < Secs->size() && T != Rel.sh_info)
+        RefersTo[Rel.sh_info].insert(T);
+    }
+  }
+  std::map<unsigned, const InputSection *> ByIndex;
+  for (const InputSection &S : R.Hashed.Sections)
+    ByIndex[S.Index] = &S;
+  auto ChangedConstant = [&](unsigned I) {
+    auto P = R.Plans.find(I);
+    auto S = ByIndex.find(I);
+    return P != R.Plans.end() && S != ByIndex.end() && P->second.F == Fate::Include &&
+           P->second.Changed && !isCode(*S->second) && !isWritable(*S->second) &&
+           !(S->second->Flags & (ELF::SHF_TLS | ELF::SHF_MERGE)) &&
+           S->second->Name != ".eh_frame";
+    // Mergeable literals are always the patch's own and compared by content
+    // in the hashes of what refers to them (CacheBuilder.cpp).
+  };
+  for (bool Again = true; Again;) {
+    Again = false;
+    for (auto &[Index, P] : R.Plans) {
+      if (P.F != Fate::Ghost)
+        continue;
+      auto S = ByIndex.find(Index);
+      if (S == ByIndex.end() || isWritable(*S->second) || (S->second->Flags & ELF::SHF_TLS))
+        continue;
+      auto Refs = RefersTo.find(Index);
+      if (Refs == RefersTo.end() || llvm::none_of(Refs->second, ChangedConstant))
+        continue;
+      P.F = Fate::Include;
+      P.Changed = true;
+      Again = true;
+    }
+  }
+  return Error::success();
+}
+
+} // namespace patchlink
+} // namespace hotpatch
