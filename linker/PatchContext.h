@@ -160,6 +160,11 @@ llvm::Error checkBuiltAlike(PatchContext &C, const Rebuilt &R);
 llvm::Error checkIsRebuildOf(PatchContext &C, const Rebuilt &R);
 llvm::Expected<const InputFile *> archiveMemberFor(PatchContext &C, const Rebuilt &R);
 std::optional<uint64_t> baseAddressOf(PatchContext &C, Rebuilt &R, unsigned Index);
+/// A variable of the base: its link address (with Bias) and size.
+struct BaseVariable {
+  uint64_t Address, Size;
+};
+std::optional<BaseVariable> baseVariableOf(PatchContext &C, Rebuilt &R, unsigned Index);
 /// "the variable 'x' (section .data.x)", or the section alone.
 std::string describeData(const Rebuilt &R, const InputSection &S);
 

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "PatchContext.h"
 
+#include "llvm/Demangle/Demangle.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -50,6 +51,44 @@ std::optional<uint64_t> baseAddressOf(PatchContext &C, Rebuilt &R, unsigned Inde
   return std::nullopt;
 }
 
+/// The class whose vtable a section holds ("class Square"), or "".
+static std::string vtableClass(const Rebuilt &R, const InputSection &S) {
+  auto It = R.BySection.find(S.Index);
+  if (It == R.BySection.end())
+    return "";
+  for (const ObjSymbol *Sym : It->second)
+    if (Sym->Name.starts_with("_ZTV")) {
+      std::string D = demangle(Sym->Name.str());
+      StringRef Class(D);
+      if (Class.consume_front("vtable for "))
+        return ("class " + Class).str();
+      return "the class of '" + Sym->Name.str() + "'";
+    }
+  return "";
+}
+
+/// The base's variable a data section of a rebuilt object defines, by its
+/// symbol, whatever section the base had it in.
+std::optional<BaseVariable> baseVariableOf(PatchContext &C, Rebuilt &R, unsigned Index) {
+  auto It = R.BySection.find(Index);
+  if (It == R.BySection.end())
+    return std::nullopt;
+  for (const ObjSymbol *Sym : It->second) {
+    if (Sym->Name.starts_with(".L") || Sym->Name.starts_with("GCC_except_table") ||
+        Sym->Value != 0 || Sym->Type == ELF::STT_FUNC)
+      continue;
+    const Symbol *B =
+        C.baseDefinition(R.SourceFile, Sym->Name, Sym->Binding == ELF::STB_LOCAL);
+    if (!B || B->Kind == SymbolKind::Func)
+      continue;
+    uint64_t Addr = B->Address;
+    if (B->Kind == SymbolKind::Tls)
+      Addr += C.Base.Image.Tls.VAddr;
+    return BaseVariable{Addr + Bias, B->Size};
+  }
+  return std::nullopt;
+}
+
 Error plan(PatchContext &C, Rebuilt &R) {
   std::map<std::pair<std::string, std::string>, const InputSection *> BaseSecs;
   for (const InputSection &S : R.BaseInput->Sections)
@@ -84,11 +123,20 @@ Error plan(PatchContext &C, Rebuilt &R) {
     } else {
       Exists = false;
     }
-    P.New = !Exists;
-    P.Changed = !Exists || CurrentHash != S.Hash;
     bool Merge = S.Flags & ELF::SHF_MERGE;
     bool Tls = S.Flags & ELF::SHF_TLS;
     bool EhFrame = S.Type == ELF::SHT_X86_64_UNWIND || Name == ".eh_frame";
+    // A variable whose section changed name (`int g = 0` in .bss.g, then
+    // `int g = 5` in .data.g) is still the program's variable: found
+    // through its symbol, it exists.
+    std::optional<BaseVariable> Moved;
+    if (!Exists && !isCode(S) && !EhFrame && !Merge && Name != HOTPATCH_TABLE_SECTION)
+      if ((Moved = baseVariableOf(C, R, S.Index))) {
+        Exists = true;
+        CurrentSize = Moved->Size;
+      }
+    P.New = !Exists;
+    P.Changed = !Exists || Moved || CurrentHash != S.Hash;
 
     if (EhFrame || Merge) {
       P.F = Fate::Include; // rewritten FDEs; literals are the patch's own
@@ -105,7 +153,8 @@ Error plan(PatchContext &C, Rebuilt &R) {
       // Unchanged, or existing data: the running copy wins.
       std::optional<uint64_t> Addr = Placed != C.Chain.Sections.end()
                                          ? std::optional<uint64_t>(Placed->second.Address)
-                                         : baseAddressOf(C, R, S.Index);
+                                     : Moved ? std::optional<uint64_t>(Moved->Address)
+                                             : baseAddressOf(C, R, S.Index);
       if (!Addr) {
         if (Tls)
           return fail("cannot find where section '" + S.Name + "' of '" +
@@ -119,9 +168,17 @@ Error plan(PatchContext &C, Rebuilt &R) {
         P.F = Fate::Ghost;
         P.Address = *Addr;
         if (P.Changed && !isCode(S)) {
-          bool State = isWritable(S) || Tls;
+          // Relocated read-only data (.data.rel.ro: vtables, const tables
+          // of pointers) is writable only while the program is loaded.
+          bool Relro = Name.starts_with(".data.rel.ro");
+          bool State = (isWritable(S) && !Relro) || Tls;
           if (S.Name == HOTPATCH_TABLE_SECTION)
             ; // the plugin's table grows with new functions: not user data
+          else if (std::string Class = vtableClass(R, S); !Class.empty())
+            return fail("the virtual functions of " + Class + " changed in '" + R.Path +
+                        "' (an override added or removed): objects of it that "
+                        "already exist would keep calling the old ones; rebuild "
+                        "the program and restart it");
           else if (!State)
             // Constants (literals, exception tables, jump tables, const
             // arrays) cannot hold state: the patch has its own copy, of any
