@@ -16,7 +16,11 @@
 //         symbol in a mergeable section, by what it points at: in a
 //         mergeable string section the string's content (literals are
 //         renumbered and reordered between builds), in a mergeable constant
-//         section the constant, elsewhere the section's name and offset.
+//         section the constant; in an anonymous section (one that defines
+//         no named symbol: jump tables, a switch's lookup table, unnamed
+//         constants) that section's own hash, computed the same way
+//         (recursively, once per section, cycles cut), and the offset; in a
+//         named section, its name and offset.
 //     Sections that are not loaded (debug info, comments) are recorded with
 //     hash 0: a thin link never compares them, and hashing debug info would
 //     cost more than the link.
@@ -25,6 +29,7 @@
 #include "CacheBuilder.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/BinaryFormat/ELF.h"
 #include "llvm/Object/Archive.h"
@@ -119,6 +124,19 @@ public:
         if (Error E = readGroup(S))
           return E;
     }
+    Named.assign(Sections.size(), false);
+    for (const Elf_Sym &Sym : Symbols) {
+      if (Sym.st_shndx == 0 || Sym.st_shndx >= Sections.size() ||
+          Sym.getType() == ELF::STT_SECTION || Sym.getType() == ELF::STT_FILE)
+        continue;
+      auto N = Sym.getName(SymStrings);
+      if (!N) {
+        consumeError(N.takeError());
+        continue;
+      }
+      if (!N->empty() && !N->starts_with(".L"))
+        Named[Sym.st_shndx] = true;
+    }
     for (size_t I = 1; I < Sections.size(); ++I) {
       const Elf_Shdr &S = Sections[I];
       switch (S.sh_type) {
@@ -200,7 +218,8 @@ private:
 
   /// The identity of what a relocation points at, and its addend relative to
   /// that identity.
-  void hashTarget(Hasher &H, uint32_t SymIndex, uint32_t Type, int64_t Addend) {
+  void hashTarget(Hasher &H, const Elf_Shdr &Source, uint32_t SymIndex,
+                  uint32_t Type, int64_t Addend) {
     if (SymIndex == 0 || SymIndex >= Symbols.size()) {
       H.add(StringRef("none"));
       H.add(uint64_t(Addend));
@@ -234,14 +253,18 @@ private:
     // A label names its entry exactly, and the addend is then only the
     // PC-relative bias. A section symbol's addend mixes the entry's offset
     // with that bias (-4 for most x86-64 instructions, down to -8 when an
-    // immediate follows the field): try the usual bias first.
+    // immediate follows the field): try the usual bias first. In data (a
+    // relative lookup table: entry = target - table) there is no
+    // instruction, and the addend of a section symbol is the offset itself.
     bool Label = Sym.getType() != ELF::STT_SECTION;
     int64_t Offset = int64_t(Sym.st_value) + (Label ? 0 : Addend);
     int64_t Rest = Label ? Addend : 0;
     static constexpr int64_t PcBiases[] = {4, 5, 6, 7, 8, 0, 1, 2, 3};
     static constexpr int64_t NoBias[] = {0};
-    ArrayRef<int64_t> Biases =
-        !Label && isPcRelative(Type) ? ArrayRef<int64_t>(PcBiases) : ArrayRef<int64_t>(NoBias);
+    bool InCode = Source.sh_flags & ELF::SHF_EXECINSTR;
+    ArrayRef<int64_t> Biases = !Label && InCode && isPcRelative(Type)
+                                   ? ArrayRef<int64_t>(PcBiases)
+                                   : ArrayRef<int64_t>(NoBias);
     if (Merge && Strings) {
       const std::vector<uint64_t> &Starts = stringStarts(Target);
       ArrayRef<uint8_t> C = contents(Target);
@@ -268,13 +291,53 @@ private:
         }
       }
     }
+    if (!Merge && !Named[Target]) {
+      // An anonymous section (a jump table, a switch's lookup table, an
+      // unnamed constant): no name says what it holds, and its name and
+      // layout can stay the same while what it points at changes. It is
+      // part of whatever refers to it: its own hash, recursively.
+      H.add(StringRef("anonymous"));
+      H.add(sectionHash(Target));
+      H.add(uint64_t(Offset));
+      H.add(uint64_t(Rest));
+      return;
+    }
     H.add(StringRef("section"));
     H.add(sectionName(T));
     H.add(uint64_t(Offset));
     H.add(uint64_t(Rest));
   }
 
+  /// A section's hash, computed once. A reference back to a section whose
+  /// hash is being computed (anonymous sections that point at each other)
+  /// contributes a marker instead: the cycle's contents are hashed once.
+  uint64_t sectionHash(unsigned Index) {
+    auto It = Hashes.find(Index);
+    if (It != Hashes.end())
+      return It->second;
+    if (!InProgress.insert(Index).second)
+      return 0x9e3779b97f4a7c15ull; // the cycle marker
+    auto H = computeHash(Index);
+    InProgress.erase(Index);
+    uint64_t V = 0;
+    if (H)
+      V = *H;
+    else if (FirstError.empty())
+      FirstError = toString(H.takeError());
+    else
+      consumeError(H.takeError());
+    Hashes[Index] = V;
+    return V;
+  }
+
   Expected<uint64_t> hashSection(unsigned Index) {
+    uint64_t V = sectionHash(Index);
+    if (!FirstError.empty())
+      return createStringError(inconvertibleErrorCode(), FirstError);
+    return V;
+  }
+
+  Expected<uint64_t> computeHash(unsigned Index) {
     const Elf_Shdr &S = Sections[Index];
     if (!(S.sh_flags & ELF::SHF_ALLOC))
       return 0; // never compared: recorded, not hashed
@@ -285,15 +348,15 @@ private:
     H.add(uint64_t(S.sh_addralign));
     H.add(contents(Index));
     auto R = RelaFor.find(Index);
-    if (R == RelaFor.end())
-      return H.finish();
-    auto Relas = Obj.relas(*R->second);
-    if (!Relas)
-      return Relas.takeError();
-    for (const Elf_Rela &Rel : *Relas) {
-      H.add(uint64_t(Rel.r_offset));
-      H.add(uint64_t(Rel.getType(false)));
-      hashTarget(H, Rel.getSymbol(false), Rel.getType(false), Rel.r_addend);
+    if (R != RelaFor.end()) {
+      auto Relas = Obj.relas(*R->second);
+      if (!Relas)
+        return Relas.takeError();
+      for (const Elf_Rela &Rel : *Relas) {
+        H.add(uint64_t(Rel.r_offset));
+        H.add(uint64_t(Rel.getType(false)));
+        hashTarget(H, S, Rel.getSymbol(false), Rel.getType(false), Rel.r_addend);
+      }
     }
     return H.finish();
   }
@@ -305,6 +368,10 @@ private:
   DenseMap<unsigned, const Elf_Shdr *> RelaFor;
   DenseMap<unsigned, StringRef> GroupOf;
   DenseMap<unsigned, std::vector<uint64_t>> StringStarts;
+  std::vector<bool> Named; // defines a symbol with a name of its own
+  DenseMap<unsigned, uint64_t> Hashes;
+  DenseSet<unsigned> InProgress;
+  std::string FirstError;
 };
 
 

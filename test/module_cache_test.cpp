@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <fstream>
 #include <map>
 #include <set>
@@ -53,9 +54,9 @@ std::string compile(const TempDir &D, StringRef Name, StringRef Source,
                     std::vector<std::string> Extra = {}) {
   std::string Src = D.write(Name, Source);
   std::string Obj = Src + ".o";
-  std::vector<std::string> Argv = {HOTPATCH_TEST_CLANG, "-O2", "-c", Src,
-                                   "-o", Obj, "-ffunction-sections",
-                                   "-fdata-sections"};
+  std::vector<std::string> Argv = {HOTPATCH_TEST_CLANG, "-c", Src, "-o", Obj};
+  if (!Name.ends_with(".s"))
+    Argv.insert(Argv.end(), {"-O2", "-ffunction-sections", "-fdata-sections"});
   Argv.insert(Argv.end(), Extra.begin(), Extra.end());
   run(Argv);
   return Obj;
@@ -330,6 +331,78 @@ TEST(SectionHash, SameLengthChangeOfALaterLiteralChangesItsFunction) {
   std::set<std::string> Diff = codeAndData(differing(hashes(A), hashes(B)));
   EXPECT_EQ(Diff.count(".text.part"), 1u);
   EXPECT_EQ(Diff.count(".text.greet"), 0u);
+}
+
+constexpr const char *SwitchOfStrings = R"(
+const char *color(int i) {
+  switch (i) {
+  case 0: return "red";
+  case 1: return "green";
+  case 2: return "blue";
+  case 3: return "cyan";
+  default: return "none";
+  }
+}
+int add(int a, int b) { return a + b; }
+)";
+
+// At -O2 the switch becomes a lookup table in a section of its own that
+// points into the literals; a same-length change of one string leaves the
+// function's bytes, the table's bytes and every relocation offset as they
+// were. The function must still be seen as changed: it is what the user
+// edited, and the table travels with it.
+TEST(SectionHash, SameLengthChangeOfAStringInASwitchTableChangesItsFunction) {
+  TempDir D;
+  std::string A = compile(D, "a.c", SwitchOfStrings);
+  auto HA = hashes(A);
+  ASSERT_EQ(HA.count(".rodata..Lswitch.table.color.rel"), 1u)
+      << "expected a relative lookup table for the switch";
+  for (const char *From : {"green", "red", "cyan"}) {
+    std::string Edited = SwitchOfStrings;
+    std::string To = From;
+    for (char &C : To)
+      C = std::toupper(C);
+    Edited.replace(Edited.find(From), To.size(), To);
+    std::string B = compile(D, std::string("b-") + From + ".c", Edited);
+    std::set<std::string> Diff = codeAndData(differing(HA, hashes(B)));
+    EXPECT_EQ(Diff.count(".text.color"), 1u) << From;
+    EXPECT_EQ(Diff.count(".text.add"), 0u) << From;
+  }
+  // Compiled again unchanged, nothing differs.
+  std::string Same = compile(D, "same.c", SwitchOfStrings);
+  EXPECT_EQ(differing(HA, hashes(Same)), std::set<std::string>{});
+}
+
+// Anonymous sections that point at each other are hashed without looping,
+// the same on every compile, and a change in either changes what refers to
+// them.
+TEST(SectionHash, AnonymousSectionsThatReferToEachOtherHashStably) {
+  TempDir D;
+  const char *Source = R"(
+  .section .text.start,"ax",@progbits
+  .globl start
+start:
+  leaq .La(%rip), %rax
+  ret
+  .section .data.rel.ro.a,"aw",@progbits
+.La:
+  .quad .Lb
+  .quad 1
+  .section .data.rel.ro.b,"aw",@progbits
+.Lb:
+  .quad .La
+  .quad 2
+)";
+  std::string A = compile(D, "a.s", Source);
+  std::string B = compile(D, "b.s", Source);
+  auto HA = hashes(A);
+  ASSERT_EQ(HA.count(".data.rel.ro.b"), 1u);
+  EXPECT_EQ(differing(HA, hashes(B)), std::set<std::string>{});
+  std::string Edited = Source;
+  Edited.replace(Edited.find(".quad 2"), 7, ".quad 3");
+  std::string C = compile(D, "c.s", Edited);
+  EXPECT_EQ(differing(HA, hashes(C)),
+            (std::set<std::string>{".text.start", ".data.rel.ro.a", ".data.rel.ro.b"}));
 }
 
 TEST(ModuleCacheBuild, SameNamedStaticsOfTwoFilesStayApart) {
