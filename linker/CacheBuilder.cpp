@@ -21,6 +21,9 @@
 //         constants) that section's own hash, computed the same way
 //         (recursively, once per section, cycles cut), and the offset; in a
 //         named section, its name and offset.
+//     A function's hash also covers its exception table
+//     (.gcc_except_table.<fn>, found through the function's FDE in
+//     .eh_frame): a change of only the table is a change of the function.
 //     Sections that are not loaded (debug info, comments) are recorded with
 //     hash 0: a thin link never compares them, and hashing debug info would
 //     cost more than the link.
@@ -33,6 +36,7 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/BinaryFormat/ELF.h"
 #include "llvm/Object/Archive.h"
+#include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -137,6 +141,8 @@ public:
       if (!N->empty() && !N->starts_with(".L"))
         Named[Sym.st_shndx] = true;
     }
+    if (Error E = readLsdas())
+      return E;
     for (size_t I = 1; I < Sections.size(); ++I) {
       const Elf_Shdr &S = Sections[I];
       switch (S.sh_type) {
@@ -185,6 +191,61 @@ private:
       return Sig.takeError();
     for (size_t I = 1; I < Words->size(); ++I)
       GroupOf[(*Words)[I]] = *Sig;
+    return Error::success();
+  }
+
+  /// The section a symbol is defined in, or 0.
+  unsigned sectionOf(uint32_t SymIndex) {
+    if (SymIndex == 0 || SymIndex >= Symbols.size())
+      return 0;
+    unsigned S = Symbols[SymIndex].st_shndx;
+    return S < Sections.size() ? S : 0;
+  }
+
+  /// A function's exception table (its LSDA, `.gcc_except_table.<fn>`) is
+  /// named by no symbol; what ties it to the function is the FDE in
+  /// .eh_frame: the relocation at the FDE's pc_begin points at the function,
+  /// any other relocation in the FDE (its augmentation data) at the LSDA.
+  Error readLsdas() {
+    for (size_t I = 1; I < Sections.size(); ++I) {
+      const Elf_Shdr &S = Sections[I];
+      if (!(S.sh_flags & ELF::SHF_ALLOC) || sectionName(S) != ".eh_frame")
+        continue;
+      auto R = RelaFor.find(I);
+      if (R == RelaFor.end())
+        continue;
+      auto Relas = Obj.relas(*R->second);
+      if (!Relas)
+        return Relas.takeError();
+      std::vector<const Elf_Rela *> Sorted;
+      for (const Elf_Rela &Rel : *Relas)
+        Sorted.push_back(&Rel);
+      llvm::sort(Sorted, [](const Elf_Rela *A, const Elf_Rela *B) {
+        return A->r_offset < B->r_offset;
+      });
+      ArrayRef<uint8_t> C = contents(I);
+      size_t Next = 0;
+      for (uint64_t Off = 0; Off + 8 <= C.size();) {
+        uint32_t Len = support::endian::read32le(C.data() + Off);
+        if (Len == 0 || Len == 0xffffffff)
+          break; // terminator, or a 64-bit record (not emitted for x86-64)
+        uint64_t End = Off + 4 + uint64_t(Len);
+        uint32_t Id = support::endian::read32le(C.data() + Off + 4);
+        while (Next < Sorted.size() && Sorted[Next]->r_offset < Off)
+          ++Next;
+        if (Id != 0) { // an FDE
+          unsigned Function = 0;
+          for (size_t K = Next; K < Sorted.size() && Sorted[K]->r_offset < End; ++K) {
+            unsigned Target = sectionOf(Sorted[K]->getSymbol(false));
+            if (Sorted[K]->r_offset == Off + 8)
+              Function = Target;
+            else if (Function && Target && Target != Function)
+              LsdaOf[Function].push_back(Target);
+          }
+        }
+        Off = End;
+      }
+    }
     return Error::success();
   }
 
@@ -358,6 +419,15 @@ private:
         hashTarget(H, S, Rel.getSymbol(false), Rel.getType(false), Rel.r_addend);
       }
     }
+    // A function's exception table belongs to it: an edit that changes
+    // only the table (a local with a destructor, a try/catch) changes the
+    // function.
+    auto L = LsdaOf.find(Index);
+    if (L != LsdaOf.end())
+      for (unsigned Lsda : L->second) {
+        H.add(StringRef("lsda"));
+        H.add(sectionHash(Lsda));
+      }
     return H.finish();
   }
 
@@ -369,6 +439,7 @@ private:
   DenseMap<unsigned, StringRef> GroupOf;
   DenseMap<unsigned, std::vector<uint64_t>> StringStarts;
   std::vector<bool> Named; // defines a symbol with a name of its own
+  DenseMap<unsigned, SmallVector<unsigned, 1>> LsdaOf; // function -> LSDAs
   DenseMap<unsigned, uint64_t> Hashes;
   DenseSet<unsigned> InProgress;
   std::string FirstError;

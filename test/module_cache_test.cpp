@@ -373,6 +373,34 @@ TEST(SectionHash, SameLengthChangeOfAStringInASwitchTableChangesItsFunction) {
   EXPECT_EQ(differing(HA, hashes(Same)), std::set<std::string>{});
 }
 
+constexpr const char *Catching = R"(
+void may_throw();
+int caught() {
+  try { may_throw(); } catch (int) { return 1; }
+  return 0;
+}
+int add(int a, int b) { return a + b; }
+)";
+
+// A function's exception table (.gcc_except_table.<fn>) belongs to it. Here
+// the edit changes only the table (which type is caught): the function's
+// code is the same bytes with the same relocations.
+TEST(SectionHash, ChangingOnlyAnExceptionTableChangesItsFunction) {
+  TempDir D;
+  std::string A = compile(D, "a.cpp", Catching);
+  std::string Edited = Catching;
+  Edited.replace(Edited.find("catch (int)"), 11, "catch (long)");
+  std::string B = compile(D, "b.cpp", Edited);
+  auto HA = hashes(A), HB = hashes(B);
+  ASSERT_EQ(HA.count(".gcc_except_table._Z6caughtv"), 1u);
+  std::set<std::string> Diff = codeAndData(differing(HA, HB));
+  ASSERT_EQ(Diff.count(".gcc_except_table._Z6caughtv"), 1u);
+  EXPECT_EQ(Diff.count(".text._Z6caughtv"), 1u);
+  EXPECT_EQ(Diff.count(".text._Z3addii"), 0u);
+  std::string Same = compile(D, "same.cpp", Catching);
+  EXPECT_EQ(differing(HA, hashes(Same)), std::set<std::string>{});
+}
+
 // Anonymous sections that point at each other are hashed without looping,
 // the same on every compile, and a change in either changes what refers to
 // them.
