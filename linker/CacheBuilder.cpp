@@ -802,6 +802,16 @@ struct LinkSnapshot::Impl {
   std::vector<std::unique_ptr<Archive>> Archives;
 };
 
+/// The file's bytes as they are now, in heap memory: never a mapping, which
+/// would show whatever is written to the file later. (MemoryBuffer maps a
+/// file of 16 KiB or more even when it is marked volatile, unless a null
+/// terminator is asked for too.)
+static ErrorOr<std::unique_ptr<MemoryBuffer>> readIntoMemory(const Twine &Path) {
+  return MemoryBuffer::getFile(Path, /*IsText=*/false,
+                               /*RequiresNullTerminator=*/true,
+                               /*IsVolatile=*/true);
+}
+
 LinkSnapshot::LinkSnapshot() : I(std::make_unique<Impl>()) {}
 LinkSnapshot::~LinkSnapshot() = default;
 
@@ -812,8 +822,9 @@ LinkSnapshot::take(StringRef Output, ArrayRef<TracedInput> Inputs,
   Impl &I = *S->I;
   I.Output = absolutePath(Output, WorkingDirectory);
   // The output is renamed into place by every link, so a mapping of this one
-  // stays intact; inputs may be rewritten in place by the next compile, so
-  // they are read into memory (IsVolatile).
+  // stays intact; inputs may be rewritten in place by the next compile (`cp`
+  // over an object truncates and rewrites the same inode), so they are
+  // copied into memory now, before thinlink returns to the build.
   auto Buf = MemoryBuffer::getFile(Output, /*IsText=*/false,
                                    /*RequiresNullTerminator=*/false);
   if (!Buf)
@@ -827,7 +838,7 @@ LinkSnapshot::take(StringRef Output, ArrayRef<TracedInput> Inputs,
     J.Path = absolutePath(T.Path, WorkingDirectory);
     J.Member = T.Member;
     if (T.Member.empty()) {
-      auto B = MemoryBuffer::getFile(J.Path, false, false, /*IsVolatile=*/true);
+      auto B = readIntoMemory(J.Path);
       if (!B)
         continue; // gone since the link: nothing to describe
       J.Ref = (*B)->getMemBufferRef();
@@ -835,7 +846,7 @@ LinkSnapshot::take(StringRef Output, ArrayRef<TracedInput> Inputs,
     } else {
       Archive *&A = Archives[J.Path];
       if (!A) {
-        auto B = MemoryBuffer::getFile(J.Path, false, false, /*IsVolatile=*/true);
+        auto B = readIntoMemory(J.Path);
         if (!B)
           continue;
         auto AOrErr = Archive::create((*B)->getMemBufferRef());

@@ -4,12 +4,14 @@
 #include "CacheBuilder.h"
 #include "LinkDriver.h"
 #include "ModuleCache.h"
+#include "PatchLinker.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/Support/xxhash.h"
 
 #include <gtest/gtest.h>
 
@@ -466,6 +468,72 @@ TEST(ModuleCacheBuild, SameNamedStaticsOfTwoFilesStayApart) {
   EXPECT_EQ(Ours, 2);
   EXPECT_EQ(C->Image.Kind, ImageKind::PieExecutable);
   EXPECT_FALSE(C->Image.BuildId.empty());
+}
+
+// The cache is written after thinlink has returned to the build, and a
+// compile may then overwrite an input in place (`cp` keeps the inode). The
+// cache must still describe what lld linked, or the next thin link compares
+// the rebuilt object with itself and finds nothing to patch. Objects of
+// 16 KiB or more are the ones a file mapping would have shown rewritten.
+TEST(ModuleCacheBuild, AnInputOverwrittenInPlaceAfterTheLinkIsDescribedAsLinked) {
+  TempDir D;
+  std::string Body = "#include <stdio.h>\n"
+                     "const int big[8192] = {1, 2, 3};\n"
+                     "int value(void) { return VALUE; }\n"
+                     "int main(void) { printf(\"%d %d\\n\", value(), big[1]); }\n";
+  auto Build = [&](StringRef Name, StringRef Value) {
+    std::string Text = Body;
+    Text.replace(Text.find("VALUE"), 5, Value.str());
+    return compile(D, Name, Text,
+                   {"-fplugin=" HOTPATCH_TEST_PLUGIN, "-fplugin-arg-hotpatch-all",
+                    "-I" HOTPATCH_TEST_INCLUDE});
+  };
+  auto Bytes = [](const std::string &Path) {
+    auto B = MemoryBuffer::getFile(Path);
+    EXPECT_TRUE(bool(B)) << Path;
+    return B ? (*B)->getBuffer().str() : std::string();
+  };
+  // Both versions from the same path: the objects differ only in the edit.
+  std::string NextBytes = Bytes(Build("app.c", "2"));
+  std::string Obj = Build("app.c", "1");
+  std::string LinkedBytes = Bytes(Obj);
+  ASSERT_GE(LinkedBytes.size(), 16u * 1024);
+  ASSERT_EQ(LinkedBytes.size(), NextBytes.size());
+  ASSERT_NE(LinkedBytes, NextBytes);
+  setenv("HOTPATCH_SYNC_CACHE", "1", 1);
+
+  std::string Out = D.file("app");
+  ASSERT_EQ(run({HOTPATCH_TEST_CLANG, "-fuse-ld=lld", "--ld-path=" HOTPATCH_TEST_THINLINK,
+                 Obj, "-o", Out, "-L" HOTPATCH_TEST_RUNTIME_DIR, "-lhotpatch",
+                 "-Wl,-rpath," HOTPATCH_TEST_RUNTIME_DIR}),
+            0);
+  auto First = readModuleCache(cachePathFor(Out));
+  ASSERT_TRUE(bool(First)) << toString(First.takeError());
+
+  // Snapshot the link, as thinlink does before it returns; then the build
+  // overwrites the object in place; then the cache is described.
+  auto Snap = LinkSnapshot::take(Out, {TracedInput{Obj, ""}}, D.Path);
+  ASSERT_TRUE(bool(Snap)) << toString(Snap.takeError());
+  {
+    std::ofstream F(Obj, std::ios::binary | std::ios::trunc);
+    F << NextBytes;
+  }
+  auto C = (*Snap)->describe(First->LinkArgs, D.Path);
+  ASSERT_TRUE(bool(C)) << toString(C.takeError());
+  ASSERT_EQ(C->Inputs.size(), 1u);
+  EXPECT_EQ(C->Inputs[0].ContentHash, xxh3_64bits(arrayRefFromStringRef(LinkedBytes)));
+  ASSERT_FALSE(bool(writeModuleCache(*C, cachePathFor(Out))));
+
+  // A thin link of the object now on disk sees the edit.
+  PatchOptions P;
+  P.Base = Out;
+  P.Output = D.file("p1.hpp");
+  P.Objects = {Obj};
+  std::string OutText, ErrText;
+  raw_string_ostream OS(OutText), ES(ErrText);
+  EXPECT_EQ(runPatchLink(P, OS, ES), 0) << ES.str();
+  EXPECT_NE(OS.str().find("1 changed"), std::string::npos) << OS.str() << ES.str();
+  EXPECT_TRUE(sys::fs::exists(P.Output));
 }
 
 // lld keeps global state per link; thinlink must be able to link twice in
