@@ -722,6 +722,20 @@ std::string describeLayoutChange(StringRef Old, StringRef New) {
   auto Bytes = [](const std::string &Bits) {
     return std::to_string(std::stoull(Bits) / 8);
   };
+  // The fields of an unnamed struct held by a field are listed after it as
+  // `pos.line`; when `pos` moved, they moved with it and are not repeated.
+  std::set<std::string> Moved;
+  auto MovedWithParent = [&](StringRef F) {
+    for (size_t Dot = F.rfind('.'); Dot != StringRef::npos; Dot = F.rfind('.', Dot - 1)) {
+      StringRef Parent = F.take_front(Dot);
+      Parent.consume_back("[]");
+      if (Moved.count(Parent.str()))
+        return true;
+      if (Dot == 0)
+        break;
+    }
+    return false;
+  };
   for (const std::string &F : B.Order) {
     auto It = A.Fields.find(F);
     if (It == A.Fields.end())
@@ -729,9 +743,12 @@ std::string describeLayoutChange(StringRef Old, StringRef New) {
     else if (It->second.second != B.Fields[F].second)
       What.push_back("field '" + F + "' changed type from " + It->second.second +
                      " to " + B.Fields[F].second);
-    else if (It->second.first != B.Fields[F].first)
-      What.push_back("field '" + F + "' moved from offset " + Bytes(It->second.first) +
-                     " to " + Bytes(B.Fields[F].first));
+    else if (It->second.first != B.Fields[F].first) {
+      Moved.insert(F);
+      if (!MovedWithParent(F))
+        What.push_back("field '" + F + "' moved from offset " + Bytes(It->second.first) +
+                       " to " + Bytes(B.Fields[F].first));
+    }
   }
   for (const std::string &F : A.Order)
     if (!B.Fields.count(F))
