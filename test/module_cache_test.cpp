@@ -373,6 +373,14 @@ TEST(SectionHash, SameLengthChangeOfAStringInASwitchTableChangesItsFunction) {
   // Compiled again unchanged, nothing differs.
   std::string Same = compile(D, "same.c", SwitchOfStrings);
   EXPECT_EQ(differing(HA, hashes(Same)), std::set<std::string>{});
+  // A new literal first in the file moves every string of the table: the
+  // function and its table are unchanged.
+  std::string Moved = compile(
+      D, "moved.c", std::string("const char *first(void) { return \"brand new\"; }\n") +
+                        SwitchOfStrings);
+  std::set<std::string> Diff = codeAndData(differing(HA, hashes(Moved)));
+  EXPECT_EQ(Diff.count(".text.color"), 0u);
+  EXPECT_EQ(Diff.count(".rodata..Lswitch.table.color.rel"), 0u);
 }
 
 constexpr const char *Catching = R"(
