@@ -16,7 +16,14 @@
 //         symbol in a mergeable section, by what it points at: in a
 //         mergeable string section the string's content (literals are
 //         renumbered and reordered between builds), in a mergeable constant
-//         section the constant, elsewhere the section's name and offset.
+//         section the constant; in an anonymous section (one that defines
+//         no named symbol: jump tables, a switch's lookup table, unnamed
+//         constants) that section's own hash, computed the same way
+//         (recursively, once per section, cycles cut), and the offset; in a
+//         named section, its name and offset.
+//     A function's hash also covers its exception table
+//     (.gcc_except_table.<fn>, found through the function's FDE in
+//     .eh_frame): a change of only the table is a change of the function.
 //     Sections that are not loaded (debug info, comments) are recorded with
 //     hash 0: a thin link never compares them, and hashing debug info would
 //     cost more than the link.
@@ -25,9 +32,11 @@
 #include "CacheBuilder.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/BinaryFormat/ELF.h"
 #include "llvm/Object/Archive.h"
+#include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -119,6 +128,21 @@ public:
         if (Error E = readGroup(S))
           return E;
     }
+    Named.assign(Sections.size(), false);
+    for (const Elf_Sym &Sym : Symbols) {
+      if (Sym.st_shndx == 0 || Sym.st_shndx >= Sections.size() ||
+          Sym.getType() == ELF::STT_SECTION || Sym.getType() == ELF::STT_FILE)
+        continue;
+      auto N = Sym.getName(SymStrings);
+      if (!N) {
+        consumeError(N.takeError());
+        continue;
+      }
+      if (!N->empty() && !N->starts_with(".L"))
+        Named[Sym.st_shndx] = true;
+    }
+    if (Error E = readLsdas())
+      return E;
     for (size_t I = 1; I < Sections.size(); ++I) {
       const Elf_Shdr &S = Sections[I];
       switch (S.sh_type) {
@@ -170,6 +194,61 @@ private:
     return Error::success();
   }
 
+  /// The section a symbol is defined in, or 0.
+  unsigned sectionOf(uint32_t SymIndex) {
+    if (SymIndex == 0 || SymIndex >= Symbols.size())
+      return 0;
+    unsigned S = Symbols[SymIndex].st_shndx;
+    return S < Sections.size() ? S : 0;
+  }
+
+  /// A function's exception table (its LSDA, `.gcc_except_table.<fn>`) is
+  /// named by no symbol; what ties it to the function is the FDE in
+  /// .eh_frame: the relocation at the FDE's pc_begin points at the function,
+  /// any other relocation in the FDE (its augmentation data) at the LSDA.
+  Error readLsdas() {
+    for (size_t I = 1; I < Sections.size(); ++I) {
+      const Elf_Shdr &S = Sections[I];
+      if (!(S.sh_flags & ELF::SHF_ALLOC) || sectionName(S) != ".eh_frame")
+        continue;
+      auto R = RelaFor.find(I);
+      if (R == RelaFor.end())
+        continue;
+      auto Relas = Obj.relas(*R->second);
+      if (!Relas)
+        return Relas.takeError();
+      std::vector<const Elf_Rela *> Sorted;
+      for (const Elf_Rela &Rel : *Relas)
+        Sorted.push_back(&Rel);
+      llvm::sort(Sorted, [](const Elf_Rela *A, const Elf_Rela *B) {
+        return A->r_offset < B->r_offset;
+      });
+      ArrayRef<uint8_t> C = contents(I);
+      size_t Next = 0;
+      for (uint64_t Off = 0; Off + 8 <= C.size();) {
+        uint32_t Len = support::endian::read32le(C.data() + Off);
+        if (Len == 0 || Len == 0xffffffff)
+          break; // terminator, or a 64-bit record (not emitted for x86-64)
+        uint64_t End = Off + 4 + uint64_t(Len);
+        uint32_t Id = support::endian::read32le(C.data() + Off + 4);
+        while (Next < Sorted.size() && Sorted[Next]->r_offset < Off)
+          ++Next;
+        if (Id != 0) { // an FDE
+          unsigned Function = 0;
+          for (size_t K = Next; K < Sorted.size() && Sorted[K]->r_offset < End; ++K) {
+            unsigned Target = sectionOf(Sorted[K]->getSymbol(false));
+            if (Sorted[K]->r_offset == Off + 8)
+              Function = Target;
+            else if (Function && Target && Target != Function)
+              LsdaOf[Function].push_back(Target);
+          }
+        }
+        Off = End;
+      }
+    }
+    return Error::success();
+  }
+
   ArrayRef<uint8_t> contents(unsigned Index) {
     const Elf_Shdr &S = Sections[Index];
     if (S.sh_type == ELF::SHT_NOBITS)
@@ -200,7 +279,8 @@ private:
 
   /// The identity of what a relocation points at, and its addend relative to
   /// that identity.
-  void hashTarget(Hasher &H, uint32_t SymIndex, uint32_t Type, int64_t Addend) {
+  void hashTarget(Hasher &H, const Elf_Shdr &Source, uint32_t SymIndex,
+                  uint32_t Type, int64_t Addend) {
     if (SymIndex == 0 || SymIndex >= Symbols.size()) {
       H.add(StringRef("none"));
       H.add(uint64_t(Addend));
@@ -234,14 +314,18 @@ private:
     // A label names its entry exactly, and the addend is then only the
     // PC-relative bias. A section symbol's addend mixes the entry's offset
     // with that bias (-4 for most x86-64 instructions, down to -8 when an
-    // immediate follows the field): try the usual bias first.
+    // immediate follows the field): try the usual bias first. In data (a
+    // relative lookup table: entry = target - table) there is no
+    // instruction, and the addend of a section symbol is the offset itself.
     bool Label = Sym.getType() != ELF::STT_SECTION;
     int64_t Offset = int64_t(Sym.st_value) + (Label ? 0 : Addend);
     int64_t Rest = Label ? Addend : 0;
     static constexpr int64_t PcBiases[] = {4, 5, 6, 7, 8, 0, 1, 2, 3};
     static constexpr int64_t NoBias[] = {0};
-    ArrayRef<int64_t> Biases =
-        !Label && isPcRelative(Type) ? ArrayRef<int64_t>(PcBiases) : ArrayRef<int64_t>(NoBias);
+    bool InCode = Source.sh_flags & ELF::SHF_EXECINSTR;
+    ArrayRef<int64_t> Biases = !Label && InCode && isPcRelative(Type)
+                                   ? ArrayRef<int64_t>(PcBiases)
+                                   : ArrayRef<int64_t>(NoBias);
     if (Merge && Strings) {
       const std::vector<uint64_t> &Starts = stringStarts(Target);
       ArrayRef<uint8_t> C = contents(Target);
@@ -268,13 +352,53 @@ private:
         }
       }
     }
+    if (!Merge && !Named[Target]) {
+      // An anonymous section (a jump table, a switch's lookup table, an
+      // unnamed constant): no name says what it holds, and its name and
+      // layout can stay the same while what it points at changes. It is
+      // part of whatever refers to it: its own hash, recursively.
+      H.add(StringRef("anonymous"));
+      H.add(sectionHash(Target));
+      H.add(uint64_t(Offset));
+      H.add(uint64_t(Rest));
+      return;
+    }
     H.add(StringRef("section"));
     H.add(sectionName(T));
     H.add(uint64_t(Offset));
     H.add(uint64_t(Rest));
   }
 
+  /// A section's hash, computed once. A reference back to a section whose
+  /// hash is being computed (anonymous sections that point at each other)
+  /// contributes a marker instead: the cycle's contents are hashed once.
+  uint64_t sectionHash(unsigned Index) {
+    auto It = Hashes.find(Index);
+    if (It != Hashes.end())
+      return It->second;
+    if (!InProgress.insert(Index).second)
+      return 0x9e3779b97f4a7c15ull; // the cycle marker
+    auto H = computeHash(Index);
+    InProgress.erase(Index);
+    uint64_t V = 0;
+    if (H)
+      V = *H;
+    else if (FirstError.empty())
+      FirstError = toString(H.takeError());
+    else
+      consumeError(H.takeError());
+    Hashes[Index] = V;
+    return V;
+  }
+
   Expected<uint64_t> hashSection(unsigned Index) {
+    uint64_t V = sectionHash(Index);
+    if (!FirstError.empty())
+      return createStringError(inconvertibleErrorCode(), FirstError);
+    return V;
+  }
+
+  Expected<uint64_t> computeHash(unsigned Index) {
     const Elf_Shdr &S = Sections[Index];
     if (!(S.sh_flags & ELF::SHF_ALLOC))
       return 0; // never compared: recorded, not hashed
@@ -285,16 +409,25 @@ private:
     H.add(uint64_t(S.sh_addralign));
     H.add(contents(Index));
     auto R = RelaFor.find(Index);
-    if (R == RelaFor.end())
-      return H.finish();
-    auto Relas = Obj.relas(*R->second);
-    if (!Relas)
-      return Relas.takeError();
-    for (const Elf_Rela &Rel : *Relas) {
-      H.add(uint64_t(Rel.r_offset));
-      H.add(uint64_t(Rel.getType(false)));
-      hashTarget(H, Rel.getSymbol(false), Rel.getType(false), Rel.r_addend);
+    if (R != RelaFor.end()) {
+      auto Relas = Obj.relas(*R->second);
+      if (!Relas)
+        return Relas.takeError();
+      for (const Elf_Rela &Rel : *Relas) {
+        H.add(uint64_t(Rel.r_offset));
+        H.add(uint64_t(Rel.getType(false)));
+        hashTarget(H, S, Rel.getSymbol(false), Rel.getType(false), Rel.r_addend);
+      }
     }
+    // A function's exception table belongs to it: an edit that changes
+    // only the table (a local with a destructor, a try/catch) changes the
+    // function.
+    auto L = LsdaOf.find(Index);
+    if (L != LsdaOf.end())
+      for (unsigned Lsda : L->second) {
+        H.add(StringRef("lsda"));
+        H.add(sectionHash(Lsda));
+      }
     return H.finish();
   }
 
@@ -305,6 +438,11 @@ private:
   DenseMap<unsigned, const Elf_Shdr *> RelaFor;
   DenseMap<unsigned, StringRef> GroupOf;
   DenseMap<unsigned, std::vector<uint64_t>> StringStarts;
+  std::vector<bool> Named; // defines a symbol with a name of its own
+  DenseMap<unsigned, SmallVector<unsigned, 1>> LsdaOf; // function -> LSDAs
+  DenseMap<unsigned, uint64_t> Hashes;
+  DenseSet<unsigned> InProgress;
+  std::string FirstError;
 };
 
 
@@ -584,6 +722,20 @@ std::string describeLayoutChange(StringRef Old, StringRef New) {
   auto Bytes = [](const std::string &Bits) {
     return std::to_string(std::stoull(Bits) / 8);
   };
+  // The fields of an unnamed struct held by a field are listed after it as
+  // `pos.line`; when `pos` moved, they moved with it and are not repeated.
+  std::set<std::string> Moved;
+  auto MovedWithParent = [&](StringRef F) {
+    for (size_t Dot = F.rfind('.'); Dot != StringRef::npos; Dot = F.rfind('.', Dot - 1)) {
+      StringRef Parent = F.take_front(Dot);
+      Parent.consume_back("[]");
+      if (Moved.count(Parent.str()))
+        return true;
+      if (Dot == 0)
+        break;
+    }
+    return false;
+  };
   for (const std::string &F : B.Order) {
     auto It = A.Fields.find(F);
     if (It == A.Fields.end())
@@ -591,9 +743,12 @@ std::string describeLayoutChange(StringRef Old, StringRef New) {
     else if (It->second.second != B.Fields[F].second)
       What.push_back("field '" + F + "' changed type from " + It->second.second +
                      " to " + B.Fields[F].second);
-    else if (It->second.first != B.Fields[F].first)
-      What.push_back("field '" + F + "' moved from offset " + Bytes(It->second.first) +
-                     " to " + Bytes(B.Fields[F].first));
+    else if (It->second.first != B.Fields[F].first) {
+      Moved.insert(F);
+      if (!MovedWithParent(F))
+        What.push_back("field '" + F + "' moved from offset " + Bytes(It->second.first) +
+                       " to " + Bytes(B.Fields[F].first));
+    }
   }
   for (const std::string &F : A.Order)
     if (!B.Fields.count(F))
@@ -664,6 +819,16 @@ struct LinkSnapshot::Impl {
   std::vector<std::unique_ptr<Archive>> Archives;
 };
 
+/// The file's bytes as they are now, in heap memory: never a mapping, which
+/// would show whatever is written to the file later. (MemoryBuffer maps a
+/// file of 16 KiB or more even when it is marked volatile, unless a null
+/// terminator is asked for too.)
+static ErrorOr<std::unique_ptr<MemoryBuffer>> readIntoMemory(const Twine &Path) {
+  return MemoryBuffer::getFile(Path, /*IsText=*/false,
+                               /*RequiresNullTerminator=*/true,
+                               /*IsVolatile=*/true);
+}
+
 LinkSnapshot::LinkSnapshot() : I(std::make_unique<Impl>()) {}
 LinkSnapshot::~LinkSnapshot() = default;
 
@@ -674,8 +839,9 @@ LinkSnapshot::take(StringRef Output, ArrayRef<TracedInput> Inputs,
   Impl &I = *S->I;
   I.Output = absolutePath(Output, WorkingDirectory);
   // The output is renamed into place by every link, so a mapping of this one
-  // stays intact; inputs may be rewritten in place by the next compile, so
-  // they are read into memory (IsVolatile).
+  // stays intact; inputs may be rewritten in place by the next compile (`cp`
+  // over an object truncates and rewrites the same inode), so they are
+  // copied into memory now, before thinlink returns to the build.
   auto Buf = MemoryBuffer::getFile(Output, /*IsText=*/false,
                                    /*RequiresNullTerminator=*/false);
   if (!Buf)
@@ -689,7 +855,7 @@ LinkSnapshot::take(StringRef Output, ArrayRef<TracedInput> Inputs,
     J.Path = absolutePath(T.Path, WorkingDirectory);
     J.Member = T.Member;
     if (T.Member.empty()) {
-      auto B = MemoryBuffer::getFile(J.Path, false, false, /*IsVolatile=*/true);
+      auto B = readIntoMemory(J.Path);
       if (!B)
         continue; // gone since the link: nothing to describe
       J.Ref = (*B)->getMemBufferRef();
@@ -697,7 +863,7 @@ LinkSnapshot::take(StringRef Output, ArrayRef<TracedInput> Inputs,
     } else {
       Archive *&A = Archives[J.Path];
       if (!A) {
-        auto B = MemoryBuffer::getFile(J.Path, false, false, /*IsVolatile=*/true);
+        auto B = readIntoMemory(J.Path);
         if (!B)
           continue;
         auto AOrErr = Archive::create((*B)->getMemBufferRef());

@@ -57,9 +57,11 @@ private:
 
 /// Hashes every section of a relocatable object. Stable across recompiles of
 /// the same source: relocation targets are hashed by identity (symbol name,
-/// or for section symbols the target section's name), string literals and
-/// mergeable constants by content, so renumbered `.L.str.N` labels and
-/// reordered literals do not change a function's hash.
+/// or for a section symbol into a named section that section's name),
+/// string literals and mergeable constants by content, anonymous sections
+/// (jump and lookup tables) by their own hash, so renumbered `.L.str.N`
+/// labels and reordered literals do not change a function's hash, and a
+/// changed string reached through a lookup table does.
 llvm::Expected<InputFile>
 hashObject(llvm::MemoryBufferRef Object, llvm::StringRef Path,
            llvm::StringRef Member);

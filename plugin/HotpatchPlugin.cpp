@@ -194,6 +194,12 @@ private:
 ///   B <base type> offset=<bytes>          (C++ bases, virtual marked)
 ///   F <field> offset=<bits> type=<type>
 ///   E                                      (end of the record)
+/// Names never carry a source position, which moves with every line added
+/// above: an unnamed struct or union inside a record is named by its place
+/// among the unnamed records of the enclosing one,
+/// `union TString::(anonymous union #1)`, and its fields are listed with the
+/// enclosing record's, so a change inside it is a change of that record,
+/// named by the field.
 class LayoutCollector : public RecursiveASTVisitor<LayoutCollector> {
 public:
   LayoutCollector(ASTContext &Ctx, std::string &Out)
@@ -201,9 +207,63 @@ public:
 
   bool shouldVisitTemplateInstantiations() const { return true; }
 
+  static bool unnamed(const RecordDecl *RD) {
+    return !RD->getIdentifier() && !RD->getTypedefNameForAnonDecl();
+  }
+
+  /// The name of an unnamed record nested in a record, or "" for one that
+  /// is not (an unnamed type at namespace scope has no name to compare by).
+  std::string positionalName(const RecordDecl *RD) {
+    const auto *Parent = dyn_cast<RecordDecl>(RD->getDeclContext());
+    if (!Parent)
+      return "";
+    std::string Base;
+    if (unnamed(Parent))
+      Base = positionalName(Parent);
+    else {
+      PrintingPolicy P = Policy();
+      P.SuppressTagKeyword = true;
+      Base = Ctx.getTypeDeclType(Parent).getCanonicalType().getAsString(P);
+    }
+    if (Base.empty())
+      return "";
+    unsigned K = 0;
+    for (const Decl *D : Parent->decls())
+      if (const auto *R = dyn_cast<RecordDecl>(D); R && !R->isLambda() && unnamed(R)) {
+        ++K;
+        if (R == RD)
+          break;
+      }
+    return Base + "::(anonymous " + RD->getKindName().str() + " #" + std::to_string(K) + ")";
+  }
+
+  /// A record's name with its tag keyword (`struct Particle`,
+  /// `union TString::(anonymous union #1)`), or "" for an unnamed record
+  /// that has none.
+  std::string recordName(const RecordDecl *RD) {
+    if (!unnamed(RD))
+      return Ctx.getTypeDeclType(RD).getCanonicalType().getAsString(Policy());
+    std::string N = positionalName(RD);
+    return N.empty() ? N : RD->getKindName().str() + " " + N;
+  }
+
+  std::string typeName(QualType T) {
+    T = T.getCanonicalType();
+    if (const auto *RT = T->getAs<RecordType>())
+      if (std::string N = recordName(RT->getDecl()); !N.empty()) {
+        std::string Quals = T.getLocalQualifiers().getAsString();
+        return Quals.empty() ? N : Quals + " " + N;
+      }
+    if (const ConstantArrayType *AT = Ctx.getAsConstantArrayType(T))
+      if (const auto *RT = AT->getElementType()->getAs<RecordType>(); RT && unnamed(RT->getDecl()))
+        return typeName(AT->getElementType()) + "[" +
+               std::to_string(AT->getSize().getZExtValue()) + "]";
+    return T.getAsString(Policy());
+  }
+
   bool VisitRecordDecl(RecordDecl *RD) {
     if (!RD->isCompleteDefinition() || RD->isDependentType() || RD->isInvalidDecl() ||
-        RD->isLambda() || !RD->getIdentifier() && !RD->getTypedefNameForAnonDecl())
+        RD->isLambda())
       return true;
     SourceLocation Loc = RD->getLocation();
     if (auto *Spec = dyn_cast<ClassTemplateSpecializationDecl>(RD))
@@ -213,7 +273,9 @@ public:
       return true;
     if (RD->getParentFunctionOrMethod())
       return true;
-    std::string Name = Ctx.getTypeDeclType(RD).getCanonicalType().getAsString(Policy());
+    if (unnamed(RD))
+      return true; // described with the record that holds it
+    std::string Name = recordName(RD);
     if (!Seen.insert(Name).second)
       return true;
     const ASTRecordLayout &L = Ctx.getASTRecordLayout(RD);
@@ -227,27 +289,61 @@ public:
         const CXXRecordDecl *BD = B.getType()->getAsCXXRecordDecl();
         if (!BD)
           continue;
-        OS << "B " << B.getType().getCanonicalType().getAsString(Policy())
+        OS << "B " << typeName(B.getType())
            << (B.isVirtual() ? " virtual" : " offset=")
            << (B.isVirtual() ? std::string() : std::to_string(L.getBaseClassOffset(BD).getQuantity()))
            << "\n";
       }
     }
-    unsigned I = 0;
-    for (const FieldDecl *F : RD->fields()) {
-      OS << "F " << (F->getName().empty() ? "<anonymous>" : F->getName().str())
-         << " offset=" << L.getFieldOffset(I++)
-         << " type=" << F->getType().getCanonicalType().getAsString(Policy()) << "\n";
-    }
+    fields(OS, RD, 0, "");
     OS << "E\n";
     return true;
   }
 
 private:
+  /// The fields of RD at bit offset Base in the record being described. The
+  /// fields of an unnamed struct or union (or of an array of one) follow the
+  /// field that holds it, at their offsets in the outer record: by the
+  /// member's own name for an anonymous member (`v.i`), by a path otherwise
+  /// (`pos.line`, `cells[].x`). A change inside one is then named by its
+  /// field.
+  void fields(llvm::raw_ostream &OS, const RecordDecl *RD, uint64_t Base,
+              const std::string &Prefix) {
+    const ASTRecordLayout &L = Ctx.getASTRecordLayout(RD);
+    unsigned I = 0;
+    for (const FieldDecl *F : RD->fields()) {
+      uint64_t Offset = Base + L.getFieldOffset(I++);
+      QualType T = F->getType().getCanonicalType();
+      const RecordDecl *Inner = nullptr;
+      std::string Element;
+      if (const auto *RT = T->getAs<RecordType>())
+        Inner = RT->getDecl();
+      else if (const ConstantArrayType *AT = Ctx.getAsConstantArrayType(T))
+        if (const auto *RT = AT->getElementType()->getAs<RecordType>()) {
+          Inner = RT->getDecl();
+          Element = "[]";
+        }
+      if (Inner && (!unnamed(Inner) || !Inner->isCompleteDefinition()))
+        Inner = nullptr;
+      std::string Name = F->getName().str();
+      if (Name.empty()) {
+        std::string N = Inner ? positionalName(Inner) : "";
+        Name = !N.empty() ? N.substr(N.rfind("::(") + 2)
+                          : "<unnamed #" + std::to_string(I) + ">";
+      }
+      OS << "F " << Prefix << Name << " offset=" << Offset << " type=" << typeName(T)
+         << "\n";
+      if (Inner)
+        fields(OS, Inner, Offset,
+               F->isAnonymousStructOrUnion() ? Prefix : Prefix + Name + Element + ".");
+    }
+  }
+
   PrintingPolicy Policy() const {
     PrintingPolicy P(Ctx.getLangOpts());
     P.SuppressTagKeyword = false;
     P.FullyQualifiedName = true;
+    P.AnonymousTagLocations = false;
     return P;
   }
   ASTContext &Ctx;

@@ -4,15 +4,18 @@
 #include "CacheBuilder.h"
 #include "LinkDriver.h"
 #include "ModuleCache.h"
+#include "PatchLinker.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/Support/xxhash.h"
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <fstream>
 #include <map>
 #include <set>
@@ -53,9 +56,9 @@ std::string compile(const TempDir &D, StringRef Name, StringRef Source,
                     std::vector<std::string> Extra = {}) {
   std::string Src = D.write(Name, Source);
   std::string Obj = Src + ".o";
-  std::vector<std::string> Argv = {HOTPATCH_TEST_CLANG, "-O2", "-c", Src,
-                                   "-o", Obj, "-ffunction-sections",
-                                   "-fdata-sections"};
+  std::vector<std::string> Argv = {HOTPATCH_TEST_CLANG, "-c", Src, "-o", Obj};
+  if (!Name.ends_with(".s"))
+    Argv.insert(Argv.end(), {"-O2", "-ffunction-sections", "-fdata-sections"});
   Argv.insert(Argv.end(), Extra.begin(), Extra.end());
   run(Argv);
   return Obj;
@@ -332,6 +335,114 @@ TEST(SectionHash, SameLengthChangeOfALaterLiteralChangesItsFunction) {
   EXPECT_EQ(Diff.count(".text.greet"), 0u);
 }
 
+constexpr const char *SwitchOfStrings = R"(
+const char *color(int i) {
+  switch (i) {
+  case 0: return "red";
+  case 1: return "green";
+  case 2: return "blue";
+  case 3: return "cyan";
+  default: return "none";
+  }
+}
+int add(int a, int b) { return a + b; }
+)";
+
+// At -O2 the switch becomes a lookup table in a section of its own that
+// points into the literals; a same-length change of one string leaves the
+// function's bytes, the table's bytes and every relocation offset as they
+// were. The function must still be seen as changed: it is what the user
+// edited, and the table travels with it.
+TEST(SectionHash, SameLengthChangeOfAStringInASwitchTableChangesItsFunction) {
+  TempDir D;
+  std::string A = compile(D, "a.c", SwitchOfStrings);
+  auto HA = hashes(A);
+  ASSERT_EQ(HA.count(".rodata..Lswitch.table.color.rel"), 1u)
+      << "expected a relative lookup table for the switch";
+  for (const char *From : {"green", "red", "cyan"}) {
+    std::string Edited = SwitchOfStrings;
+    std::string To = From;
+    for (char &C : To)
+      C = std::toupper(C);
+    Edited.replace(Edited.find(From), To.size(), To);
+    std::string B = compile(D, std::string("b-") + From + ".c", Edited);
+    std::set<std::string> Diff = codeAndData(differing(HA, hashes(B)));
+    EXPECT_EQ(Diff.count(".text.color"), 1u) << From;
+    EXPECT_EQ(Diff.count(".text.add"), 0u) << From;
+  }
+  // Compiled again unchanged, nothing differs.
+  std::string Same = compile(D, "same.c", SwitchOfStrings);
+  EXPECT_EQ(differing(HA, hashes(Same)), std::set<std::string>{});
+  // A new literal first in the file moves every string of the table: the
+  // function and its table are unchanged.
+  std::string Moved = compile(
+      D, "moved.c", std::string("const char *first(void) { return \"brand new\"; }\n") +
+                        SwitchOfStrings);
+  std::set<std::string> Diff = codeAndData(differing(HA, hashes(Moved)));
+  EXPECT_EQ(Diff.count(".text.color"), 0u);
+  EXPECT_EQ(Diff.count(".rodata..Lswitch.table.color.rel"), 0u);
+}
+
+constexpr const char *Catching = R"(
+void may_throw();
+int caught() {
+  try { may_throw(); } catch (int) { return 1; }
+  return 0;
+}
+int add(int a, int b) { return a + b; }
+)";
+
+// A function's exception table (.gcc_except_table.<fn>) belongs to it. Here
+// the edit changes only the table (which type is caught): the function's
+// code is the same bytes with the same relocations.
+TEST(SectionHash, ChangingOnlyAnExceptionTableChangesItsFunction) {
+  TempDir D;
+  std::string A = compile(D, "a.cpp", Catching);
+  std::string Edited = Catching;
+  Edited.replace(Edited.find("catch (int)"), 11, "catch (long)");
+  std::string B = compile(D, "b.cpp", Edited);
+  auto HA = hashes(A), HB = hashes(B);
+  ASSERT_EQ(HA.count(".gcc_except_table._Z6caughtv"), 1u);
+  std::set<std::string> Diff = codeAndData(differing(HA, HB));
+  ASSERT_EQ(Diff.count(".gcc_except_table._Z6caughtv"), 1u);
+  EXPECT_EQ(Diff.count(".text._Z6caughtv"), 1u);
+  EXPECT_EQ(Diff.count(".text._Z3addii"), 0u);
+  std::string Same = compile(D, "same.cpp", Catching);
+  EXPECT_EQ(differing(HA, hashes(Same)), std::set<std::string>{});
+}
+
+// Anonymous sections that point at each other are hashed without looping,
+// the same on every compile, and a change in either changes what refers to
+// them.
+TEST(SectionHash, AnonymousSectionsThatReferToEachOtherHashStably) {
+  TempDir D;
+  const char *Source = R"(
+  .section .text.start,"ax",@progbits
+  .globl start
+start:
+  leaq .La(%rip), %rax
+  ret
+  .section .data.rel.ro.a,"aw",@progbits
+.La:
+  .quad .Lb
+  .quad 1
+  .section .data.rel.ro.b,"aw",@progbits
+.Lb:
+  .quad .La
+  .quad 2
+)";
+  std::string A = compile(D, "a.s", Source);
+  std::string B = compile(D, "b.s", Source);
+  auto HA = hashes(A);
+  ASSERT_EQ(HA.count(".data.rel.ro.b"), 1u);
+  EXPECT_EQ(differing(HA, hashes(B)), std::set<std::string>{});
+  std::string Edited = Source;
+  Edited.replace(Edited.find(".quad 2"), 7, ".quad 3");
+  std::string C = compile(D, "c.s", Edited);
+  EXPECT_EQ(differing(HA, hashes(C)),
+            (std::set<std::string>{".text.start", ".data.rel.ro.a", ".data.rel.ro.b"}));
+}
+
 TEST(ModuleCacheBuild, SameNamedStaticsOfTwoFilesStayApart) {
   TempDir D;
   std::string A = compile(D, "one.c",
@@ -365,6 +476,72 @@ TEST(ModuleCacheBuild, SameNamedStaticsOfTwoFilesStayApart) {
   EXPECT_EQ(Ours, 2);
   EXPECT_EQ(C->Image.Kind, ImageKind::PieExecutable);
   EXPECT_FALSE(C->Image.BuildId.empty());
+}
+
+// The cache is written after thinlink has returned to the build, and a
+// compile may then overwrite an input in place (`cp` keeps the inode). The
+// cache must still describe what lld linked, or the next thin link compares
+// the rebuilt object with itself and finds nothing to patch. Objects of
+// 16 KiB or more are the ones a file mapping would have shown rewritten.
+TEST(ModuleCacheBuild, AnInputOverwrittenInPlaceAfterTheLinkIsDescribedAsLinked) {
+  TempDir D;
+  std::string Body = "#include <stdio.h>\n"
+                     "const int big[8192] = {1, 2, 3};\n"
+                     "int value(void) { return VALUE; }\n"
+                     "int main(void) { printf(\"%d %d\\n\", value(), big[1]); }\n";
+  auto Build = [&](StringRef Name, StringRef Value) {
+    std::string Text = Body;
+    Text.replace(Text.find("VALUE"), 5, Value.str());
+    return compile(D, Name, Text,
+                   {"-fplugin=" HOTPATCH_TEST_PLUGIN, "-fplugin-arg-hotpatch-all",
+                    "-I" HOTPATCH_TEST_INCLUDE});
+  };
+  auto Bytes = [](const std::string &Path) {
+    auto B = MemoryBuffer::getFile(Path);
+    EXPECT_TRUE(bool(B)) << Path;
+    return B ? (*B)->getBuffer().str() : std::string();
+  };
+  // Both versions from the same path: the objects differ only in the edit.
+  std::string NextBytes = Bytes(Build("app.c", "2"));
+  std::string Obj = Build("app.c", "1");
+  std::string LinkedBytes = Bytes(Obj);
+  ASSERT_GE(LinkedBytes.size(), 16u * 1024);
+  ASSERT_EQ(LinkedBytes.size(), NextBytes.size());
+  ASSERT_NE(LinkedBytes, NextBytes);
+  setenv("HOTPATCH_SYNC_CACHE", "1", 1);
+
+  std::string Out = D.file("app");
+  ASSERT_EQ(run({HOTPATCH_TEST_CLANG, "-fuse-ld=lld", "--ld-path=" HOTPATCH_TEST_THINLINK,
+                 Obj, "-o", Out, "-L" HOTPATCH_TEST_RUNTIME_DIR, "-lhotpatch",
+                 "-Wl,-rpath," HOTPATCH_TEST_RUNTIME_DIR}),
+            0);
+  auto First = readModuleCache(cachePathFor(Out));
+  ASSERT_TRUE(bool(First)) << toString(First.takeError());
+
+  // Snapshot the link, as thinlink does before it returns; then the build
+  // overwrites the object in place; then the cache is described.
+  auto Snap = LinkSnapshot::take(Out, {TracedInput{Obj, ""}}, D.Path);
+  ASSERT_TRUE(bool(Snap)) << toString(Snap.takeError());
+  {
+    std::ofstream F(Obj, std::ios::binary | std::ios::trunc);
+    F << NextBytes;
+  }
+  auto C = (*Snap)->describe(First->LinkArgs, D.Path);
+  ASSERT_TRUE(bool(C)) << toString(C.takeError());
+  ASSERT_EQ(C->Inputs.size(), 1u);
+  EXPECT_EQ(C->Inputs[0].ContentHash, xxh3_64bits(arrayRefFromStringRef(LinkedBytes)));
+  ASSERT_FALSE(bool(writeModuleCache(*C, cachePathFor(Out))));
+
+  // A thin link of the object now on disk sees the edit.
+  PatchOptions P;
+  P.Base = Out;
+  P.Output = D.file("p1.hpp");
+  P.Objects = {Obj};
+  std::string OutText, ErrText;
+  raw_string_ostream OS(OutText), ES(ErrText);
+  EXPECT_EQ(runPatchLink(P, OS, ES), 0) << ES.str();
+  EXPECT_NE(OS.str().find("1 changed"), std::string::npos) << OS.str() << ES.str();
+  EXPECT_TRUE(sys::fs::exists(P.Output));
 }
 
 // lld keeps global state per link; thinlink must be able to link twice in
