@@ -94,7 +94,11 @@ void serve_one(int fd) {
   std::string reply = handle(request) + "\n";
   size_t done = 0;
   while (done < reply.size()) {
-    ssize_t n = write(fd, reply.data() + done, reply.size() - done);
+    // MSG_NOSIGNAL: a client that closed before reading its reply must not
+    // raise SIGPIPE, whose default action ends the program.
+    ssize_t n = send(fd, reply.data() + done, reply.size() - done, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR)
+      continue;
     if (n <= 0)
       break;
     done += n;
