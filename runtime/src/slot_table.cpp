@@ -35,6 +35,7 @@
 //    image must not be dlclose'd while it is registered.
 #include "hotpatch/hotpatch.h"
 #include "hotpatch/slot_table.h"
+#include "internal.h"
 
 #include <algorithm>
 #include <atomic>
@@ -554,10 +555,25 @@ HOTPATCH_API size_t hotpatch_check_unpatched(int report) {
   }, size_t{0});
 }
 
-// Shared with the patch loader (patch_loader.cpp): one per-thread message.
+// Shared with the patch loader (patch_loader.cpp): one per-thread message,
+// and the slots a patch may write.
 namespace hotpatch_rt {
 void set_error_message(const std::string &msg) { set_error(msg); }
 void clear_error_message() { clear_error(); }
+
+std::vector<RegisteredSlot> registered_slots() {
+  State s = snapshot();
+  std::vector<RegisteredSlot> slots;
+  for (size_t i = 0; i < s.ntables; ++i)
+    for (auto *e = reinterpret_cast<const hotpatch_slot_entry *>(s.tables[i].begin);
+         e != reinterpret_cast<const hotpatch_slot_entry *>(s.tables[i].end); ++e)
+      if (valid(*e))
+        slots.push_back({reinterpret_cast<uintptr_t>(e->slot), e->name});
+  std::sort(slots.begin(), slots.end(), [](const RegisteredSlot &a, const RegisteredSlot &b) {
+    return a.slot < b.slot;
+  });
+  return slots;
+}
 } // namespace hotpatch_rt
 
 void *hotpatch_rt_newest(const char *symbol);

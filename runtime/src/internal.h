@@ -1,0 +1,26 @@
+// internal.h - what the runtime's files share with each other, and nothing
+// they export.
+#ifndef HOTPATCH_RT_INTERNAL_H
+#define HOTPATCH_RT_INTERNAL_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hotpatch_rt {
+
+// The calling thread's hotpatch_last_error() message (slot_table.cpp).
+void set_error_message(const std::string &msg);
+void clear_error_message();
+
+// Every slot the program's images registered, with its function's name,
+// sorted by slot address (slot_table.cpp).
+struct RegisteredSlot {
+  uintptr_t slot;
+  const char *name;
+};
+std::vector<RegisteredSlot> registered_slots();
+
+} // namespace hotpatch_rt
+
+#endif // HOTPATCH_RT_INTERNAL_H
