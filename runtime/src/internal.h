@@ -21,6 +21,9 @@ struct RegisteredSlot {
 };
 std::vector<RegisteredSlot> registered_slots();
 
+// The reply to one control-socket request (control_protocol.cpp).
+std::string handle_request(const std::string &request);
+
 } // namespace hotpatch_rt
 
 #endif // HOTPATCH_RT_INTERNAL_H
