@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace hotpatch_rt {
@@ -23,6 +24,10 @@ std::vector<RegisteredSlot> registered_slots();
 
 // The reply to one control-socket request (control_protocol.cpp).
 std::string handle_request(const std::string &request);
+
+// Removes the sockets of processes that are gone from `dir`
+// (socket_sweep.cpp).
+void sweep_stale_sockets(const char *dir, pid_t self);
 
 } // namespace hotpatch_rt
 

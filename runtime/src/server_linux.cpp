@@ -16,6 +16,10 @@
 //  - replies are sent with MSG_NOSIGNAL: a client that went away raises no
 //    SIGPIPE, whose default action would end the program.
 // Applies are serialised by the patch loader itself.
+//
+// The socket appears under its final name only once it listens (bound as
+// <pid>.tmp, renamed), and at start the listener removes the sockets of
+// processes that are gone (socket_sweep.cpp).
 #include "hotpatch/hotpatch.h"
 #include "hotpatch/patch_format.h"
 #include "internal.h"
@@ -153,6 +157,7 @@ void dispatch(int fd) {
 }
 
 void *listen_loop(void *) {
+  hotpatch_rt::sweep_stale_sockets(g_socket_dir, getpid());
   for (;;) {
     int fd = accept4(g_listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) {
@@ -196,18 +201,22 @@ void start_listening() {
   memset(&addr, 0, sizeof addr);
   addr.sun_family = AF_UNIX;
   int pid = static_cast<int>(getpid());
-  snprintf(addr.sun_path, sizeof addr.sun_path, "%s/%d.sock", g_socket_dir, pid);
+  snprintf(addr.sun_path, sizeof addr.sun_path, "%s/%d.tmp", g_socket_dir, pid);
+  char path[sizeof addr.sun_path];
+  snprintf(path, sizeof path, "%s/%d.sock", g_socket_dir, pid);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return;
-  unlink(addr.sun_path); // a stale socket of an earlier process with this pid
+  unlink(addr.sun_path);
   if (bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0 ||
-      chmod(addr.sun_path, 0600) != 0 || listen(fd, 16) != 0) {
+      chmod(addr.sun_path, 0600) != 0 || listen(fd, 16) != 0 ||
+      rename(addr.sun_path, path) != 0) { // replaces a stale socket of this pid
+    unlink(addr.sun_path);
     close(fd);
     return;
   }
   g_listen_fd = fd;
-  memcpy(g_socket_path, addr.sun_path, sizeof g_socket_path);
+  memcpy(g_socket_path, path, sizeof g_socket_path);
   g_socket_owner = getpid();
   pthread_t thread;
   pthread_attr_t attr;
