@@ -1,6 +1,7 @@
 // events.cpp - the program's event hooks (hotpatch_add_event_hook) and
 // hotpatch_post_event, which runs them.
 #include "hotpatch/hotpatch.h"
+#include "internal.h"
 
 #include <algorithm>
 #include <pthread.h>
@@ -38,3 +39,9 @@ HOTPATCH_API void hotpatch_post_event(hotpatch_event event, const char *message)
   for (unsigned i = 0; i < n; ++i)
     hooks[i].fn(event, message ? message : "", hooks[i].user);
 }
+
+namespace hotpatch_rt {
+// Around fork(): no other thread holds the lock while the child is made.
+void events_fork_prepare() { pthread_mutex_lock(&g_event_mutex); }
+void events_fork_done() { pthread_mutex_unlock(&g_event_mutex); }
+} // namespace hotpatch_rt

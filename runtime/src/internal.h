@@ -29,6 +29,16 @@ std::string handle_request(const std::string &request);
 // (socket_sweep.cpp).
 void sweep_stale_sockets(const char *dir, pid_t self);
 
+// Around fork(): each part takes its locks before the child is made and
+// releases them after, in parent and child, so that the child never
+// inherits a lock held by a thread it does not have.
+void loader_fork_prepare();
+void loader_fork_done();
+void registry_fork_prepare();
+void registry_fork_done();
+void events_fork_prepare();
+void events_fork_done();
+
 } // namespace hotpatch_rt
 
 #endif // HOTPATCH_RT_INTERNAL_H

@@ -82,6 +82,9 @@ struct Mapped {
 std::mutex g_patch_mutex;
 std::mutex g_state_mutex;
 std::atomic<unsigned> g_applied{0};
+// Set while this thread applies a patch: an initialiser that forks must not
+// wait for the lock its own thread holds.
+thread_local bool t_applying = false;
 Hook g_hooks[32];
 unsigned g_hook_count = 0;
 std::vector<Mapped> *g_mapped = nullptr;
@@ -661,13 +664,17 @@ HOTPATCH_API hotpatch_status hotpatch_apply_file(const char *path, hotpatch_appl
   }
   try {
     std::lock_guard<std::mutex> lock(g_patch_mutex);
+    t_applying = true;
     hotpatch_status st = Loader(path, result).run();
+    t_applying = false;
     if (st != HOTPATCH_OK)
       return st;
   } catch (const std::exception &e) {
+    t_applying = false;
     set_error_message(std::string("hotpatch_apply_file: ") + e.what());
     return HOTPATCH_BAD_PATCH;
   } catch (...) {
+    t_applying = false;
     set_error_message("hotpatch_apply_file: an exception was thrown while applying");
     return HOTPATCH_BAD_PATCH;
   }
@@ -724,3 +731,16 @@ std::string hotpatch_rt_build_id_hex() {
   dl_iterate_phdr(find_main, &m);
   return hex(m.build_id);
 }
+
+namespace hotpatch_rt {
+void loader_fork_prepare() {
+  if (!t_applying)
+    g_patch_mutex.lock();
+  g_state_mutex.lock();
+}
+void loader_fork_done() {
+  g_state_mutex.unlock();
+  if (!t_applying)
+    g_patch_mutex.unlock();
+}
+} // namespace hotpatch_rt

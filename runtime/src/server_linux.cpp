@@ -20,6 +20,11 @@
 // The socket appears under its final name only once it listens (bound as
 // <pid>.tmp, renamed), and at start the listener removes the sockets of
 // processes that are gone (socket_sweep.cpp).
+//
+// After fork() the child listens on a socket of its own, <child pid>.sock,
+// from the fork handler on: it keeps the patches its parent had applied
+// (they are in its memory) and takes later ones. The parent's listening
+// socket and its clients' connections are closed in the child.
 #include "hotpatch/hotpatch.h"
 #include "hotpatch/patch_format.h"
 #include "internal.h"
@@ -156,8 +161,9 @@ void dispatch(int fd) {
   close(fd);
 }
 
-void *listen_loop(void *) {
-  hotpatch_rt::sweep_stale_sockets(g_socket_dir, getpid());
+void *listen_loop(void *sweep) {
+  if (sweep)
+    hotpatch_rt::sweep_stale_sockets(g_socket_dir, getpid());
   for (;;) {
     int fd = accept4(g_listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) {
@@ -184,8 +190,9 @@ void remove_socket() {
     unlink(g_socket_path);
 }
 
-// Creates this process's socket and its listener thread.
-void start_listening() {
+// Creates this process's socket and its listener thread, which first
+// removes stale sockets if `sweep`.
+void start_listening(bool sweep) {
   snprintf(g_socket_dir, sizeof g_socket_dir, HOTPATCH_SOCKET_DIR_FORMAT,
            static_cast<unsigned>(getuid()));
   if (mkdir(g_socket_dir, 0700) != 0 && errno != EEXIST)
@@ -222,7 +229,7 @@ void start_listening() {
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  if (pthread_create(&thread, &attr, listen_loop, nullptr) != 0) {
+  if (pthread_create(&thread, &attr, listen_loop, sweep ? &g_socket_dir : nullptr) != 0) {
     remove_socket();
     g_socket_path[0] = '\0';
     g_listen_fd = -1;
@@ -231,13 +238,44 @@ void start_listening() {
   pthread_attr_destroy(&attr);
 }
 
+void before_fork() {
+  hotpatch_rt::loader_fork_prepare();
+  hotpatch_rt::registry_fork_prepare();
+  hotpatch_rt::events_fork_prepare();
+}
+
+void after_fork_parent() {
+  hotpatch_rt::events_fork_done();
+  hotpatch_rt::registry_fork_done();
+  hotpatch_rt::loader_fork_done();
+}
+
+// The child has only the thread that forked: the parent's listener and
+// client threads are not in it, but their descriptors are.
+void after_fork_child() {
+  after_fork_parent();
+  if (!g_enabled)
+    return;
+  for (std::atomic<int> &c : g_clients)
+    if (int fd = c.exchange(0))
+      close(fd - 1);
+  if (g_listen_fd >= 0)
+    close(g_listen_fd);
+  g_listen_fd = -1;
+  g_socket_path[0] = '\0';
+  // Its parent swept at its start: children of a pre-forking server do not
+  // each contact all their siblings.
+  start_listening(false);
+}
+
 __attribute__((constructor)) void start_server() {
+  pthread_atfork(before_fork, after_fork_parent, after_fork_child);
   const char *off = getenv("HOTPATCH_DISABLE");
   if (off && *off && strcmp(off, "0") != 0)
     return;
   g_enabled = true;
   atexit(remove_socket);
-  start_listening();
+  start_listening(true);
 }
 
 } // namespace

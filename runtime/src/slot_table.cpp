@@ -614,6 +614,17 @@ void **indexed_slot(const char *symbol) {
 }
 } // namespace
 
+namespace hotpatch_rt {
+void registry_fork_prepare() {
+  g_names.mu.lock();
+  g_registry.mu.lock();
+}
+void registry_fork_done() {
+  g_registry.mu.unlock();
+  g_names.mu.unlock();
+}
+} // namespace hotpatch_rt
+
 HOTPATCH_API void *hotpatch_current(const char *symbol) {
   if (symbol) {
     void **slot = guarded([&] { return indexed_slot(symbol); }, static_cast<void **>(nullptr));
