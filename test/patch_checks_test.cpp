@@ -292,4 +292,22 @@ TEST(PatchChecks, EveryRelocationMustBeApplied) {
                           "names");
 }
 
+TEST(PatchChecks, ARelocationMustPointIntoTheProgramOrThePatch) {
+  Patch p;
+  size_t rela = p.contents(".rela.dyn");
+  size_t size = p.get<Elf64_Shdr>(p.section(".rela.dyn")).sh_size;
+  bool changed = false;
+  for (size_t off = rela; off < rela + size && !changed; off += sizeof(Elf64_Rela)) {
+    Elf64_Rela r = p.get<Elf64_Rela>(off);
+    if (ELF64_R_TYPE(r.r_info) != R_X86_64_RELATIVE)
+      continue;
+    r.r_addend -= 0x1100000; // below the patch's band, where nothing is
+    p.put(off, r);
+    changed = true;
+  }
+  ASSERT_TRUE(changed) << "the patch has no RELATIVE relocation";
+  expect_refused(p.run(), "a relocation points outside the patch, the program and the patches "
+                          "before it");
+}
+
 } // namespace

@@ -412,6 +412,11 @@ private:
   }
 
   hotpatch_status relocate() {
+    {
+      std::lock_guard<std::mutex> lock(g_state_mutex);
+      if (g_mapped)
+        earlier_ = *g_mapped;
+    }
     if (!dynamic_.p_type) {
       std::string err = hotpatch_rt::check_relocations(elf_, {});
       return err.empty() ? HOTPATCH_OK : refuse(HOTPATCH_BAD_PATCH, err + ": rebuild the patch");
@@ -458,6 +463,24 @@ private:
     return HOTPATCH_OK;
   }
 
+  // A patch-link address a relocation may point at: this patch, the
+  // program's own image, or an earlier patch (ends included: one past an
+  // array is a valid pointer).
+  bool known_target(uint64_t link) const {
+    for (const ElfW(Phdr) &p : loads_)
+      if (link >= p.p_vaddr && link - p.p_vaddr <= p.p_memsz)
+        return true;
+    uint64_t main_lo = main_.begin - main_.load + HOTPATCH_PATCH_BIAS;
+    uint64_t main_hi = main_.end - main_.load + HOTPATCH_PATCH_BIAS;
+    if (link >= main_lo && link <= main_hi)
+      return true;
+    uintptr_t at = runtime(link);
+    for (const Mapped &m : earlier_)
+      if (at >= m.begin && at <= m.end)
+        return true;
+    return false;
+  }
+
   hotpatch_status apply(const ElfW(Rela) &r, uint64_t symtab, uint64_t strtab, uint64_t strsz) {
     uint32_t type = ELF64_R_TYPE(r.r_info);
     if (type == R_X86_64_NONE)
@@ -466,6 +489,9 @@ private:
       return refuse(HOTPATCH_BAD_PATCH, "a relocation writes outside the patch");
     auto *where = reinterpret_cast<uint64_t *>(runtime(r.r_offset));
     if (type == R_X86_64_RELATIVE) {
+      if (!known_target(r.r_addend))
+        return refuse(HOTPATCH_BAD_PATCH, "a relocation points outside the patch, the program "
+                                          "and the patches before it: rebuild the patch");
       *where = runtime(r.r_addend);
       return HOTPATCH_OK;
     }
@@ -477,6 +503,9 @@ private:
       return refuse(HOTPATCH_BAD_PATCH, "a relocation names a symbol outside the patch");
     uint64_t value;
     if (sym->st_shndx != SHN_UNDEF) {
+      if (!known_target(sym->st_value))
+        return refuse(HOTPATCH_BAD_PATCH, "a relocation's symbol lies outside the patch, the "
+                                          "program and the patches before it: rebuild the patch");
       value = runtime(sym->st_value);
     } else {
       const char *name = at<char>(strtab + sym->st_name);
@@ -647,6 +676,7 @@ private:
   MainImage main_;
   hotpatch_rt::PatchImage elf_;
   std::vector<hotpatch_rt::RegisteredSlot> slots_;
+  std::vector<Mapped> earlier_; // the bands of the patches applied before
   std::vector<hotpatch_rt::UnwindTable> unwind_tables_;
   Mapping mapping_;
   // Destroyed before the mapping: a refused patch's tables leave the
