@@ -16,10 +16,12 @@
 #include <cstring>
 #include <elf.h>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vector>
 
 namespace {
 
@@ -308,6 +310,142 @@ TEST(PatchChecks, ARelocationMustPointIntoTheProgramOrThePatch) {
   ASSERT_TRUE(changed) << "the patch has no RELATIVE relocation";
   expect_refused(p.run(), "a relocation points outside the patch, the program and the patches "
                           "before it");
+}
+
+// The offset of the first relocation in .rela.dyn whose type is `type`.
+size_t relocation_of_type(const Patch &p, uint32_t type) {
+  size_t rela = p.contents(".rela.dyn");
+  size_t size = p.get<Elf64_Shdr>(p.section(".rela.dyn")).sh_size;
+  for (size_t off = rela; off < rela + size; off += sizeof(Elf64_Rela))
+    if (ELF64_R_TYPE(p.get<Elf64_Rela>(off).r_info) == type)
+      return off;
+  ADD_FAILURE() << "no relocation of type " << type;
+  return rela;
+}
+
+TEST(PatchChecks, ARelocationMustHaveAType) {
+  Patch p;
+  size_t off = relocation_of_type(p, R_X86_64_RELATIVE);
+  Elf64_Rela r = p.get<Elf64_Rela>(off);
+  r.r_info = ELF64_R_INFO(ELF64_R_SYM(r.r_info), R_X86_64_NONE);
+  p.put(off, r);
+  expect_refused(p.run(), "a relocation has no type");
+}
+
+TEST(PatchChecks, ARelocationMustWriteWritableData) {
+  Patch p;
+  size_t off = relocation_of_type(p, R_X86_64_RELATIVE);
+  Elf64_Rela r = p.get<Elf64_Rela>(off);
+  r.r_offset = p.update("_Z5valuev").new_body; // into the new code
+  p.put(off, r);
+  expect_refused(p.run(), "a relocation writes outside the patch's writable data");
+}
+
+TEST(PatchChecks, TwoRelocationsMustNotWriteTheSamePlace) {
+  Patch p;
+  size_t first = relocation_of_type(p, R_X86_64_RELATIVE);
+  Elf64_Rela a = p.get<Elf64_Rela>(first), b = p.get<Elf64_Rela>(first + sizeof(Elf64_Rela));
+  b.r_offset = a.r_offset;
+  p.put(first + sizeof(Elf64_Rela), b);
+  expect_refused(p.run(), "two relocations write the same place");
+}
+
+TEST(PatchChecks, ASectionMustBeWhereItsSegmentLoadsIt) {
+  Patch p;
+  size_t ph = p.segment_holding(p.get<Elf64_Shdr>(p.section(".text")).sh_addr);
+  Elf64_Phdr seg = p.get<Elf64_Phdr>(ph);
+  seg.p_offset += 0x10; // the code would be loaded from 16 bytes further on
+  p.put(ph, seg);
+  expect_refused(p.run(), "its section '.text' is not where its segment loads it from");
+}
+
+TEST(PatchChecks, AFunctionMustKeepItsUnwindInformation) {
+  Patch p;
+  // Rename the unwind table: the patch then has none.
+  Elf64_Shdr names = p.get<Elf64_Shdr>(p.shdr_off(p.ehdr().e_shstrndx));
+  size_t name = p.image_off() + names.sh_offset + p.get<Elf64_Shdr>(p.section(".eh_frame")).sh_name;
+  p.put<char>(name + 1, 'x');
+  expect_refused(p.run(), "its unwind table does not cover '_Z5valuev', whose running version "
+                          "has one");
+}
+
+TEST(PatchChecks, ACieMustDescribeX86_64Frames) {
+  Patch p;
+  size_t eh = p.contents(".eh_frame");
+  // version, "zR" or "zPLR", then the code alignment factor (1).
+  size_t code_align = eh + 9;
+  while (p.get<char>(code_align))
+    ++code_align;
+  ++code_align;
+  ASSERT_EQ(p.get<uint8_t>(code_align), 1);
+  p.put<uint8_t>(code_align, 4);
+  expect_refused(p.run(), "a CIE of its unwind table is malformed");
+}
+
+// The FDEs of the patch's unwind table: offset of each, and where its
+// instructions start.
+struct Fde {
+  size_t at, instructions, lsda; // lsda: 0 if it has none
+};
+std::vector<Fde> fdes(const Patch &p) {
+  size_t eh = p.contents(".eh_frame"), end = eh + p.get<Elf64_Shdr>(p.section(".eh_frame")).sh_size;
+  std::map<size_t, std::string> augmentation; // of each CIE, by offset
+  std::vector<Fde> out;
+  for (size_t off = eh; off < end && p.get<uint32_t>(off); off += 4 + p.get<uint32_t>(off)) {
+    uint32_t id = p.get<uint32_t>(off + 4);
+    if (id == 0) {
+      std::string aug;
+      for (size_t i = off + 9; p.get<char>(i); ++i)
+        aug += p.get<char>(i);
+      augmentation[off] = aug;
+      continue;
+    }
+    std::string aug = augmentation[off + 4 - id];
+    size_t data = off + 16; // pc_begin and pc_range, sdata4 each
+    Fde f{off, data, 0};
+    if (!aug.empty() && aug[0] == 'z') {
+      uint8_t n = p.get<uint8_t>(data); // one-byte uleb128 here
+      f.instructions = data + 1 + n;
+      if (aug.find('L') != std::string::npos && n == 4 && p.get<int32_t>(data + 1))
+        f.lsda = data + 1;
+    }
+    out.push_back(f);
+  }
+  return out;
+}
+
+TEST(PatchChecks, ACieMustStartFramesAsX86_64Does) {
+  Patch p;
+  size_t eh = p.contents(".eh_frame");
+  // The initial instructions end the CIE: DW_CFA_def_cfa rsp 8 first.
+  size_t at = eh + 4;
+  while (!(p.get<uint8_t>(at) == 0x0c && p.get<uint8_t>(at + 1) == 0x07 &&
+           p.get<uint8_t>(at + 2) == 0x08))
+    ASSERT_LT(++at, eh + 4 + p.get<uint32_t>(eh)) << "no DW_CFA_def_cfa rsp 8";
+  p.put<uint8_t>(at + 2, 0x10); // CFA = rsp + 16
+  expect_refused(p.run(), "a CIE of its unwind table is malformed");
+}
+
+TEST(PatchChecks, CallFrameInstructionsMustBeKnown) {
+  Patch p;
+  std::vector<Fde> all = fdes(p);
+  ASSERT_FALSE(all.empty());
+  p.put<uint8_t>(all[0].instructions, 0x01); // DW_CFA_set_loc, never emitted
+  expect_refused(p.run(), "an FDE of its unwind table has instructions this runtime does not "
+                          "accept");
+}
+
+TEST(PatchChecks, ExceptionTablesMustBeThePatchs) {
+  Patch p;
+  bool changed = false;
+  for (const Fde &f : fdes(p))
+    if (f.lsda && !changed) {
+      p.put<int32_t>(f.lsda, p.get<int32_t>(f.lsda) - 0x1100000); // below the band
+      changed = true;
+    }
+  ASSERT_TRUE(changed) << "no FDE names exception tables";
+  expect_refused(p.run(), "an FDE of its unwind table names exception tables outside the patch, "
+                          "the program and the patches before it");
 }
 
 } // namespace

@@ -55,7 +55,7 @@ std::string read_symbols(const char *image, uint64_t size, const ElfW(Shdr) &sym
     if (!seg)
       continue; // the program's own symbols, at their running addresses
     if (type == STT_FUNC && (flags & SHF_EXECINSTR) && (seg->p_flags & PF_X))
-      out.functions.push_back({sym.st_value, name});
+      out.functions.push_back({sym.st_value, name, sym.st_size});
     std::string n = name;
     if (type == STT_OBJECT && (flags & SHF_WRITE) && (seg->p_flags & PF_W) &&
         sym.st_size == 8 && sym.st_value % 8 == 0 && ends_with(n, ".hotpatch.slot"))
@@ -135,6 +135,9 @@ std::string check_segments(const PatchImage &image, const std::vector<ElfW(Phdr)
       return "its section '" + s.name + "' lies in a segment that is not readable";
     if (h.sh_type != SHT_NOBITS && !within(h.sh_addr - seg->p_vaddr, h.sh_size, seg->p_filesz))
       return "its section '" + s.name + "' has contents its segment does not load";
+    if (h.sh_type != SHT_NOBITS &&
+        (h.sh_offset < seg->p_offset || h.sh_offset - seg->p_offset != h.sh_addr - seg->p_vaddr))
+      return "its section '" + s.name + "' is not where its segment loads it from";
   }
   return "";
 }

@@ -26,6 +26,7 @@ struct ImageSection {
 struct ImageSymbol {
   uint64_t addr; // patch-link address
   std::string name;
+  uint64_t size = 0;
 };
 
 // The section table and symbol table of a patch image, read once.
@@ -62,18 +63,26 @@ struct DynamicRelocs {
 std::string check_relocations(const PatchImage &image, const DynamicRelocs &dyn);
 
 // The .eh_frame sections to register, each checked record by record in the
-// mapped patch: lengths inside the section, every FDE naming a CIE before
-// it and covering code of this patch, and a zero terminator after the last
-// record inside the mapping. `mapped(link, size)` gives the mapped bytes of
-// a patch-link range, or nullptr outside the mapping; `in_code(link, size)`
-// says whether a range is code of this patch.
+// mapped patch: lengths inside the section, the x86-64 CIE, every FDE naming
+// a CIE before it and covering code of this patch, exception tables in the
+// patch or the program, call frame instructions known and in range, and a
+// zero terminator after the last record inside the mapping.
+// `mapped(link, size)` gives the mapped bytes of a patch-link range, or
+// nullptr outside the mapping; `in_code(link, size)` says whether a range is
+// code of this patch; `known(link, size)` whether it lies in the patch, the
+// program or an earlier patch (unchanged exception tables stay where they
+// were). `covered` gets the code ranges the FDEs describe.
 struct UnwindTable {
   uint64_t link_addr;
 };
+struct CodeRange {
+  uint64_t begin, size; // patch-link addresses an FDE covers
+};
 std::string check_unwind(const PatchImage &image,
                          const unsigned char *(*mapped)(const void *ctx, uint64_t, uint64_t),
-                         bool (*in_code)(const void *ctx, uint64_t, uint64_t), const void *ctx,
-                         std::vector<UnwindTable> &out);
+                         bool (*in_code)(const void *ctx, uint64_t, uint64_t),
+                         bool (*known)(const void *ctx, uint64_t, uint64_t), const void *ctx,
+                         std::vector<UnwindTable> &out, std::vector<CodeRange> &covered);
 
 // Registers unwind tables with the unwinder; deregisters them again when
 // destroyed unless kept (a patch refused after registration).

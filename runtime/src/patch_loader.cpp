@@ -61,6 +61,9 @@
 
 #define HOTPATCH_API extern "C" __attribute__((visibility("default")))
 
+// libgcc's lookup of the FDE that covers `pc` (bases: three pointers out).
+extern "C" const void *_Unwind_Find_FDE(void *pc, void *bases);
+
 namespace {
 
 using hotpatch_rt::set_error_message;
@@ -448,6 +451,7 @@ private:
     if (!err.empty())
       return refuse(HOTPATCH_BAD_PATCH, err + ": rebuild the patch");
     uint64_t rela = d.rela, relasz = d.relasz, jmprel = d.jmprel, pltrelsz = d.pltrelsz;
+    std::vector<uint64_t> targets;
     for (auto [table, size] : {std::pair<uint64_t, uint64_t>{rela, relasz}, {jmprel, pltrelsz}}) {
       if (!size)
         continue;
@@ -458,8 +462,15 @@ private:
         hotpatch_status st = apply(r[i], symtab, strtab, strsz);
         if (st != HOTPATCH_OK)
           return st;
+        targets.push_back(r[i].r_offset);
       }
     }
+    // Each relocation writes a pointer of its own: two that overlap mean
+    // one was moved onto another's.
+    std::sort(targets.begin(), targets.end());
+    for (size_t i = 1; i < targets.size(); ++i)
+      if (targets[i] - targets[i - 1] < 8)
+        return refuse(HOTPATCH_BAD_PATCH, "two relocations write the same place: rebuild the patch");
     return HOTPATCH_OK;
   }
 
@@ -483,10 +494,10 @@ private:
 
   hotpatch_status apply(const ElfW(Rela) &r, uint64_t symtab, uint64_t strtab, uint64_t strsz) {
     uint32_t type = ELF64_R_TYPE(r.r_info);
-    if (type == R_X86_64_NONE)
-      return HOTPATCH_OK;
-    if (!in_segment(r.r_offset, 8))
-      return refuse(HOTPATCH_BAD_PATCH, "a relocation writes outside the patch");
+    if (type == R_X86_64_NONE) // never in a linked image: a relocation lost its type
+      return refuse(HOTPATCH_BAD_PATCH, "a relocation has no type: rebuild the patch");
+    if (!in_segment(r.r_offset, 8, PF_W))
+      return refuse(HOTPATCH_BAD_PATCH, "a relocation writes outside the patch's writable data");
     auto *where = reinterpret_cast<uint64_t *>(runtime(r.r_offset));
     if (type == R_X86_64_RELATIVE) {
       if (!known_target(r.r_addend))
@@ -617,9 +628,40 @@ private:
     auto in_code = [](const void *ctx, uint64_t link, uint64_t size) {
       return static_cast<const Loader *>(ctx)->in_segment(link, size, PF_X);
     };
-    std::string err = hotpatch_rt::check_unwind(elf_, mapped, in_code, this, unwind_tables_);
+    // Exception tables that did not change stay in the program (or in the
+    // patch that last changed them).
+    auto known = [](const void *ctx, uint64_t link, uint64_t) {
+      return static_cast<const Loader *>(ctx)->known_target(link);
+    };
+    std::vector<hotpatch_rt::CodeRange> covered;
+    std::string err = hotpatch_rt::check_unwind(elf_, mapped, in_code, known, this,
+                                                unwind_tables_, covered);
     if (!err.empty())
       return refuse(HOTPATCH_BAD_PATCH, err + ": rebuild the patch");
+    // A function whose running version the unwinder knows must not lose
+    // its unwind information: an exception through it would end the
+    // program.
+    for (uint32_t i = 0; i < header_.update_count; ++i) {
+      const hotpatch_patch_update &u = updates_[i];
+      if (u.flags & HOTPATCH_UPDATE_NOT_HOT)
+        continue;
+      void *running = __atomic_load_n(reinterpret_cast<void **>(runtime(u.slot)), __ATOMIC_ACQUIRE);
+      void *bases[3];
+      if (!running || !_Unwind_Find_FDE(running, bases))
+        continue;
+      uint64_t size = 0;
+      for (const hotpatch_rt::ImageSymbol *f : hotpatch_rt::functions_at(elf_, u.new_body))
+        size = std::max(size, f->size);
+      bool whole = false;
+      for (const hotpatch_rt::CodeRange &c : covered)
+        whole |= u.new_body >= c.begin && u.new_body - c.begin < c.size &&
+                 size <= c.size - (u.new_body - c.begin);
+      if (!whole)
+        return refuse(HOTPATCH_BAD_PATCH, std::string("its unwind table does not cover '") +
+                                              (strings_ + u.name) +
+                                              "', whose running version has one: rebuild the "
+                                              "patch");
+    }
     return HOTPATCH_OK;
   }
 
