@@ -14,6 +14,10 @@ namespace hotpatch_rt {
 void set_error_message(const std::string &msg);
 void clear_error_message();
 
+// Reads the patch file at `path` into `out`, refusing (with `err`) anything
+// but a regular file without blocking (patch_file.cpp).
+bool read_patch_file(const char *path, std::string &out, std::string &err);
+
 // Every slot the program's images registered, with its function's name,
 // sorted by slot address (slot_table.cpp).
 struct RegisteredSlot {
