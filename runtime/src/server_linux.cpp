@@ -133,8 +133,10 @@ void *serve_client(void *arg) {
           : "error timeout: send the whole request line within " +
                 std::to_string(kRequestMs / 1000) + " s";
   send_reply(fd, reply + "\n", kReplyMs);
-  close(fd);
+  // Untracked before closed: a child forked in between must never close
+  // this number once it may name another file.
   g_clients[slot].store(0);
+  close(fd);
   return nullptr;
 }
 
