@@ -34,8 +34,8 @@ std::string controlSocketOf(int Pid) {
   return sys::fs::exists(S) ? S : "";
 }
 
-std::string askProcess(const std::string &Socket, const std::string &Request,
-                       unsigned TimeoutMs) {
+static std::string askOnce(const std::string &Socket, const std::string &Request,
+                           unsigned TimeoutMs) {
   int Fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (Fd < 0)
     return "";
@@ -50,7 +50,9 @@ std::string askProcess(const std::string &Socket, const std::string &Request,
   std::string Reply;
   if (connect(Fd, reinterpret_cast<sockaddr *>(&Addr), sizeof Addr) == 0) {
     std::string Line = Request + "\n";
-    if (write(Fd, Line.data(), Line.size()) == ssize_t(Line.size())) {
+    // MSG_NOSIGNAL: a process that answers and closes before reading the
+    // request (it is busy) must not end this one with SIGPIPE.
+    if (send(Fd, Line.data(), Line.size(), MSG_NOSIGNAL) == ssize_t(Line.size())) {
       char Buf[512];
       ssize_t N;
       while (Reply.find('\n') == std::string::npos && (N = read(Fd, Buf, sizeof Buf)) > 0)
@@ -59,6 +61,20 @@ std::string askProcess(const std::string &Socket, const std::string &Request,
     }
   }
   close(Fd);
+  return Reply;
+}
+
+std::string askProcess(const std::string &Socket, const std::string &Request,
+                       unsigned TimeoutMs) {
+  // A process serving as many clients as it will says so at once; those
+  // clients are cut off within seconds, so ask again for a while.
+  std::string Reply;
+  for (int Try = 0; Try < 60; ++Try) {
+    Reply = askOnce(Socket, Request, TimeoutMs);
+    if (!StringRef(Reply).starts_with("error busy"))
+      break;
+    usleep(100 * 1000);
+  }
   return Reply;
 }
 

@@ -7,17 +7,26 @@
 //   2. Check the build-id against the main program's, and the chain index
 //      against the number of patches applied.
 //   3. Check the ELF image: x86-64 ET_DYN, no interpreter, every PT_LOAD in
-//      this chain position's band, none writable and executable; then every
-//      slot update (the slot lies in the program or an earlier patch, the new
-//      body in this patch's code) and every initialiser. No bound is checked
-//      with a sum that could wrap: the file is untrusted until here.
+//      this chain position's band, none writable and executable, none
+//      overlapping or sharing a page with another of other permissions;
+//      every allocated section in a segment whose permissions match it
+//      (patch_checks.cpp). Then every slot update against what the runtime
+//      knows: the slot is a slot the program registered, or one an earlier
+//      patch defined, and belongs to the function the update names; the new
+//      body is the start of a function of that name in this patch's code;
+//      no flag bit or reserved field is unknown. Initialisers are functions
+//      of the patch. No bound is checked with a sum that could wrap: the
+//      file is untrusted until here.
 //   4. Map the band's pages at the fixed distance below the program with
 //      MAP_FIXED_NOREPLACE (never over anything) and copy the segments in.
 //   5. Apply the dynamic relocations, each of which must write inside the
-//      patch's own segments; symbols the patch does not define come from the
-//      process (dlsym), as in a shared library.
-//   6. Give each segment its final protection; register .eh_frame so that
-//      exceptions unwind through patched frames.
+//      patch's own segments; every relocation section the image carries must
+//      be one the dynamic section names. Symbols the patch does not define
+//      come from the process (dlsym), as in a shared library.
+//   6. Check the unwind tables record by record where they are mapped
+//      (patch_unwind.cpp), give each segment its final protection, and
+//      register the tables so that exceptions unwind through patched frames.
+//      A patch refused after this deregisters them before it is unmapped.
 //   7. Run the initialisers of the globals the patch adds (they register
 //      their destructors with __cxa_atexit themselves). Only g_patch_mutex is
 //      held: they may call the rest of the API.
@@ -30,6 +39,8 @@
 // executing it.
 #include "hotpatch/hotpatch.h"
 #include "hotpatch/patch_format.h"
+#include "internal.h"
+#include "patch_checks.h"
 
 #include <algorithm>
 #include <atomic>
@@ -50,12 +61,8 @@
 
 #define HOTPATCH_API extern "C" __attribute__((visibility("default")))
 
-extern "C" void __register_frame(void *);
-
-namespace hotpatch_rt {
-void set_error_message(const std::string &msg);
-void clear_error_message();
-} // namespace hotpatch_rt
+// libgcc's lookup of the FDE that covers `pc` (bases: three pointers out).
+extern "C" const void *_Unwind_Find_FDE(void *pc, void *bases);
 
 namespace {
 
@@ -78,11 +85,16 @@ struct Mapped {
 std::mutex g_patch_mutex;
 std::mutex g_state_mutex;
 std::atomic<unsigned> g_applied{0};
+// Set while this thread applies a patch: an initialiser that forks must not
+// wait for the lock its own thread holds.
+thread_local bool t_applying = false;
 Hook g_hooks[32];
 unsigned g_hook_count = 0;
 std::vector<Mapped> *g_mapped = nullptr;
 // The newest body of every function a patch changed, hot or not, by name.
 std::map<std::string, void *> *g_newest = nullptr;
+// Slots that applied patches define (new hot functions): address -> name.
+std::map<uintptr_t, std::string> *g_patch_slots = nullptr;
 
 struct MainImage {
   uintptr_t load = 0;          // load bias of the executable
@@ -118,6 +130,12 @@ int find_main(struct dl_phdr_info *info, size_t, void *data) {
   return 1; // the first object is the executable
 }
 
+std::string hex_number(uint64_t v) {
+  char buf[24];
+  snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
 std::string hex(const std::string &bytes) {
   static const char digits[] = "0123456789abcdef";
   std::string s;
@@ -131,35 +149,6 @@ std::string hex(const std::string &bytes) {
 double ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t)
       .count();
-}
-
-bool read_file(const char *path, std::string &out, std::string &err) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    err = std::string("cannot open '") + path + "': " + strerror(errno);
-    return false;
-  }
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    err = std::string("cannot read '") + path + "': " + strerror(errno);
-    close(fd);
-    return false;
-  }
-  out.resize(st.st_size);
-  size_t done = 0;
-  while (done < out.size()) {
-    ssize_t n = read(fd, &out[done], out.size() - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      err = std::string("cannot read '") + path + "'";
-      close(fd);
-      return false;
-    }
-    done += n;
-  }
-  close(fd);
-  return true;
 }
 
 /// An applied-but-unpublished mapping that undoes itself unless kept.
@@ -189,7 +178,7 @@ public:
     double check_ms = ms_since(t0);
     auto t1 = std::chrono::steady_clock::now();
     if ((st = map()) != HOTPATCH_OK || (st = relocate()) != HOTPATCH_OK ||
-        (st = protect()) != HOTPATCH_OK)
+        (st = check_unwind()) != HOTPATCH_OK || (st = protect()) != HOTPATCH_OK)
       return st;
     double map_ms = ms_since(t1);
     register_unwind();
@@ -220,13 +209,17 @@ private:
 
   hotpatch_status check() {
     std::string err;
-    if (!read_file(path_, file_, err))
+    if (!hotpatch_rt::read_patch_file(path_, file_, err))
       return refuse(HOTPATCH_BAD_PATCH, err);
     if (file_.size() < sizeof header_ || memcmp(file_.data(), HOTPATCH_PATCH_MAGIC, 8))
       return refuse(HOTPATCH_BAD_PATCH, file_.size() < 8 || memcmp(file_.data(), HOTPATCH_PATCH_MAGIC, 8)
                                             ? "not a hotpatch patch file (bad magic)"
                                             : "truncated (shorter than its header)");
     memcpy(&header_, file_.data(), sizeof header_);
+    if (header_.version == HOTPATCH_PATCH_VERSION && header_.reserved != 0)
+      return refuse(HOTPATCH_BAD_PATCH, "its header's reserved field is " +
+                                            std::to_string(header_.reserved) +
+                                            ", not 0: rebuild the patch with the matching thinlink");
     if (header_.version != HOTPATCH_PATCH_VERSION)
       return refuse(HOTPATCH_BAD_PATCH, "patch format version " + std::to_string(header_.version) +
                                             ", this runtime reads version " +
@@ -263,6 +256,9 @@ private:
       return refuse(HOTPATCH_WRONG_BUILD, "made for build " + hex(want_id) + ", this program is build " +
                                               hex(main_.build_id) +
                                               ": build the patch against this program's build");
+    if (header_.build_id_size > sizeof header_.build_id)
+      return refuse(HOTPATCH_BAD_PATCH, "its build-id size " + std::to_string(header_.build_id_size) +
+                                            " exceeds the header's 20 bytes: rebuild the patch");
     if (header_.chain_index != g_applied.load() + 1)
       return refuse(HOTPATCH_CHAIN_ORDER, "it is patch " + std::to_string(header_.chain_index) +
                                               " of its chain, and " + std::to_string(g_applied.load()) +
@@ -303,6 +299,11 @@ private:
     }
     if (loads_.empty())
       return refuse(HOTPATCH_BAD_PATCH, "the image has nothing to load");
+    std::string err = hotpatch_rt::read_patch_image(image_, header_.image_size, loads_, elf_);
+    if (err.empty())
+      err = hotpatch_rt::check_segments(elf_, loads_, band_lo_, band_hi_);
+    if (!err.empty())
+      return refuse(HOTPATCH_BAD_PATCH, err + ": rebuild the patch");
     return HOTPATCH_OK;
   }
 
@@ -346,24 +347,43 @@ private:
   }
 
   hotpatch_status relocate() {
-    if (!dynamic_.p_type)
-      return HOTPATCH_OK;
-    uint64_t rela = 0, relasz = 0, jmprel = 0, pltrelsz = 0, symtab = 0, strtab = 0, strsz = 0;
+    {
+      std::lock_guard<std::mutex> lock(g_state_mutex);
+      if (g_mapped)
+        earlier_ = *g_mapped;
+    }
+    if (!dynamic_.p_type) {
+      std::string err = hotpatch_rt::check_relocations(elf_, {});
+      return err.empty() ? HOTPATCH_OK : refuse(HOTPATCH_BAD_PATCH, err + ": rebuild the patch");
+    }
+    hotpatch_rt::DynamicRelocs d;
+    uint64_t symtab = 0, strtab = 0, strsz = 0;
     size_t n = dynamic_.p_memsz / sizeof(ElfW(Dyn));
     const ElfW(Dyn) *dyn = at<ElfW(Dyn)>(dynamic_.p_vaddr, n);
     if (!dyn)
       return refuse(HOTPATCH_BAD_PATCH, "the dynamic section lies outside the patch");
+    d.present = true;
     for (size_t i = 0; i < n && dyn[i].d_tag != DT_NULL; ++i) {
       switch (dyn[i].d_tag) {
-      case DT_RELA: rela = dyn[i].d_un.d_ptr; break;
-      case DT_RELASZ: relasz = dyn[i].d_un.d_val; break;
-      case DT_JMPREL: jmprel = dyn[i].d_un.d_ptr; break;
-      case DT_PLTRELSZ: pltrelsz = dyn[i].d_un.d_val; break;
+      case DT_RELA: d.rela = dyn[i].d_un.d_ptr; break;
+      case DT_RELASZ: d.relasz = dyn[i].d_un.d_val; break;
+      case DT_RELAENT: d.relaent = dyn[i].d_un.d_val; break;
+      case DT_JMPREL: d.jmprel = dyn[i].d_un.d_ptr; break;
+      case DT_PLTRELSZ: d.pltrelsz = dyn[i].d_un.d_val; break;
+      case DT_PLTREL: d.pltrel = dyn[i].d_un.d_val; break;
       case DT_SYMTAB: symtab = dyn[i].d_un.d_ptr; break;
       case DT_STRTAB: strtab = dyn[i].d_un.d_ptr; break;
       case DT_STRSZ: strsz = dyn[i].d_un.d_val; break;
+      case DT_REL: case DT_RELSZ: d.unsupported = "REL relocations"; break;
+      case DT_RELR: case DT_RELRSZ: d.unsupported = "RELR relocations"; break;
+      case DT_TEXTREL: d.unsupported = "relocations of its code"; break;
       }
     }
+    std::string err = hotpatch_rt::check_relocations(elf_, d);
+    if (!err.empty())
+      return refuse(HOTPATCH_BAD_PATCH, err + ": rebuild the patch");
+    uint64_t rela = d.rela, relasz = d.relasz, jmprel = d.jmprel, pltrelsz = d.pltrelsz;
+    std::vector<uint64_t> targets;
     for (auto [table, size] : {std::pair<uint64_t, uint64_t>{rela, relasz}, {jmprel, pltrelsz}}) {
       if (!size)
         continue;
@@ -374,19 +394,47 @@ private:
         hotpatch_status st = apply(r[i], symtab, strtab, strsz);
         if (st != HOTPATCH_OK)
           return st;
+        targets.push_back(r[i].r_offset);
       }
     }
+    // Each relocation writes a pointer of its own: two that overlap mean
+    // one was moved onto another's.
+    std::sort(targets.begin(), targets.end());
+    for (size_t i = 1; i < targets.size(); ++i)
+      if (targets[i] - targets[i - 1] < 8)
+        return refuse(HOTPATCH_BAD_PATCH, "two relocations write the same place: rebuild the patch");
     return HOTPATCH_OK;
+  }
+
+  // A patch-link address a relocation may point at: this patch, the
+  // program's own image, or an earlier patch (ends included: one past an
+  // array is a valid pointer).
+  bool known_target(uint64_t link) const {
+    for (const ElfW(Phdr) &p : loads_)
+      if (link >= p.p_vaddr && link - p.p_vaddr <= p.p_memsz)
+        return true;
+    uint64_t main_lo = main_.begin - main_.load + HOTPATCH_PATCH_BIAS;
+    uint64_t main_hi = main_.end - main_.load + HOTPATCH_PATCH_BIAS;
+    if (link >= main_lo && link <= main_hi)
+      return true;
+    uintptr_t at = runtime(link);
+    for (const Mapped &m : earlier_)
+      if (at >= m.begin && at <= m.end)
+        return true;
+    return false;
   }
 
   hotpatch_status apply(const ElfW(Rela) &r, uint64_t symtab, uint64_t strtab, uint64_t strsz) {
     uint32_t type = ELF64_R_TYPE(r.r_info);
-    if (type == R_X86_64_NONE)
-      return HOTPATCH_OK;
-    if (!in_segment(r.r_offset, 8))
-      return refuse(HOTPATCH_BAD_PATCH, "a relocation writes outside the patch");
+    if (type == R_X86_64_NONE) // never in a linked image: a relocation lost its type
+      return refuse(HOTPATCH_BAD_PATCH, "a relocation has no type: rebuild the patch");
+    if (!in_segment(r.r_offset, 8, PF_W))
+      return refuse(HOTPATCH_BAD_PATCH, "a relocation writes outside the patch's writable data");
     auto *where = reinterpret_cast<uint64_t *>(runtime(r.r_offset));
     if (type == R_X86_64_RELATIVE) {
+      if (!known_target(r.r_addend))
+        return refuse(HOTPATCH_BAD_PATCH, "a relocation points outside the patch, the program "
+                                          "and the patches before it: rebuild the patch");
       *where = runtime(r.r_addend);
       return HOTPATCH_OK;
     }
@@ -398,6 +446,9 @@ private:
       return refuse(HOTPATCH_BAD_PATCH, "a relocation names a symbol outside the patch");
     uint64_t value;
     if (sym->st_shndx != SHN_UNDEF) {
+      if (!known_target(sym->st_value))
+        return refuse(HOTPATCH_BAD_PATCH, "a relocation's symbol lies outside the patch, the "
+                                          "program and the patches before it: rebuild the patch");
       value = runtime(sym->st_value);
     } else {
       const char *name = at<char>(strtab + sym->st_name);
@@ -427,23 +478,40 @@ private:
     return HOTPATCH_OK;
   }
 
-  bool slot_ok(uintptr_t slot) const {
-    if (slot % alignof(void *))
-      return false;
-    if (slot >= main_.begin && slot + 8 <= main_.end)
-      return true;
+  // The function whose slot is at `slot` (a runtime address): a slot the
+  // program's images registered, or one an earlier patch defined; nullptr
+  // for any other address.
+  const char *slot_owner(uintptr_t slot) const {
+    auto it = std::lower_bound(slots_.begin(), slots_.end(), slot,
+                               [](const hotpatch_rt::RegisteredSlot &s, uintptr_t a) {
+                                 return s.slot < a;
+                               });
+    if (it != slots_.end() && it->slot == slot)
+      return it->name;
     std::lock_guard<std::mutex> lock(g_state_mutex);
-    if (g_mapped)
-      for (const Mapped &m : *g_mapped)
-        if (slot >= m.begin && slot + 8 <= m.end)
-          return true;
-    return in_segment(slot - main_.load + HOTPATCH_PATCH_BIAS, 8, PF_W);
+    if (g_patch_slots) {
+      auto p = g_patch_slots->find(slot);
+      if (p != g_patch_slots->end())
+        return p->second.c_str(); // never erased
+    }
+    return nullptr;
+  }
+
+  // Is a function of this patch named `name` (or its body) at `link_addr`?
+  bool function_start(uint64_t link_addr, const char *name) const {
+    for (const hotpatch_rt::ImageSymbol *f : hotpatch_rt::functions_at(elf_, link_addr))
+      if (!name || f->name == name || f->name == std::string(name) + ".hotpatch.body")
+        return true;
+    return false;
   }
 
   hotpatch_status check_updates() {
     for (uint32_t i = 0; i < header_.init_count; ++i)
-      if (!in_segment(inits_[i], 1, PF_X))
-        return refuse(HOTPATCH_BAD_PATCH, "an initialiser is not in the patch's code");
+      if (!in_segment(inits_[i], 1, PF_X) || !function_start(inits_[i], nullptr))
+        return refuse(HOTPATCH_BAD_PATCH, "an initialiser is not the start of a function of the "
+                                          "patch: rebuild the patch");
+    slots_ = hotpatch_rt::registered_slots();
+    const uint32_t known = HOTPATCH_UPDATE_NEW_FUNCTION | HOTPATCH_UPDATE_NOT_HOT;
     for (uint32_t i = 0; i < header_.update_count; ++i) {
       const hotpatch_patch_update &u = updates_[i];
       if (u.name >= header_.strings_size)
@@ -451,41 +519,87 @@ private:
       const char *name = strings_ + u.name;
       if (!memchr(name, 0, header_.strings_size - u.name))
         return refuse(HOTPATCH_BAD_PATCH, "a function name is not terminated");
-      if (!in_segment(u.new_body, 1, PF_X))
+      if (u.flags & ~known)
+        return refuse(HOTPATCH_BAD_PATCH, std::string("the update of '") + name +
+                                              "' has unknown flags " + hex_number(u.flags & ~known) +
+                                              ": rebuild the patch with the matching thinlink");
+      if (!in_segment(u.new_body, 1, PF_X) || !function_start(u.new_body, name))
         return refuse(HOTPATCH_BAD_PATCH, std::string("the new body of '") + name +
-                                              "' is not in the patch's code");
+                                              "' is not the start of a function of that name in "
+                                              "the patch's code: rebuild the patch");
+      if (u.flags & HOTPATCH_UPDATE_NOT_HOT) {
+        if (u.slot != 0)
+          return refuse(HOTPATCH_BAD_PATCH, std::string("'") + name +
+                                                "' is marked as having no slot but names one: "
+                                                "rebuild the patch");
+        continue;
+      }
+      const char *owner = slot_owner(runtime(u.slot));
+      if (!owner || strcmp(owner, name) != 0)
+        return refuse(HOTPATCH_BAD_PATCH,
+                      std::string("the slot of '") + name + "' (at " + hex_number(runtime(u.slot)) +
+                          ") is not " + (owner ? "its slot but that of '" + std::string(owner) + "'"
+                                               : std::string("a slot of this program or of an "
+                                                             "earlier patch")) +
+                          ": rebuild the patch against this program");
+    }
+    return HOTPATCH_OK;
+  }
+
+  // Unwind tables are checked in the mapped patch, where the unwinder will
+  // read them, after relocation and before the patch becomes read-only.
+  hotpatch_status check_unwind() {
+    auto mapped = [](const void *ctx, uint64_t link, uint64_t size) -> const unsigned char * {
+      auto *self = static_cast<const Loader *>(ctx);
+      uintptr_t b = reinterpret_cast<uintptr_t>(self->mapping_.addr);
+      uintptr_t at = self->runtime(link);
+      if (at < b || at - b > self->mapping_.size || size > self->mapping_.size - (at - b))
+        return nullptr;
+      return reinterpret_cast<const unsigned char *>(at);
+    };
+    auto in_code = [](const void *ctx, uint64_t link, uint64_t size) {
+      return static_cast<const Loader *>(ctx)->in_segment(link, size, PF_X);
+    };
+    // Exception tables that did not change stay in the program (or in the
+    // patch that last changed them).
+    auto known = [](const void *ctx, uint64_t link, uint64_t) {
+      return static_cast<const Loader *>(ctx)->known_target(link);
+    };
+    std::vector<hotpatch_rt::CodeRange> covered;
+    std::string err = hotpatch_rt::check_unwind(elf_, mapped, in_code, known, this,
+                                                unwind_tables_, covered);
+    if (!err.empty())
+      return refuse(HOTPATCH_BAD_PATCH, err + ": rebuild the patch");
+    // A function whose running version the unwinder knows must not lose
+    // its unwind information: an exception through it would end the
+    // program.
+    for (uint32_t i = 0; i < header_.update_count; ++i) {
+      const hotpatch_patch_update &u = updates_[i];
       if (u.flags & HOTPATCH_UPDATE_NOT_HOT)
         continue;
-      if (!slot_ok(runtime(u.slot)))
-        return refuse(HOTPATCH_BAD_PATCH, std::string("the slot of '") + name +
-                                              "' is not in the program or an earlier patch");
+      void *running = __atomic_load_n(reinterpret_cast<void **>(runtime(u.slot)), __ATOMIC_ACQUIRE);
+      void *bases[3];
+      if (!running || !_Unwind_Find_FDE(running, bases))
+        continue;
+      uint64_t size = 0;
+      for (const hotpatch_rt::ImageSymbol *f : hotpatch_rt::functions_at(elf_, u.new_body))
+        size = std::max(size, f->size);
+      bool whole = false;
+      for (const hotpatch_rt::CodeRange &c : covered)
+        whole |= u.new_body >= c.begin && u.new_body - c.begin < c.size &&
+                 size <= c.size - (u.new_body - c.begin);
+      if (!whole)
+        return refuse(HOTPATCH_BAD_PATCH, std::string("its unwind table does not cover '") +
+                                              (strings_ + u.name) +
+                                              "', whose running version has one: rebuild the "
+                                              "patch");
     }
     return HOTPATCH_OK;
   }
 
   void register_unwind() {
-    if (!ehdr_.e_shoff || ehdr_.e_shoff > header_.image_size ||
-        uint64_t(ehdr_.e_shnum) * sizeof(ElfW(Shdr)) > header_.image_size - ehdr_.e_shoff)
-      return;
-    auto shdr = [&](unsigned i) {
-      ElfW(Shdr) s;
-      memcpy(&s, image_ + ehdr_.e_shoff + i * sizeof s, sizeof s);
-      return s;
-    };
-    if (ehdr_.e_shstrndx >= ehdr_.e_shnum)
-      return;
-    ElfW(Shdr) names = shdr(ehdr_.e_shstrndx);
-    for (unsigned i = 0; i < ehdr_.e_shnum; ++i) {
-      ElfW(Shdr) s = shdr(i);
-      if (names.sh_offset >= header_.image_size ||
-          s.sh_name >= header_.image_size - names.sh_offset ||
-          !memchr(image_ + names.sh_offset + s.sh_name, 0,
-                  header_.image_size - names.sh_offset - s.sh_name))
-        continue;
-      if (!strcmp(image_ + names.sh_offset + s.sh_name, ".eh_frame") && s.sh_size &&
-          in_segment(s.sh_addr, s.sh_size))
-        __register_frame(reinterpret_cast<void *>(runtime(s.sh_addr)));
-    }
+    for (const hotpatch_rt::UnwindTable &t : unwind_tables_)
+      unwind_.add(reinterpret_cast<void *>(runtime(t.link_addr)));
   }
 
   void publish() {
@@ -497,12 +611,17 @@ private:
         g_newest = new std::map<std::string, void *>();
       if (!g_mapped)
         g_mapped = new std::vector<Mapped>();
+      if (!g_patch_slots)
+        g_patch_slots = new std::map<uintptr_t, std::string>();
+      for (const hotpatch_rt::ImageSymbol &slot : elf_.slots)
+        (*g_patch_slots)[runtime(slot.addr)] = slot.name;
       for (uint32_t i = 0; i < header_.update_count; ++i)
         (*g_newest)[strings_ + updates_[i].name] =
             reinterpret_cast<void *>(runtime(updates_[i].new_body));
       g_mapped->push_back({reinterpret_cast<uintptr_t>(mapping_.addr),
                            reinterpret_cast<uintptr_t>(mapping_.addr) + mapping_.size});
       mapping_.keep = true;
+      unwind_.keep();
     }
     for (uint32_t i = 0; i < header_.update_count; ++i) {
       const hotpatch_patch_update &u = updates_[i];
@@ -529,7 +648,14 @@ private:
   std::vector<ElfW(Phdr)> loads_;
   uint64_t band_lo_ = 0, band_hi_ = 0;
   MainImage main_;
+  hotpatch_rt::PatchImage elf_;
+  std::vector<hotpatch_rt::RegisteredSlot> slots_;
+  std::vector<Mapped> earlier_; // the bands of the patches applied before
+  std::vector<hotpatch_rt::UnwindTable> unwind_tables_;
   Mapping mapping_;
+  // Destroyed before the mapping: a refused patch's tables leave the
+  // unwinder before its pages go.
+  hotpatch_rt::UnwindRegistration unwind_;
 };
 
 } // namespace
@@ -542,13 +668,17 @@ HOTPATCH_API hotpatch_status hotpatch_apply_file(const char *path, hotpatch_appl
   }
   try {
     std::lock_guard<std::mutex> lock(g_patch_mutex);
+    t_applying = true;
     hotpatch_status st = Loader(path, result).run();
+    t_applying = false;
     if (st != HOTPATCH_OK)
       return st;
   } catch (const std::exception &e) {
+    t_applying = false;
     set_error_message(std::string("hotpatch_apply_file: ") + e.what());
     return HOTPATCH_BAD_PATCH;
   } catch (...) {
+    t_applying = false;
     set_error_message("hotpatch_apply_file: an exception was thrown while applying");
     return HOTPATCH_BAD_PATCH;
   }
@@ -605,3 +735,16 @@ std::string hotpatch_rt_build_id_hex() {
   dl_iterate_phdr(find_main, &m);
   return hex(m.build_id);
 }
+
+namespace hotpatch_rt {
+void loader_fork_prepare() {
+  if (!t_applying)
+    g_patch_mutex.lock();
+  g_state_mutex.lock();
+}
+void loader_fork_done() {
+  g_state_mutex.unlock();
+  if (!t_applying)
+    g_patch_mutex.unlock();
+}
+} // namespace hotpatch_rt

@@ -1,4 +1,5 @@
-// server_linux.cpp - the runtime's control socket.
+// server_linux.cpp - the runtime's control socket: where it listens and how
+// its clients are served (the requests: control_protocol.cpp).
 //
 // When libhotpatch is loaded it listens on a Unix socket,
 // /tmp/hotpatch-<uid>/<pid>.sock, in a directory only this user can enter
@@ -6,111 +7,183 @@
 // checked with SO_PEERCRED to be this user. HOTPATCH_DISABLE=1 in the
 // environment turns all of it off: no thread, no socket, nothing.
 //
-// Protocol (version 1), one request per connection, one line each way:
-//   "hello"         -> "hotpatch 1 <pid> <build-id hex> <patches applied>"
-//   "apply <path>"  -> "ok <chain index> <functions> <check ms> <map ms> <total ms>"
-//                   or "error <status>: <message>"
-//   "event <name> [message]" -> "ok", after the event hooks ran; names:
-//                   patch-starting, patch-applied, rebuild-starting,
-//                   rebuild-failed, restart-needed, shutdown
+// No client can stop or delay another, nor the program:
+//  - each connection is served on a thread of its own, at most kMaxClients
+//    at once (a client beyond that is told the process is busy), so a silent
+//    or slow client holds only its own thread;
+//  - a request must arrive whole within kRequestMs and its reply be taken
+//    within kReplyMs, whatever the client sends in between;
+//  - replies are sent with MSG_NOSIGNAL: a client that went away raises no
+//    SIGPIPE, whose default action would end the program.
+// Applies are serialised by the patch loader itself.
+//
+// The socket appears under its final name only once it listens (bound as
+// <pid>.tmp, renamed), and at start the listener removes the sockets of
+// processes that are gone (socket_sweep.cpp).
+//
+// After fork() the child listens on a socket of its own, <child pid>.sock,
+// from the fork handler on: it keeps the patches its parent had applied
+// (they are in its memory) and takes later ones. The parent's listening
+// socket and its clients' connections are closed in the child.
 #include "hotpatch/hotpatch.h"
 #include "hotpatch/patch_format.h"
+#include "internal.h"
 
-#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <elf.h>
-#include <link.h>
+#include <ctime>
+#include <poll.h>
 #include <pthread.h>
 #include <string>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #define HOTPATCH_API extern "C" __attribute__((visibility("default")))
 
-std::string hotpatch_rt_build_id_hex(); // patch_loader.cpp
-
 namespace {
 
+constexpr int kMaxClients = 16;
+constexpr int kRequestMs = 5000;
+constexpr int kReplyMs = 5000;
+constexpr size_t kMaxRequest = 4096;
+
+bool g_enabled = false;
+char g_socket_dir[64] = "";
 char g_socket_path[108] = "";
 pid_t g_socket_owner = 0; // a forked child must not remove its parent's socket
 int g_listen_fd = -1;
+// Connections being served: fd + 1, 0 when free.
+std::atomic<int> g_clients[kMaxClients];
 
-
-std::string handle(const std::string &request) {
-  if (request == "hello") {
-    std::string id = hotpatch_rt_build_id_hex();
-    return "hotpatch 1 " + std::to_string(getpid()) + " " + (id.empty() ? "-" : id) + " " +
-           std::to_string(hotpatch_patch_count());
-  }
-  if (request.compare(0, 6, "apply ") == 0) {
-    hotpatch_apply_result r{};
-    hotpatch_status st = hotpatch_apply_file(request.c_str() + 6, &r);
-    if (st != HOTPATCH_OK)
-      return std::string("error ") + hotpatch_status_string(st) + ": " + hotpatch_last_error();
-    char buf[160];
-    snprintf(buf, sizeof buf, "ok %u %u %.3f %.3f %.3f", r.chain_index, r.functions, r.check_ms,
-             r.map_ms, r.total_ms);
-    return buf;
-  }
-  if (request.compare(0, 6, "event ") == 0) {
-    static const struct { const char *name; hotpatch_event event; } names[] = {
-        {"patch-starting", HOTPATCH_EVENT_PATCH_STARTING},
-        {"patch-applied", HOTPATCH_EVENT_PATCH_APPLIED},
-        {"rebuild-starting", HOTPATCH_EVENT_REBUILD_STARTING},
-        {"rebuild-failed", HOTPATCH_EVENT_REBUILD_FAILED},
-        {"restart-needed", HOTPATCH_EVENT_RESTART_NEEDED},
-        {"shutdown", HOTPATCH_EVENT_SHUTDOWN}};
-    std::string rest = request.substr(6);
-    std::string name = rest.substr(0, rest.find(' '));
-    std::string message = rest.size() > name.size() ? rest.substr(name.size() + 1) : "";
-    for (const auto &n : names)
-      if (name == n.name) {
-        hotpatch_post_event(n.event, message.c_str());
-        return "ok";
-      }
-    return "error unknown event '" + name + "'";
-  }
-  return "error unknown request: expected 'hello', 'apply <path>' or 'event <name>'";
+int64_t now_ms() {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return int64_t(t.tv_sec) * 1000 + t.tv_nsec / 1000000;
 }
 
-void serve_one(int fd) {
-  struct ucred cred;
-  socklen_t len = sizeof cred;
-  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != getuid())
-    return; // only this user may patch this process
-  // A client that never finishes its line must not block the listener.
-  timeval timeout = {5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  std::string request;
-  char c;
-  while (request.size() < 4096 && read(fd, &c, 1) == 1 && c != '\n')
-    request += c;
-  std::string reply = handle(request) + "\n";
+// Waits for `events` on fd until `deadline`; false on timeout or error.
+bool wait_for(int fd, short events, int64_t deadline) {
+  for (;;) {
+    int64_t left = deadline - now_ms();
+    if (left <= 0)
+      return false;
+    pollfd p = {fd, events, 0};
+    int r = poll(&p, 1, int(left));
+    if (r > 0)
+      return true;
+    if (r == 0 || errno != EINTR)
+      return false;
+  }
+}
+
+// One line, or what came before the client closed; false if it was too
+// slow to send it.
+bool read_request(int fd, std::string &request) {
+  int64_t deadline = now_ms() + kRequestMs;
+  char buf[256];
+  while (request.size() < kMaxRequest) {
+    if (!wait_for(fd, POLLIN, deadline))
+      return false;
+    ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+      continue;
+    if (n <= 0)
+      return true;
+    request.append(buf, size_t(n));
+    size_t nl = request.find('\n');
+    if (nl != std::string::npos) {
+      request.resize(nl);
+      return true;
+    }
+  }
+  return true;
+}
+
+void send_reply(int fd, const std::string &reply, int timeout_ms) {
+  int64_t deadline = now_ms() + timeout_ms;
   size_t done = 0;
   while (done < reply.size()) {
-    ssize_t n = write(fd, reply.data() + done, reply.size() - done);
-    if (n <= 0)
-      break;
-    done += n;
+    // MSG_NOSIGNAL: a client that closed before reading its reply must not
+    // raise SIGPIPE, whose default action ends the program.
+    ssize_t n = send(fd, reply.data() + done, reply.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      done += size_t(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && errno == EAGAIN && wait_for(fd, POLLOUT, deadline))
+      continue;
+    return;
   }
 }
 
-void *serve(void *) {
+void *serve_client(void *arg) {
+  int slot = int(reinterpret_cast<intptr_t>(arg));
+  int fd = g_clients[slot].load() - 1;
+  std::string request;
+  std::string reply =
+      read_request(fd, request)
+          ? hotpatch_rt::handle_request(request)
+          : "error timeout: send the whole request line within " +
+                std::to_string(kRequestMs / 1000) + " s";
+  send_reply(fd, reply + "\n", kReplyMs);
+  // Untracked before closed: a child forked in between must never close
+  // this number once it may name another file.
+  g_clients[slot].store(0);
+  close(fd);
+  return nullptr;
+}
+
+// Hands a connection to a thread of its own, or tells the client the
+// process is busy.
+void dispatch(int fd) {
+  for (int i = 0; i < kMaxClients; ++i) {
+    int expected = 0;
+    if (!g_clients[i].compare_exchange_strong(expected, fd + 1))
+      continue;
+    pthread_t thread;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int err = pthread_create(&thread, &attr, serve_client, reinterpret_cast<void *>(intptr_t(i)));
+    pthread_attr_destroy(&attr);
+    if (err == 0)
+      return;
+    g_clients[i].store(0);
+    break;
+  }
+  send_reply(fd, "error busy: " + std::to_string(kMaxClients) +
+                     " clients are being served; try again\n", 100);
+  close(fd);
+}
+
+void *listen_loop(void *sweep) {
+  if (sweep)
+    hotpatch_rt::sweep_stale_sockets(g_socket_dir, getpid());
   for (;;) {
     int fd = accept4(g_listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED)
         continue;
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        usleep(50 * 1000); // out of descriptors or memory: later
+        continue;
+      }
       return nullptr;
     }
-    serve_one(fd);
-    close(fd);
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != getuid()) {
+      close(fd); // only this user may patch this process
+      continue;
+    }
+    dispatch(fd);
   }
 }
 
@@ -119,81 +192,94 @@ void remove_socket() {
     unlink(g_socket_path);
 }
 
-__attribute__((constructor)) void start_server() {
-  const char *off = getenv("HOTPATCH_DISABLE");
-  if (off && *off && strcmp(off, "0") != 0)
-    return;
-  char dir[64];
-  snprintf(dir, sizeof dir, HOTPATCH_SOCKET_DIR_FORMAT, static_cast<unsigned>(getuid()));
-  if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+// Creates this process's socket and its listener thread, which first
+// removes stale sockets if `sweep`.
+void start_listening(bool sweep) {
+  snprintf(g_socket_dir, sizeof g_socket_dir, HOTPATCH_SOCKET_DIR_FORMAT,
+           static_cast<unsigned>(getuid()));
+  if (mkdir(g_socket_dir, 0700) != 0 && errno != EEXIST)
     return;
   struct stat st;
-  if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
+  if (lstat(g_socket_dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
       (st.st_mode & 077)) {
     fprintf(stderr, "hotpatch: warning: %s is not a private directory of this user; "
-                    "the runtime does not listen for patches\n", dir);
+                    "the runtime does not listen for patches\n", g_socket_dir);
     return;
   }
   struct sockaddr_un addr;
   memset(&addr, 0, sizeof addr);
   addr.sun_family = AF_UNIX;
-  snprintf(addr.sun_path, sizeof addr.sun_path, "%s/%d.sock", dir, static_cast<int>(getpid()));
+  int pid = static_cast<int>(getpid());
+  snprintf(addr.sun_path, sizeof addr.sun_path, "%s/%d.tmp", g_socket_dir, pid);
+  char path[sizeof addr.sun_path];
+  snprintf(path, sizeof path, "%s/%d.sock", g_socket_dir, pid);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return;
-  unlink(addr.sun_path); // a stale socket of an earlier process with this pid
+  unlink(addr.sun_path);
   if (bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0 ||
-      chmod(addr.sun_path, 0600) != 0 || listen(fd, 8) != 0) {
+      chmod(addr.sun_path, 0600) != 0 || listen(fd, 16) != 0 ||
+      rename(addr.sun_path, path) != 0) { // replaces a stale socket of this pid
+    unlink(addr.sun_path);
     close(fd);
     return;
   }
   g_listen_fd = fd;
-  memcpy(g_socket_path, addr.sun_path, sizeof g_socket_path);
+  memcpy(g_socket_path, path, sizeof g_socket_path);
   g_socket_owner = getpid();
-  atexit(remove_socket);
   pthread_t thread;
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  if (pthread_create(&thread, &attr, serve, nullptr) != 0) {
+  if (pthread_create(&thread, &attr, listen_loop, sweep ? &g_socket_dir : nullptr) != 0) {
     remove_socket();
     g_socket_path[0] = '\0';
+    g_listen_fd = -1;
     close(fd);
   }
   pthread_attr_destroy(&attr);
 }
 
+void before_fork() {
+  hotpatch_rt::loader_fork_prepare();
+  hotpatch_rt::registry_fork_prepare();
+  hotpatch_rt::events_fork_prepare();
+}
+
+void after_fork_parent() {
+  hotpatch_rt::events_fork_done();
+  hotpatch_rt::registry_fork_done();
+  hotpatch_rt::loader_fork_done();
+}
+
+// The child has only the thread that forked: the parent's listener and
+// client threads are not in it, but their descriptors are.
+void after_fork_child() {
+  after_fork_parent();
+  if (!g_enabled)
+    return;
+  for (std::atomic<int> &c : g_clients)
+    if (int fd = c.exchange(0))
+      close(fd - 1);
+  if (g_listen_fd >= 0)
+    close(g_listen_fd);
+  g_listen_fd = -1;
+  g_socket_path[0] = '\0';
+  // Its parent swept at its start: children of a pre-forking server do not
+  // each contact all their siblings.
+  start_listening(false);
+}
+
+__attribute__((constructor)) void start_server() {
+  pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+  const char *off = getenv("HOTPATCH_DISABLE");
+  if (off && *off && strcmp(off, "0") != 0)
+    return;
+  g_enabled = true;
+  atexit(remove_socket);
+  start_listening(true);
+}
+
 } // namespace
 
 HOTPATCH_API const char *hotpatch_socket_path(void) { return g_socket_path; }
-
-namespace {
-struct EventHook {
-  hotpatch_event_hook fn;
-  void *user;
-};
-pthread_mutex_t g_event_mutex = PTHREAD_MUTEX_INITIALIZER;
-EventHook g_event_hooks[32];
-unsigned g_event_hook_count = 0;
-} // namespace
-
-HOTPATCH_API hotpatch_status hotpatch_add_event_hook(hotpatch_event_hook hook, void *user) {
-  if (!hook)
-    return HOTPATCH_INVALID_ARGUMENT;
-  pthread_mutex_lock(&g_event_mutex);
-  bool full = g_event_hook_count == 32;
-  if (!full)
-    g_event_hooks[g_event_hook_count++] = {hook, user};
-  pthread_mutex_unlock(&g_event_mutex);
-  return full ? HOTPATCH_INVALID_ARGUMENT : HOTPATCH_OK;
-}
-
-HOTPATCH_API void hotpatch_post_event(hotpatch_event event, const char *message) {
-  EventHook hooks[32];
-  pthread_mutex_lock(&g_event_mutex);
-  unsigned n = g_event_hook_count;
-  std::copy(g_event_hooks, g_event_hooks + n, hooks);
-  pthread_mutex_unlock(&g_event_mutex);
-  for (unsigned i = 0; i < n; ++i)
-    hooks[i].fn(event, message ? message : "", hooks[i].user);
-}

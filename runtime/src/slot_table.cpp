@@ -35,6 +35,7 @@
 //    image must not be dlclose'd while it is registered.
 #include "hotpatch/hotpatch.h"
 #include "hotpatch/slot_table.h"
+#include "internal.h"
 
 #include <algorithm>
 #include <atomic>
@@ -558,10 +559,25 @@ HOTPATCH_API size_t hotpatch_check_unpatched(int report) {
   }, size_t{0});
 }
 
-// Shared with the patch loader (patch_loader.cpp): one per-thread message.
+// Shared with the patch loader (patch_loader.cpp): one per-thread message,
+// and the slots a patch may write.
 namespace hotpatch_rt {
 void set_error_message(const std::string &msg) { set_error(msg); }
 void clear_error_message() { clear_error(); }
+
+std::vector<RegisteredSlot> registered_slots() {
+  State s = snapshot();
+  std::vector<RegisteredSlot> slots;
+  for (size_t i = 0; i < s.ntables; ++i)
+    for (auto *e = reinterpret_cast<const hotpatch_slot_entry *>(s.tables[i].begin);
+         e != reinterpret_cast<const hotpatch_slot_entry *>(s.tables[i].end); ++e)
+      if (valid(*e))
+        slots.push_back({reinterpret_cast<uintptr_t>(e->slot), e->name});
+  std::sort(slots.begin(), slots.end(), [](const RegisteredSlot &a, const RegisteredSlot &b) {
+    return a.slot < b.slot;
+  });
+  return slots;
+}
 } // namespace hotpatch_rt
 
 void *hotpatch_rt_newest(const char *symbol);
@@ -601,6 +617,17 @@ void **indexed_slot(const char *symbol) {
   return it->second;
 }
 } // namespace
+
+namespace hotpatch_rt {
+void registry_fork_prepare() {
+  g_names.mu.lock();
+  g_registry.mu.lock();
+}
+void registry_fork_done() {
+  g_registry.mu.unlock();
+  g_names.mu.unlock();
+}
+} // namespace hotpatch_rt
 
 HOTPATCH_API void *hotpatch_current(const char *symbol) {
   if (symbol) {

@@ -135,9 +135,10 @@ typedef enum hotpatch_event {
 
 typedef void (*hotpatch_event_hook)(hotpatch_event event, const char *message, void *user);
 
-/* Called for each event: on the runtime's listener thread for events that
- * arrive through the control socket, on the applying thread for
- * patch-applied. At most 32. */
+/* Called for each event: on the runtime's control-socket thread that serves
+ * the request for events that arrive through the control socket (requests
+ * of several clients are served at once, so hooks may run concurrently), on
+ * the applying thread for patch-applied. At most 32. */
 hotpatch_status hotpatch_add_event_hook(hotpatch_event_hook hook, void *user);
 
 /* Delivers an event to the event hooks, as the control socket does. */

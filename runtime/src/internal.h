@@ -1,0 +1,48 @@
+// internal.h - what the runtime's files share with each other, and nothing
+// they export.
+#ifndef HOTPATCH_RT_INTERNAL_H
+#define HOTPATCH_RT_INTERNAL_H
+
+#include <cstdint>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace hotpatch_rt {
+
+// The calling thread's hotpatch_last_error() message (slot_table.cpp).
+void set_error_message(const std::string &msg);
+void clear_error_message();
+
+// Reads the patch file at `path` into `out`, refusing (with `err`) anything
+// but a regular file without blocking (patch_file.cpp).
+bool read_patch_file(const char *path, std::string &out, std::string &err);
+
+// Every slot the program's images registered, with its function's name,
+// sorted by slot address (slot_table.cpp).
+struct RegisteredSlot {
+  uintptr_t slot;
+  const char *name;
+};
+std::vector<RegisteredSlot> registered_slots();
+
+// The reply to one control-socket request (control_protocol.cpp).
+std::string handle_request(const std::string &request);
+
+// Removes the sockets of processes that are gone from `dir`
+// (socket_sweep.cpp).
+void sweep_stale_sockets(const char *dir, pid_t self);
+
+// Around fork(): each part takes its locks before the child is made and
+// releases them after, in parent and child, so that the child never
+// inherits a lock held by a thread it does not have.
+void loader_fork_prepare();
+void loader_fork_done();
+void registry_fork_prepare();
+void registry_fork_done();
+void events_fork_prepare();
+void events_fork_done();
+
+} // namespace hotpatch_rt
+
+#endif // HOTPATCH_RT_INTERNAL_H
