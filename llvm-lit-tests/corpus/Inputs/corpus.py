@@ -223,7 +223,15 @@ class Builder:
 
 
 class Dead(Exception):
-    pass
+    def __init__(self, message, code=None):
+        super().__init__(message)
+        self.code = code
+
+
+class Interrupted(Exception):
+    """The program was killed by SIGPIPE: its control socket wrote a reply to a
+    client that had already gone (another process listing or patching every
+    program of this user). Not an outcome of the edit: the edit is retried."""
 
 
 class Program:
@@ -233,9 +241,13 @@ class Program:
         self.proc = None
         self.counter = 0
 
-    def start(self):
+    def start(self, keep_sigpipe=False):
+        # The program starts with SIGPIPE ignored (unless keep_sigpipe): its
+        # control socket must not kill it when another user of the socket
+        # directory (a listing, an `apply --all`) leaves before the reply.
         self.proc = subprocess.Popen([self.path], cwd=self.cwd, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     restore_signals=keep_sigpipe)
         sock = "/tmp/hotpatch-%d/%d.sock" % (os.getuid(), self.proc.pid)
         deadline = time.monotonic() + STEP_TIMEOUT
         while not os.path.exists(sock):
@@ -290,8 +302,10 @@ class Program:
             line = self._read_line(deadline)
             if line is None:
                 code = self.proc.wait()
+                if code == -13:
+                    raise Interrupted()
                 raise Dead("program exited with %s; it printed: %s" %
-                           (describe_exit(code), " | ".join(other[-5:] + list(probes)[-1:])))
+                           (describe_exit(code), " | ".join(other[-5:] + list(probes)[-1:])), code)
             if line == "ok":
                 break
             m = re.fullmatch(r"probe ([^:]+): (.*)", line)
@@ -333,12 +347,14 @@ class Session:
         self.chain = 0  # patches this process applied
         self.patch_no = 0
         self.restarts = 0
+        self.text_reverted = True
+        self.incidents = []
 
     def start(self):
         chain = self.exe + ".hpchain"
         if os.path.exists(chain):
             os.remove(chain)  # a fresh process starts unpatched: a new chain
-        self.prog.start()
+        self.prog.start(self.args.keep_sigpipe)
         self.chain = 0
         counter, probes, other = self.prog.step()
         self.prog.counter = counter
@@ -418,6 +434,15 @@ def patch_step(s, edit_files, expect_refused, wanted, old, notes, texts):
         applied, ap_text = s.apply(patch)
         texts.append("apply: " + ap_text)
         if not applied:
+            try:
+                code = s.prog.proc.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                code = None
+            if code == -13:
+                raise Interrupted()
+            if code is not None:
+                texts.append("program: exited with %s before or while the patch was applied" % describe_exit(code))
+                return "WRONG", "apply: %s; the program exited with %s" % (first_error(ap_text), describe_exit(code)), True
             reason = "apply: " + first_error(ap_text)
             # The chain is now ahead of the process: the next patch would be out of order.
             if expect_refused is not None and re.search(expect_refused, ap_text):
@@ -511,7 +536,40 @@ def run_corpus(args, edits):
     sys.stdout.flush()
 
     results = []
+    s.incidents = []
     for idx, e in enumerate(edits, 1):
+        for attempt in range(5):
+            try:
+                result = run_edit(s, e)
+                break
+            except Interrupted:
+                # Put the original text and objects back and start again.
+                s.incidents.append("%s: the program was killed by SIGPIPE (its control socket "
+                                   "answered a client that had gone); edit retried" % e.name)
+                if not s.text_reverted:
+                    apply_text(srcdir, e.blocks, reverse=True)
+                    s.text_reverted = True
+                ok, out = b.compile(b.dependents(e.files))
+                if not ok:
+                    raise SystemExit("corpus: the original text no longer compiles:\n" + out)
+                s.prog.stop()
+                s.restarts += 1
+                s.start()
+        else:
+            raise SystemExit("corpus: the program was killed five times during edit " + e.name)
+        results.append(result)
+        if args.verbose:
+            print("%3d %-34s %-13s %-13s %s" % (idx, e.name, result["outcome"], result["revert"], result["reason"]))
+            sys.stdout.flush()
+    s.prog.stop()
+    return results, s.restarts, time.monotonic() - t0, s.incidents
+
+
+def run_edit(s, e):
+    """Makes, checks and reverts one edit."""
+    b = s.b
+    srcdir = b.srcdir
+    if True:
         t_edit = time.monotonic()
         if s.chain + 2 > CHAIN_ROOM:
             s.restart()
@@ -519,8 +577,10 @@ def run_corpus(args, edits):
         wanted = dict(s.baseline)
         wanted.update(e.expect)
         apply_text(srcdir, e.blocks)
+        s.text_reverted = False
         outcome, reason, broken = patch_step(s, e.files, e.refused, wanted, s.baseline, e.notes, texts)
         apply_text(srcdir, e.blocks, reverse=True)
+        s.text_reverted = True
         rtexts = []
         if broken:
             # The program died or its chain is out of step: rebuild the objects
@@ -533,21 +593,17 @@ def run_corpus(args, edits):
         else:
             r_outcome, r_reason, rbroken = patch_step(s, e.files, None, s.baseline, wanted, [], rtexts)
             r_outcome = "OK" if r_outcome == "PATCHED" else r_outcome
-            if rbroken:
+            if rbroken or r_outcome != "OK":
+                # Whatever went wrong must not be blamed on the next edit.
                 s.restart()
-        results.append({
+        return {
             "edit": e.name, "kind": e.kind, "outcome": outcome, "reason": reason,
             "revert": r_outcome, "revert_reason": r_reason, "details": texts, "revert_details": rtexts,
             "seconds": round(time.monotonic() - t_edit, 2),
-        })
-        if args.verbose:
-            print("%3d %-34s %-13s %-13s %s" % (idx, e.name, outcome, r_outcome, reason))
-            sys.stdout.flush()
-    s.prog.stop()
-    return results, s.restarts, time.monotonic() - t0
+        }
 
 
-def report(args, results, restarts, secs):
+def report(args, results, restarts, secs, incidents):
     print()
     print("Edit corpus at -%s: %d edits, %d restarts of the program, %.0f s" % (
         args.opt, len(results), restarts, secs))
@@ -555,8 +611,12 @@ def report(args, results, restarts, secs):
     w = max(len(r["edit"]) for r in results)
     print("%-*s  %-13s  %-13s  %s" % (w, "edit", "outcome", "revert", "reason"))
     print("%s  %s  %s  %s" % ("-" * w, "-" * 13, "-" * 13, "-" * 40))
+    work = os.path.abspath(args.work) + "/"
     for r in results:
-        print("%-*s  %-13s  %-13s  %s" % (w, r["edit"], r["outcome"], r["revert"], r["reason"]))
+        reason = r["reason"].replace(work, "")
+        if len(reason) > 200:
+            reason = reason[:197] + "..."
+        print("%-*s  %-13s  %-13s  %s" % (w, r["edit"], r["outcome"], r["revert"], reason))
     counts = {}
     for r in results:
         counts[r["outcome"]] = counts.get(r["outcome"], 0) + 1
@@ -566,6 +626,8 @@ def report(args, results, restarts, secs):
     print()
     print("outcomes: " + ", ".join("%s %d" % (k, counts[k]) for k in sorted(counts)))
     print("reverts:  " + ", ".join("%s %d" % (k, rcounts[k]) for k in sorted(rcounts)))
+    for incident in incidents:
+        print("incident: " + incident)
     failing = [r for r in results if r["outcome"] in BAD or r["revert"] in BAD]
     if failing:
         print()
@@ -627,11 +689,14 @@ def check_corpus(args, edits):
                 want = dict(baseline)
                 want.update(e.expect)
                 diffs = diff_probes(got, want)
-                if diffs:
+                if diffs and e.unchanged:
+                    status = "ok (a fresh build differs where the running program keeps its state: %s)" % (
+                        "; ".join(diffs))
+                elif diffs:
                     status = "; ".join(diffs)
         apply_text(b.srcdir, e.blocks, reverse=True)
         b.compile(deps)
-        if status != "ok":
+        if not status.startswith("ok"):
             failures += 1
         print("%-34s %s" % (e.name, status))
         sys.stdout.flush()
@@ -654,6 +719,8 @@ def main():
     ap.add_argument("--json", help="write the results here")
     ap.add_argument("--check-corpus", action="store_true")
     ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--keep-sigpipe", action="store_true",
+                    help="start the program with SIGPIPE's default action (killed by a control-socket reply to a closed client)")
     ap.add_argument("sources")
     ap.add_argument("edits")
     args = ap.parse_args()
@@ -666,11 +733,11 @@ def main():
         edits = [e for e in edits if e.name in names]
     if args.check_corpus:
         return check_corpus(args, edits)
-    results, restarts, secs = run_corpus(args, edits)
+    results, restarts, secs, incidents = run_corpus(args, edits)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=1)
-    return report(args, results, restarts, secs)
+    return report(args, results, restarts, secs, incidents)
 
 
 if __name__ == "__main__":

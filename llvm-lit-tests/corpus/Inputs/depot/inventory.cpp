@@ -73,6 +73,8 @@ void report_inventory() {
   Bin &bin = main_bin();
   restock(bin);
   int total = total_qty(bin);
+  if (g_recent.size() == 0)
+    g_recent.push(total - 5);
   g_recent.push(total);
   // 150 items at the start, five more at each step.
   probe("inventory.stock", total - 5 * g_steps == 150 ? "in-sync" : fmt("out of sync (%d)", total));
@@ -84,6 +86,6 @@ void report_inventory() {
     weights[i] = item_weight(bin.items[i]);
   probe("inventory.largest", fmt("%.2f", largest(weights, weights + 5)));
   probe("inventory.light", std::to_string(count_if_all(weights, weights + 5, [](double w) { return w < 2.0; })));
-  int delta = g_recent.size() > 1 ? g_recent.newest() - g_recent.at(g_recent.size() - 2) : 5;
+  int delta = g_recent.newest() - g_recent.at(g_recent.size() - 2);
   probe("inventory.recent", fmt("step delta %d", delta));
 }
