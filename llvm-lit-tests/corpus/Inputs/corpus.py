@@ -373,9 +373,11 @@ class Session:
         self.incidents = []
 
     def start(self):
-        chain = self.exe + ".hpchain"
-        if os.path.exists(chain):
-            os.remove(chain)  # a fresh process starts unpatched: a new chain
+        # A fresh process starts unpatched: a new chain, and no journal of
+        # the old one for the runtime to catch up with.
+        for f in (self.exe + ".hpchain", self.exe + ".hpjournal"):
+            if os.path.exists(f):
+                os.remove(f)
         self.prog.start(self.args.keep_sigpipe)
         self.chain = 0
         counter, probes, other = self.prog.step()
