@@ -46,6 +46,7 @@
 #include "hotpatch/slot_table.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 using namespace llvm;
@@ -138,8 +139,17 @@ public:
         consumeError(N.takeError());
         continue;
       }
-      if (!N->empty() && !N->starts_with(".L"))
+      if (!N->empty() && !N->starts_with(".L")) {
         Named[Sym.st_shndx] = true;
+        // The name that stands for an offset: a global before a local,
+        // then the first in name order, so that two builds agree.
+        auto [It, Fresh] = NameAt.try_emplace({Sym.st_shndx, Sym.st_value},
+                                             std::make_pair(*N, Sym.getBinding()));
+        bool Global = Sym.getBinding() != ELF::STB_LOCAL;
+        bool HadGlobal = It->second.second != ELF::STB_LOCAL;
+        if (!Fresh && (Global > HadGlobal || (Global == HadGlobal && *N < It->second.first)))
+          It->second = {*N, Sym.getBinding()};
+      }
     }
     if (Error E = readLsdas())
       return E;
@@ -363,6 +373,21 @@ private:
       H.add(uint64_t(Rest));
       return;
     }
+    if (!Merge) {
+      // A section symbol plus an offset where a named symbol starts: the
+      // symbol, by its name. Functions and thunks of a section move when
+      // one is added before them (the plugin's thunks of static functions
+      // share one section), and the same offset then names another one.
+      for (int64_t Bias : Biases) {
+        auto It = NameAt.find({Target, uint64_t(Offset + Bias)});
+        if (It == NameAt.end())
+          continue;
+        H.add(StringRef(It->second.second == ELF::STB_LOCAL ? "local" : "global"));
+        H.add(It->second.first);
+        H.add(uint64_t(Rest - Bias));
+        return;
+      }
+    }
     H.add(StringRef("section"));
     H.add(sectionName(T));
     H.add(uint64_t(Offset));
@@ -439,6 +464,8 @@ private:
   DenseMap<unsigned, StringRef> GroupOf;
   DenseMap<unsigned, std::vector<uint64_t>> StringStarts;
   std::vector<bool> Named; // defines a symbol with a name of its own
+  /// (section, offset) -> the name (and binding) of a symbol starting there.
+  std::map<std::pair<unsigned, uint64_t>, std::pair<StringRef, unsigned>> NameAt;
   DenseMap<unsigned, SmallVector<unsigned, 1>> LsdaOf; // function -> LSDAs
   DenseMap<unsigned, uint64_t> Hashes;
   DenseSet<unsigned> InProgress;

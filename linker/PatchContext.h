@@ -95,6 +95,16 @@ struct TlsItem {
 
 inline bool isCode(const InputSection &S) { return S.Flags & llvm::ELF::SHF_EXECINSTR; }
 inline bool isWritable(const InputSection &S) { return S.Flags & llvm::ELF::SHF_WRITE; }
+/// Relocated read-only data (.data.rel.ro: vtables, const tables of
+/// pointers) is writable only while the program is loaded.
+inline bool isRelro(const InputSection &S) {
+  return llvm::StringRef(S.Name).starts_with(".data.rel.ro");
+}
+/// Whether a data section can hold the running program's state: writable
+/// data and thread-locals. Everything else is a constant.
+inline bool holdsState(const InputSection &S) {
+  return (isWritable(S) && !isRelro(S)) || (S.Flags & llvm::ELF::SHF_TLS);
+}
 
 /// The function a code section holds, if it is one of the plugin's bodies or
 /// a plain function section.

@@ -168,10 +168,7 @@ Error plan(PatchContext &C, Rebuilt &R) {
         P.F = Fate::Ghost;
         P.Address = *Addr;
         if (P.Changed && !isCode(S)) {
-          // Relocated read-only data (.data.rel.ro: vtables, const tables
-          // of pointers) is writable only while the program is loaded.
-          bool Relro = Name.starts_with(".data.rel.ro");
-          bool State = (isWritable(S) && !Relro) || Tls;
+          bool State = holdsState(S);
           if (S.Name == HOTPATCH_TABLE_SECTION)
             ; // the plugin's table grows with new functions: not user data
           else if (std::string Class = vtableClass(R, S); !Class.empty())
@@ -244,8 +241,8 @@ Error propagate(PatchContext &C, Rebuilt &R) {
     auto P = R.Plans.find(I);
     auto S = ByIndex.find(I);
     return P != R.Plans.end() && S != ByIndex.end() && P->second.F == Fate::Include &&
-           P->second.Changed && !isCode(*S->second) && !isWritable(*S->second) &&
-           !(S->second->Flags & (ELF::SHF_TLS | ELF::SHF_MERGE)) &&
+           P->second.Changed && !isCode(*S->second) && !holdsState(*S->second) &&
+           !(S->second->Flags & ELF::SHF_MERGE) &&
            S->second->Name != ".eh_frame";
     // Mergeable literals are always the patch's own and compared by content
     // in the hashes of what refers to them (CacheBuilder.cpp).
@@ -256,7 +253,7 @@ Error propagate(PatchContext &C, Rebuilt &R) {
       if (P.F != Fate::Ghost)
         continue;
       auto S = ByIndex.find(Index);
-      if (S == ByIndex.end() || isWritable(*S->second) || (S->second->Flags & ELF::SHF_TLS))
+      if (S == ByIndex.end() || holdsState(*S->second))
         continue;
       auto Refs = RefersTo.find(Index);
       if (Refs == RefersTo.end() || llvm::none_of(Refs->second, ChangedConstant))

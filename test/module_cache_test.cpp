@@ -443,6 +443,40 @@ start:
             (std::set<std::string>{".text.start", ".data.rel.ro.a", ".data.rel.ro.b"}));
 }
 
+TEST(SectionHash, ASectionOffsetIsHashedAsTheSymbolThatStartsThere) {
+  // The assembler turns a reference to a local symbol into the section plus
+  // an offset. The plugin's thunks of static functions share one section:
+  // a function added before another takes its offset, and a table of
+  // function pointers whose bytes and relocations are unchanged now points
+  // at another function. It must hash differently.
+  TempDir D;
+  const char *Before = R"(
+  .section .text.fns,"ax",@progbits
+  .p2align 4
+f1: ret
+  .p2align 4
+f2: ret
+  .section .data.rel.ro.tbl,"aw",@progbits
+tbl: .quad f2
+)";
+  const char *After = R"(
+  .section .text.fns,"ax",@progbits
+  .p2align 4
+f1: ret
+  .p2align 4
+f3: ret
+  .p2align 4
+f2: ret
+  .section .data.rel.ro.tbl,"aw",@progbits
+tbl: .quad f3
+)";
+  std::string A = compile(D, "a.s", Before);
+  std::string Same = compile(D, "same.s", Before);
+  std::string B = compile(D, "b.s", After);
+  EXPECT_EQ(hashes(A).at(".data.rel.ro.tbl"), hashes(Same).at(".data.rel.ro.tbl"));
+  EXPECT_NE(hashes(A).at(".data.rel.ro.tbl"), hashes(B).at(".data.rel.ro.tbl"));
+}
+
 TEST(ModuleCacheBuild, SameNamedStaticsOfTwoFilesStayApart) {
   TempDir D;
   std::string A = compile(D, "one.c",
