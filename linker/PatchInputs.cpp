@@ -119,12 +119,25 @@ Error loadObjects(PatchContext &C) {
     }
     // A type whose layout changed breaks every existing function and every
     // existing object of it: refuse, naming the type and what changed.
+    // Every type whose layout changed, those whose own fields changed
+    // first: a field added to a base class also resizes its derived ones.
+    std::vector<std::pair<std::string, std::string>> LayoutChanges;
     for (auto &[Type, Layout] : R.Hashed.Layouts)
       if (auto BL = C.BaseLayouts.find(Type); BL != C.BaseLayouts.end() && BL->second != Layout)
-          return fail("'" + P + "' changes the layout of " + Type + ": " +
-                      describeLayoutChange(BL->second, Layout) +
-                      "; code and objects in the running program use the old "
-                      "layout: rebuild the program and restart it");
+        LayoutChanges.push_back({Type, describeLayoutChange(BL->second, Layout)});
+    std::stable_sort(LayoutChanges.begin(), LayoutChanges.end(), [](auto &A, auto &B) {
+      return !StringRef(A.second).starts_with("size") && StringRef(B.second).starts_with("size");
+    });
+    if (!LayoutChanges.empty()) {
+      std::string What = LayoutChanges[0].first + ": " + LayoutChanges[0].second;
+      for (size_t I = 1; I < LayoutChanges.size() && I < 4; ++I)
+        What += "; also " + LayoutChanges[I].first + ": " + LayoutChanges[I].second;
+      if (LayoutChanges.size() > 4)
+        What += "; and " + std::to_string(LayoutChanges.size() - 4) + " more types";
+      return fail("'" + P + "' changes the layout of " + What +
+                  "; code and objects in the running program use the old "
+                  "layout: rebuild the program and restart it");
+    }
     auto Obj = ELFFile<ELFT>::create(R.Buffer->getBuffer());
     if (!Obj)
       return Obj.takeError();
