@@ -115,11 +115,16 @@ Error writeScript(PatchContext &C, StringRef Path, StringRef BaseSymbols) {
 
 Error link(PatchContext &C, StringRef Script, StringRef BaseSymbols,
                          StringRef Output) {
+  // The runtime copies each segment into its mapping, so segments need no
+  // page alignment in the file (max-page-size=16: a one-function patch is a
+  // few KiB, not 4 KiB of padding per segment); the script keeps them on
+  // separate pages in memory.
   std::vector<std::string> Args = {
       "ld.lld", "-pie", "--no-dynamic-linker", "-e", "0", "-z", "now",
-      "-z", "norelro", "--no-rosegment", "--hash-style=sysv", "-S",
+      "-z", "norelro", "-z", "max-page-size=16", "-z", "common-page-size=16",
+      "--no-rosegment", "--hash-style=sysv", "-S",
       "--no-undefined-version", "--unresolved-symbols=ignore-all",
-      "--export-dynamic", "--no-check-sections", "-T", Script.str(), "-o", Output.str(),
+      "--no-check-sections", "-T", Script.str(), "-o", Output.str(),
       BaseSymbols.str()};
   for (Rebuilt &R : C.Objects)
     Args.push_back(R.PatchedPath);
