@@ -102,6 +102,12 @@ Error rewrite(PatchContext &C, Rebuilt &R) {
   ArrayRef<uint8_t> OldStrs = Obj->getSectionContents(OldNames).get();
   std::string Names(reinterpret_cast<const char *>(OldStrs.data()), OldStrs.size());
   for (auto &[Index, P] : R.Plans) {
+    if (P.F == Fate::Discard) {
+      // Left out of the link by the script's /DISCARD/.
+      Shdrs[Index].sh_name = Names.size();
+      Names += (".hpdiscard." + Twine(ObjIndex) + "." + Twine(Index)).str();
+      Names.push_back('\0');
+    }
     if (P.F != Fate::Ghost)
       continue;
     Shdrs[Index].sh_name = Names.size();

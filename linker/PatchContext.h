@@ -158,6 +158,7 @@ llvm::Error loadObjects(PatchContext &C);
 void indexBaseSymbols(PatchContext &C);
 llvm::Error plan(PatchContext &C, Rebuilt &R);
 llvm::Error propagate(PatchContext &C, Rebuilt &R);
+void dropUnusedExceptionTables(PatchContext &C, Rebuilt &R);
 llvm::Error rewrite(PatchContext &C, Rebuilt &R);
 llvm::Error writeBaseSymbols(PatchContext &C, llvm::StringRef Path);
 llvm::Error writeScript(PatchContext &C, llvm::StringRef Path, llvm::StringRef BaseSymbols);

@@ -94,9 +94,11 @@ PatchResult runPasses(PatchContext &C) {
   for (Rebuilt &R : C.Objects)
     if (Error E = plan(C, R))
       return Refuse(std::move(E));
-  for (Rebuilt &R : C.Objects)
+  for (Rebuilt &R : C.Objects) {
     if (Error E = propagate(C, R))
       return Refuse(std::move(E));
+    dropUnusedExceptionTables(C, R);
+  }
 
   SmallString<128> Dir;
   if (std::error_code EC = sys::fs::createUniqueDirectory("thinlink-patch", Dir))

@@ -107,7 +107,7 @@ Error writeScript(PatchContext &C, StringRef Path, StringRef BaseSymbols) {
       GS << format("    . = . + 0x%llx;\n", (unsigned long long)(C.Base.Image.Tls.MemSize - At));
     GS << "  } :tls\n";
   }
-  GS << "  /DISCARD/ : { *(.init_array .init_array.* .fini_array .fini_array.* "
+  GS << "  /DISCARD/ : { *(.hpdiscard.*) *(.init_array .init_array.* .fini_array .fini_array.* "
         ".ctors .ctors.* .dtors .dtors.* .note.GNU-stack .comment .llvm_addrsig) }\n";
   OS << Ghosts << Patch << "}\n";
   return writeFileAtomically(Path, [&](raw_ostream &F) { F << S; });

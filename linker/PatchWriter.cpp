@@ -10,6 +10,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "CacheBuilder.h"
+#include "PatchImage.h"
 
 using namespace llvm;
 using namespace llvm::object;
@@ -173,14 +174,19 @@ Error writePatch(PatchContext &C, StringRef Image) {
   memcpy(H.build_id, C.Base.Image.BuildId.data(), H.build_id_size);
   H.update_count = C.Updates.size();
   H.strings_size = C.Strings.size();
-  H.image_size = (*Buf)->getBufferSize();
+  // Only what the runtime loads travels: no ghost sections, no program
+  // symbols (PatchImage.h).
+  auto Compact = compactPatchImage((*Buf)->getBuffer());
+  if (!Compact)
+    return Compact.takeError();
+  H.image_size = Compact->size();
   std::string Payload;
   Payload.append(reinterpret_cast<const char *>(C.Updates.data()),
                  C.Updates.size() * sizeof(hotpatch_patch_update));
   Payload.append(reinterpret_cast<const char *>(Inits.data()),
                  Inits.size() * sizeof(uint64_t));
   Payload += C.Strings;
-  Payload.append((*Buf)->getBufferStart(), (*Buf)->getBufferSize());
+  Payload += *Compact;
   H.checksum = hotpatch_patch_checksum(
       reinterpret_cast<const unsigned char *>(Payload.data()), Payload.size());
 

@@ -266,5 +266,29 @@ Error propagate(PatchContext &C, Rebuilt &R) {
   return Error::success();
 }
 
+/// An exception table belongs to its function: when the function stays in
+/// the running program (a ghost, whose FDE the patch drops), its table is
+/// not needed in the patch either. Tables have no symbol that locates them
+/// in the program (their labels are renumbered), so without this every
+/// table of the object would be copied.
+void dropUnusedExceptionTables(PatchContext &C, Rebuilt &R) {
+  std::map<std::pair<std::string, std::string>, const SectionPlan *> Functions;
+  for (const InputSection &S : R.Hashed.Sections)
+    if (isCode(S) && StringRef(S.Name).starts_with(".text."))
+      if (auto P = R.Plans.find(S.Index); P != R.Plans.end())
+        Functions[{S.Name.substr(strlen(".text.")), S.Group}] = &P->second;
+  for (const InputSection &S : R.Hashed.Sections) {
+    StringRef Name = S.Name;
+    if (!Name.consume_front(".gcc_except_table."))
+      continue;
+    auto P = R.Plans.find(S.Index);
+    auto F = Functions.find({Name.str(), S.Group});
+    if (P == R.Plans.end() || F == Functions.end() || P->second.F != Fate::Include ||
+        P->second.Changed || F->second->F != Fate::Ghost)
+      continue;
+    P->second.F = Fate::Discard;
+  }
+}
+
 } // namespace patchlink
 } // namespace hotpatch

@@ -1,0 +1,192 @@
+//===- PatchImage.cpp - the linked patch, reduced to what is loaded -------===//
+#include "PatchImage.h"
+
+#include "llvm/BinaryFormat/ELF.h"
+#include "llvm/Object/ELF.h"
+
+#include <vector>
+
+using namespace llvm;
+using namespace llvm::object;
+
+namespace hotpatch {
+
+using ELFT = ELF64LE;
+
+static Error bad(const Twine &What) {
+  return createStringError(inconvertibleErrorCode(), "the linked patch " + What);
+}
+
+Expected<std::string> compactPatchImage(StringRef Elf) {
+  auto Obj = ELFFile<ELFT>::create(Elf);
+  if (!Obj)
+    return Obj.takeError();
+  const ELFT::Ehdr &H = Obj->getHeader();
+  auto PhdrsOrErr = Obj->program_headers();
+  if (!PhdrsOrErr)
+    return PhdrsOrErr.takeError();
+  auto SecsOrErr = Obj->sections();
+  if (!SecsOrErr)
+    return SecsOrErr.takeError();
+  std::vector<ELFT::Phdr> Phdrs(PhdrsOrErr->begin(), PhdrsOrErr->end());
+  ArrayRef<ELFT::Shdr> Secs = *SecsOrErr;
+
+  std::string Out(sizeof(ELFT::Ehdr) + Phdrs.size() * sizeof(ELFT::Phdr), '\0');
+  auto Align = [&](size_t A) {
+    while (Out.size() % A)
+      Out.push_back('\0');
+  };
+  // The loaded segments' bytes, each moved to a new offset.
+  struct Moved {
+    uint64_t OldOffset, Size, NewOffset;
+  };
+  std::vector<Moved> Loads;
+  for (const ELFT::Phdr &P : Phdrs) {
+    if (P.p_type != ELF::PT_LOAD || !P.p_filesz)
+      continue;
+    if (P.p_offset > Elf.size() || P.p_filesz > Elf.size() - P.p_offset)
+      return bad("has a segment outside the file");
+    Align(16);
+    Loads.push_back({P.p_offset, P.p_filesz, Out.size()});
+    Out.append(Elf.data() + P.p_offset, P.p_filesz);
+  }
+  auto NewOffset = [&](uint64_t Off, uint64_t Size) -> std::optional<uint64_t> {
+    for (const Moved &M : Loads)
+      if (Off >= M.OldOffset && Off + Size <= M.OldOffset + M.Size)
+        return Off - M.OldOffset + M.NewOffset;
+    return std::nullopt;
+  };
+  for (ELFT::Phdr &P : Phdrs) {
+    if (!P.p_filesz) {
+      P.p_offset = 0;
+      continue;
+    }
+    std::optional<uint64_t> N = NewOffset(P.p_offset, P.p_filesz);
+    if (!N)
+      return bad("has a segment whose bytes are in no loaded segment");
+    P.p_offset = *N;
+    if (P.p_type == ELF::PT_LOAD)
+      P.p_align = 16;
+  }
+  auto InLoad = [&](const ELFT::Shdr &S) {
+    if (!(S.sh_flags & ELF::SHF_ALLOC))
+      return false;
+    for (const ELFT::Phdr &P : Phdrs)
+      if (P.p_type == ELF::PT_LOAD && S.sh_addr >= P.p_vaddr &&
+          S.sh_addr + S.sh_size <= P.p_vaddr + P.p_memsz)
+        return true;
+    return false;
+  };
+
+  // The sections kept: those inside a loaded segment, then a new symbol
+  // table, its strings and the section names.
+  std::vector<unsigned> NewIndex(Secs.size(), 0);
+  std::vector<ELFT::Shdr> Kept(1);
+  memset(&Kept[0], 0, sizeof(ELFT::Shdr));
+  auto OldNames = Obj->getSectionStringTable(Secs);
+  if (!OldNames)
+    return OldNames.takeError();
+  std::string ShStr(1, '\0');
+  auto AddName = [&](StringRef N) {
+    uint32_t Off = ShStr.size();
+    ShStr += N.str();
+    ShStr.push_back('\0');
+    return Off;
+  };
+  for (size_t I = 1; I < Secs.size(); ++I) {
+    const ELFT::Shdr &S = Secs[I];
+    if (!InLoad(S))
+      continue;
+    ELFT::Shdr N = S;
+    auto Name = Obj->getSectionName(S, *OldNames);
+    if (!Name)
+      return Name.takeError();
+    N.sh_name = AddName(*Name);
+    if (S.sh_type != ELF::SHT_NOBITS && S.sh_size) {
+      std::optional<uint64_t> Off = NewOffset(S.sh_offset, S.sh_size);
+      if (!Off)
+        return bad("has section '" + *Name + "' outside its segment's bytes");
+      N.sh_offset = *Off;
+    } else {
+      N.sh_offset = 0;
+    }
+    NewIndex[I] = Kept.size();
+    Kept.push_back(N);
+  }
+  for (size_t I = 1; I < Kept.size(); ++I) {
+    // Links between kept sections (.dynsym -> .dynstr, .rela.dyn -> .dynsym).
+    Kept[I].sh_link = Kept[I].sh_link < Secs.size() ? NewIndex[Kept[I].sh_link] : 0;
+    if (Kept[I].sh_flags & ELF::SHF_INFO_LINK)
+      Kept[I].sh_info = Kept[I].sh_info < Secs.size() ? NewIndex[Kept[I].sh_info] : 0;
+  }
+
+  // Symbols the patch defines, locals first.
+  std::vector<ELFT::Sym> Locals(1), Globals;
+  memset(&Locals[0], 0, sizeof(ELFT::Sym));
+  std::string Str(1, '\0');
+  for (const ELFT::Shdr &S : Secs) {
+    if (S.sh_type != ELF::SHT_SYMTAB)
+      continue;
+    auto Syms = Obj->symbols(&S);
+    auto Strs = Obj->getStringTableForSymtab(S);
+    if (!Syms || !Strs)
+      return bad("has a broken symbol table");
+    for (const ELFT::Sym &Sym : Syms->drop_front()) {
+      if (Sym.st_shndx == ELF::SHN_UNDEF || Sym.st_shndx >= Secs.size() ||
+          !NewIndex[Sym.st_shndx] || Sym.getType() == ELF::STT_SECTION ||
+          Sym.getType() == ELF::STT_FILE)
+        continue;
+      auto Name = Sym.getName(*Strs);
+      if (!Name)
+        return Name.takeError();
+      ELFT::Sym N = Sym;
+      N.st_name = Str.size();
+      Str += Name->str();
+      Str.push_back('\0');
+      N.st_shndx = NewIndex[Sym.st_shndx];
+      (Sym.getBinding() == ELF::STB_LOCAL ? Locals : Globals).push_back(N);
+    }
+  }
+  unsigned FirstGlobal = Locals.size();
+  Locals.insert(Locals.end(), Globals.begin(), Globals.end());
+
+  auto AddSection = [&](StringRef Name, uint32_t Type, const void *Data, size_t Size,
+                        uint64_t EntSize, uint64_t AddrAlign) {
+    Align(8);
+    ELFT::Shdr N;
+    memset(&N, 0, sizeof N);
+    N.sh_name = AddName(Name);
+    N.sh_type = Type;
+    N.sh_offset = Out.size();
+    N.sh_size = Size;
+    N.sh_entsize = EntSize;
+    N.sh_addralign = AddrAlign;
+    Out.append(static_cast<const char *>(Data), Size);
+    Kept.push_back(N);
+    return Kept.size() - 1;
+  };
+  size_t SymTab = AddSection(".symtab", ELF::SHT_SYMTAB, Locals.data(),
+                             Locals.size() * sizeof(ELFT::Sym), sizeof(ELFT::Sym), 8);
+  size_t StrTab = AddSection(".strtab", ELF::SHT_STRTAB, Str.data(), Str.size(), 0, 1);
+  Kept[SymTab].sh_link = StrTab;
+  Kept[SymTab].sh_info = FirstGlobal;
+  // The section-name table names itself: add its name before writing it.
+  uint32_t ShStrName = AddName(".shstrtab");
+  size_t ShStrTab = AddSection("", ELF::SHT_STRTAB, ShStr.data(), ShStr.size(), 0, 1);
+  Kept[ShStrTab].sh_name = ShStrName;
+  // AddSection("") appended an empty name to ShStr after it was copied:
+  // harmless, and the copy already holds every name.
+
+  Align(8);
+  ELFT::Ehdr NH = H;
+  NH.e_phoff = sizeof(ELFT::Ehdr);
+  NH.e_shoff = Out.size();
+  NH.e_shnum = Kept.size();
+  NH.e_shstrndx = ShStrTab;
+  Out.append(reinterpret_cast<const char *>(Kept.data()), Kept.size() * sizeof(ELFT::Shdr));
+  memcpy(Out.data(), &NH, sizeof NH);
+  memcpy(Out.data() + sizeof NH, Phdrs.data(), Phdrs.size() * sizeof(ELFT::Phdr));
+  return Out;
+}
+
+} // namespace hotpatch
