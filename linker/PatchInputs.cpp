@@ -125,8 +125,13 @@ Error loadObjects(PatchContext &C) {
     for (auto &[Type, Layout] : R.Hashed.Layouts)
       if (auto BL = C.BaseLayouts.find(Type); BL != C.BaseLayouts.end() && BL->second != Layout)
         LayoutChanges.push_back({Type, describeLayoutChange(BL->second, Layout)});
-    std::stable_sort(LayoutChanges.begin(), LayoutChanges.end(), [](auto &A, auto &B) {
-      return !StringRef(A.second).starts_with("size") && StringRef(B.second).starts_with("size");
+    auto Rank = [](StringRef D) {
+      if (D.contains(" added") || D.contains(" removed") || D.contains("changed type"))
+        return 0; // the type the edit touched
+      return D.starts_with("size") ? 2 : 1; // moved along, or only resized
+    };
+    std::stable_sort(LayoutChanges.begin(), LayoutChanges.end(), [&](auto &A, auto &B) {
+      return Rank(A.second) < Rank(B.second);
     });
     if (!LayoutChanges.empty()) {
       std::string What = LayoutChanges[0].first + ": " + LayoutChanges[0].second;
