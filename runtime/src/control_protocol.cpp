@@ -14,7 +14,6 @@
 #include <string>
 #include <unistd.h>
 
-std::string hotpatch_rt_build_id_hex(); // patch_loader.cpp
 
 namespace hotpatch_rt {
 

@@ -10,6 +10,15 @@
 
 namespace hotpatch_rt {
 
+// The executable: its load bias, its PT_LOAD range (runtime addresses) and
+// its build-id, raw bytes (main_image.cpp).
+struct MainImage {
+  uintptr_t load = 0;
+  uintptr_t begin = 0, end = 0;
+  std::string build_id;
+};
+MainImage main_image();
+
 // The calling thread's hotpatch_last_error() message (slot_table.cpp).
 void set_error_message(const std::string &msg);
 void clear_error_message();
@@ -44,5 +53,12 @@ void events_fork_prepare();
 void events_fork_done();
 
 } // namespace hotpatch_rt
+
+// The executable's build-id in hex, "" if it has none (patch_loader.cpp).
+std::string hotpatch_rt_build_id_hex();
+
+// After an image registered its slot table: once the executable's is in,
+// the patches saved for this build are applied (catch_up.cpp).
+void hotpatch_rt_after_register(const void *table);
 
 #endif // HOTPATCH_RT_INTERNAL_H

@@ -96,40 +96,6 @@ std::map<std::string, void *> *g_newest = nullptr;
 // Slots that applied patches define (new hot functions): address -> name.
 std::map<uintptr_t, std::string> *g_patch_slots = nullptr;
 
-struct MainImage {
-  uintptr_t load = 0;          // load bias of the executable
-  uintptr_t begin = 0, end = 0; // its PT_LOAD range, runtime addresses
-  std::string build_id;
-};
-
-int find_main(struct dl_phdr_info *info, size_t, void *data) {
-  auto *m = static_cast<MainImage *>(data);
-  m->load = info->dlpi_addr;
-  uintptr_t lo = UINTPTR_MAX, hi = 0;
-  for (int i = 0; i < info->dlpi_phnum; ++i) {
-    const ElfW(Phdr) &p = info->dlpi_phdr[i];
-    if (p.p_type == PT_LOAD) {
-      lo = std::min<uintptr_t>(lo, p.p_vaddr);
-      hi = std::max<uintptr_t>(hi, p.p_vaddr + p.p_memsz);
-    }
-    if (p.p_type != PT_NOTE)
-      continue;
-    auto *n = reinterpret_cast<const char *>(info->dlpi_addr + p.p_vaddr);
-    const char *end = n + p.p_memsz;
-    while (n + sizeof(ElfW(Nhdr)) <= end) {
-      auto *h = reinterpret_cast<const ElfW(Nhdr) *>(n);
-      const char *name = n + sizeof(*h);
-      const char *desc = name + ((h->n_namesz + 3) & ~3u);
-      if (h->n_type == NT_GNU_BUILD_ID && h->n_namesz == 4 && !memcmp(name, "GNU", 4))
-        m->build_id.assign(desc, h->n_descsz);
-      n = desc + ((h->n_descsz + 3) & ~3u);
-    }
-  }
-  m->begin = info->dlpi_addr + lo;
-  m->end = info->dlpi_addr + hi;
-  return 1; // the first object is the executable
-}
-
 std::string hex_number(uint64_t v) {
   char buf[24];
   snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
@@ -247,7 +213,7 @@ private:
     strings_ = reinterpret_cast<const char *>(inits_ + header_.init_count);
     image_ = strings_ + header_.strings_size;
 
-    dl_iterate_phdr(find_main, &main_);
+    main_ = hotpatch_rt::main_image();
     std::string want_id(reinterpret_cast<const char *>(header_.build_id),
                         std::min<uint32_t>(header_.build_id_size, 20));
     if (main_.build_id.empty())
@@ -647,7 +613,7 @@ private:
   ElfW(Phdr) dynamic_ = {};
   std::vector<ElfW(Phdr)> loads_;
   uint64_t band_lo_ = 0, band_hi_ = 0;
-  MainImage main_;
+  hotpatch_rt::MainImage main_;
   hotpatch_rt::PatchImage elf_;
   std::vector<hotpatch_rt::RegisteredSlot> slots_;
   std::vector<Mapped> earlier_; // the bands of the patches applied before
@@ -730,11 +696,7 @@ void *hotpatch_rt_newest(const char *symbol) {
 
 // The executable's build-id in hex ("" if it has none), for the control
 // socket's "hello".
-std::string hotpatch_rt_build_id_hex() {
-  MainImage m;
-  dl_iterate_phdr(find_main, &m);
-  return hex(m.build_id);
-}
+std::string hotpatch_rt_build_id_hex() { return hex(hotpatch_rt::main_image().build_id); }
 
 namespace hotpatch_rt {
 void loader_fork_prepare() {

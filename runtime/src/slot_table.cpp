@@ -372,8 +372,6 @@ hotpatch_status store_each(const char *api, const char *symbol, Value value) {
 
 } // namespace
 
-void hotpatch_rt_after_register(const void *table); // catch_up.cpp
-
 // ---- the ABI (slot_table.h) -----------------------------------------------
 
 HOTPATCH_API void hotpatch_register_table(const hotpatch_slot_entry *begin,
