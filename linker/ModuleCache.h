@@ -135,7 +135,7 @@ struct ComdatWinner {
 };
 
 struct ModuleCache {
-  static constexpr uint32_t Version = 2;
+  static constexpr uint32_t Version = 3;
   static constexpr char Magic[9] = "HPMCACHE";
 
   std::string Output;                 // absolute path of the linked output
