@@ -56,6 +56,9 @@ struct LinkOptions {
   bool StripAll = false;
   std::string Icf;          // value of --icf, "" if absent
   bool Relocatable = false; // -r: not an image
+  bool Shared = false;      // -shared: a shared library
+  bool Pie = false;         // -pie (the last of -pie and -no-pie wins)
+  bool HasInputs = false;   // something to link
   bool InfoOnly = false;    // --version, --help: no output file
   bool Verbose = false;     // -v: the version, and a link if there are inputs
   bool UserTrace = false;
@@ -87,8 +90,10 @@ LinkOptions scanOptions(ArrayRef<const char *> Args) {
       O.Output = A.drop_front(2).str();
       continue;
     }
-    if (!A.starts_with("-"))
+    if (!A.starts_with("-")) {
+      O.HasInputs = true;
       continue;
+    }
     StringRef L = longName(A);
     if (L.consume_front("output=")) {
       O.Output = L.str();
@@ -105,6 +110,12 @@ LinkOptions scanOptions(ArrayRef<const char *> Args) {
       O.Icf = Next().str();
     } else if (A == "-r" || L == "relocatable" || A == "-Ur") {
       O.Relocatable = true;
+    } else if (L == "shared" || L == "Bshareable") {
+      O.Shared = true;
+    } else if (L == "pie" || L == "pic-executable") {
+      O.Pie = true;
+    } else if (L == "no-pie" || L == "no-pic-executable") {
+      O.Pie = false;
     } else if (L == "version" || L == "help") {
       O.InfoOnly = true; // prints and exits: nothing is linked
     } else if (A == "-v" || A == "-V") {
@@ -296,6 +307,18 @@ int thinlinkMain(ArrayRef<const char *> Argv, raw_ostream &Out,
   raw_string_ostream StdoutOS(Stdout);
   int RC = runLld(LldArgs, StdoutOS, Err);
   StdoutOS.flush();
+  // A position-dependent executable links (thinlink stays a drop-in ld.lld,
+  // whose default it is), with a warning once it is linked rather than a refusal at the
+  // first patch.
+  if (RC == 0 && !O.Relocatable && !O.Shared && !O.Pie && O.HasInputs && !O.InfoOnly &&
+      O.DumpCache.empty())
+    Err << "thinlink: warning: '" << O.Output
+        << "' is a position-dependent executable (-no-pie, or ld.lld without -pie): "
+           "it cannot be patched, because patches are mapped within 2 GiB below "
+           "the program, and a position-dependent one sits at a fixed low address "
+           "(0x400000) with no room below it; link it as a PIE to patch it "
+           "(drop -no-pie: clang builds PIE by default on Debian, or pass -pie)\n";
+
   std::vector<TracedInput> Inputs;
   StringRef Text = Stdout;
   if (Text.ends_with("\n"))
