@@ -17,6 +17,7 @@
 #include <sys/time.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace llvm;
@@ -103,6 +104,35 @@ std::vector<RunningProcess> listRunningProcesses() {
     Out.push_back({Pid, It->path(), Words[3].str(), Applied});
   }
   return Out;
+}
+
+static std::string octal(unsigned Mode) {
+  char Buf[8];
+  snprintf(Buf, sizeof Buf, "%03o", Mode);
+  return Buf;
+}
+
+bool controlSocketDirIsPrivate() {
+  struct stat St;
+  return lstat(controlSocketDir().c_str(), &St) == 0 && S_ISDIR(St.st_mode) &&
+         St.st_uid == getuid() && !(St.st_mode & 077);
+}
+
+std::string whyNoProcessListens() {
+  std::string Dir = controlSocketDir();
+  struct stat St;
+  if (lstat(Dir.c_str(), &St) != 0)
+    return Dir + " does not exist: no program linked with libhotpatch has run as "
+                 "this user since the machine started";
+  if (!S_ISDIR(St.st_mode) || St.st_uid != getuid() || (St.st_mode & 077))
+    return Dir + " is not a private directory of this user (owner uid " +
+           std::to_string(St.st_uid) + ", mode " + octal(St.st_mode & 0777) +
+           "): programs refuse to listen there, so that no other "
+           "user can send them patches; remove it (another user may have made it to "
+           "block patching) and restart the programs";
+  return "no program listens in " + Dir +
+         ": are they running, linked with libhotpatch, and started without "
+         "HOTPATCH_DISABLE?";
 }
 
 std::vector<RunningProcess> processesOfBuild(const std::string &BuildId) {

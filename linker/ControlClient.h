@@ -34,6 +34,15 @@ std::string askProcess(const std::string &Socket, const std::string &Request,
 /// Every process of this user that answers; removes sockets of dead ones.
 std::vector<RunningProcess> listRunningProcesses();
 
+/// Why listRunningProcesses() found nothing: the socket directory does not
+/// exist, belongs to another user (the runtime then refuses to listen), or
+/// holds no live socket.
+std::string whyNoProcessListens();
+
+/// Whether the socket directory exists, is a directory, belongs to this user
+/// and is closed to others (the runtime listens only there).
+bool controlSocketDirIsPrivate();
+
 /// The build-id (hex) a patch file was made for; "" if it is unreadable.
 std::string buildIdOfPatch(const std::string &Path);
 

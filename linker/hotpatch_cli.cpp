@@ -87,10 +87,16 @@ int main(int argc, char **argv) {
   if (Args[0] == "dev")
     return devMain(Args);
   if (Args[0] == "list") {
-    for (const RunningProcess &P : listRunningProcesses())
+    std::vector<RunningProcess> Procs = listRunningProcesses();
+    for (const RunningProcess &P : Procs)
       outs() << P.Pid << " build " << P.BuildId << ", " << P.Applied
              << " patches applied\n";
-    return 0;
+    if (!Procs.empty())
+      return 0;
+    errs() << "hotpatch: no process is listening for patches: " << whyNoProcessListens()
+           << "\n";
+    // A directory the programs refuse is a problem to fix, not an empty list.
+    return !sys::fs::exists(controlSocketDir()) || controlSocketDirIsPrivate() ? 0 : 1;
   }
   if (Args[0] != "apply")
     return usage();
@@ -137,7 +143,10 @@ int main(int argc, char **argv) {
     Failures += applyTo(P, Patch);
   }
   if (!Matched) {
-    errs() << "hotpatch: error: no running process is of build " << Id << "\n";
+    errs() << "hotpatch: error: no running process is of build " << Id;
+    if (listRunningProcesses().empty())
+      errs() << " (" << whyNoProcessListens() << ")";
+    errs() << "\n";
     return 1;
   }
   return Failures ? 1 : 0;

@@ -44,3 +44,7 @@ config.substitutions += [
 
 if os.path.exists(config.thinlink):
     config.available_features.add("thinlink")
+
+# Tests that act as another user (setpriv) need root.
+if hasattr(os, "geteuid") and os.geteuid() == 0 and __import__("shutil").which("setpriv"):
+    config.available_features.add("root")
