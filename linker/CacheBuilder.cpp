@@ -43,6 +43,7 @@
 #include "llvm/Support/Parallel.h"
 #include "llvm/Support/xxhash.h"
 
+#include "hotpatch/object_records.h"
 #include "hotpatch/slot_table.h"
 
 #include <algorithm>
@@ -706,7 +707,7 @@ std::string readLayoutSection(MemoryBufferRef Object) {
   std::string Text;
   for (const Elf_Shdr &S : *Secs) {
     auto Name = Obj->getSectionName(S);
-    if (!Name || *Name != ".hotpatch.layouts") {
+    if (!Name || *Name != HOTPATCH_LAYOUTS_SECTION) {
       if (!Name)
         consumeError(Name.takeError());
       continue;

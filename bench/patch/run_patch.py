@@ -276,7 +276,7 @@ def main():
             cmd.append("--ld-path=" + cfg["thinlink"])
         return cmd + objects + ["-o", out, "-L" + lib, "-lhotpatch", "-Wl,-rpath," + lib]
 
-    for f in (program, program + ".hpcache", program + ".hpchain"):
+    for f in (program, program + ".hpcache", program + ".hpchain", program + ".hpjournal"):
         if os.path.exists(f):
             os.remove(f)
     run(clang_link(program, True), cwd=work)
