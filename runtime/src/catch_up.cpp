@@ -61,8 +61,9 @@ void catch_up() {
   if (failure)
     fprintf(stderr,
             "hotpatch: warning: %s started with %u of the patches saved for it; patch %u "
-            "was not applied: %s; it runs the code of patch %u (the next save patches it "
-            "as usual after a rebuild, or delete %s to start unpatched)\n",
+            "was not applied: %s; it runs the code of patch %u, and later patches of "
+            "this chain will be refused: rebuild and restart it (hotpatch dev does), or "
+            "delete %s to start unpatched\n",
             exe, applied, applied + 1, failure, applied, journal.c_str());
   else if (applied)
     fprintf(stderr, "hotpatch: %s started with the code last saved (%u patches applied)\n",
