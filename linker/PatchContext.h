@@ -84,6 +84,7 @@ struct Rebuilt {
   std::string PatchedPath;               // the rewritten copy
   std::vector<ObjSymbol> Symbols;        // named symbols (no section/file ones)
   std::map<unsigned, std::vector<const ObjSymbol *>> BySection; // defined ones
+  std::map<unsigned, std::set<unsigned>> RefersTo; // section -> sections its relocations name
 };
 
 /// A base thread-local the patch references, at its offset in the base's

@@ -170,6 +170,31 @@ Error loadObjects(PatchContext &C) {
                                Sym.getBinding()});
         }
       }
+    // Which sections each section refers to (SectionPlanning.cpp carries
+    // changed constants' users along).
+    for (const Elf_Shdr &S : *Secs) {
+      if (S.sh_type != ELF::SHT_SYMTAB)
+        continue;
+      auto Syms = Obj->symbols(&S);
+      if (!Syms)
+        return fail("'" + P + "' has a broken symbol table");
+      for (const Elf_Shdr &Rel : *Secs) {
+        if (Rel.sh_type != ELF::SHT_RELA || Rel.sh_info >= Secs->size())
+          continue;
+        auto Relas = Obj->relas(Rel);
+        if (!Relas)
+          return fail("'" + P + "' has a broken relocation section: " +
+                      toString(Relas.takeError()));
+        for (const Elf_Rela &RA : *Relas) {
+          uint32_t SI = RA.getSymbol(false);
+          if (SI == 0 || SI >= Syms->size())
+            continue;
+          unsigned T = (*Syms)[SI].st_shndx;
+          if (T != ELF::SHN_UNDEF && T < Secs->size() && T != Rel.sh_info)
+            R.RefersTo[Rel.sh_info].insert(T);
+        }
+      }
+    }
     if (Error E = checkBuiltAlike(C, R))
       return E;
     if (Error E = checkIsRebuildOf(C, R))

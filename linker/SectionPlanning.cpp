@@ -203,37 +203,7 @@ Error plan(PatchContext &C, Rebuilt &R) {
 /// table is part of the patch, and so is constant data pointing at it, up
 /// to a fixed point. State (writable data) keeps pointing where it did.
 Error propagate(PatchContext &C, Rebuilt &R) {
-  auto Obj = ELFFile<ELFT>::create(R.Buffer->getBuffer());
-  if (!Obj)
-    return Obj.takeError();
-  auto Secs = Obj->sections();
-  if (!Secs)
-    return Secs.takeError();
-  ArrayRef<Elf_Sym> Syms;
-  for (const Elf_Shdr &S : *Secs)
-    if (S.sh_type == ELF::SHT_SYMTAB) {
-      auto SymsOrErr = Obj->symbols(&S);
-      if (!SymsOrErr)
-        return SymsOrErr.takeError();
-      Syms = *SymsOrErr;
-    }
-  // Which sections each section refers to.
-  std::map<unsigned, std::set<unsigned>> RefersTo;
-  for (const Elf_Shdr &Rel : *Secs) {
-    if (Rel.sh_type != ELF::SHT_RELA || Rel.sh_info >= Secs->size())
-      continue;
-    auto Relas = Obj->relas(Rel);
-    if (!Relas)
-      return Relas.takeError();
-    for (const Elf_Rela &RA : *Relas) {
-      uint32_t SI = RA.getSymbol(false);
-      if (SI == 0 || SI >= Syms.size())
-        continue;
-      unsigned T = Syms[SI].st_shndx;
-      if (T != ELF::SHN_UNDEF && T < Secs->size() && T != Rel.sh_info)
-        RefersTo[Rel.sh_info].insert(T);
-    }
-  }
+  const std::map<unsigned, std::set<unsigned>> &RefersTo = R.RefersTo;
   std::map<unsigned, const InputSection *> ByIndex;
   for (const InputSection &S : R.Hashed.Sections)
     ByIndex[S.Index] = &S;
