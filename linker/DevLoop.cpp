@@ -364,7 +364,12 @@ void DevLoop::rebuildAndRestart(const std::string &Why) {
   announce("rebuild-starting", Why);
   say("rebuilding: cmake --build " + BuildDir);
   auto T = Clock::now();
-  std::string Cmake = sys::findProgramByName("cmake").get();
+  auto CmakeOrErr = sys::findProgramByName("cmake");
+  if (!CmakeOrErr) {
+    say("cannot rebuild: cmake is not on PATH; the program keeps running its current code");
+    return;
+  }
+  std::string Cmake = *CmakeOrErr;
   std::vector<StringRef> Args = {Cmake, "--build", BuildDir};
   int RC = sys::ExecuteAndWait(Cmake, Args);
   if (RC != 0) {

@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "PatchContext.h"
 
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -44,8 +46,12 @@ Error rewrite(PatchContext &C, Rebuilt &R) {
   };
   ArrayRef<Elf_Sym> Syms;
   for (const Elf_Shdr &S : Secs)
-    if (S.sh_type == ELF::SHT_SYMTAB)
-      Syms = Obj->symbols(&S).get();
+    if (S.sh_type == ELF::SHT_SYMTAB) {
+      auto SymsOrErr = Obj->symbols(&S);
+      if (!SymsOrErr)
+        return SymsOrErr.takeError();
+      Syms = *SymsOrErr;
+    }
 
   for (size_t I = 0; I < Secs.size(); ++I) {
     const Elf_Shdr &S = Secs[I];
@@ -57,40 +63,51 @@ Error rewrite(PatchContext &C, Rebuilt &R) {
       Shdrs[I].sh_size = 0;
       continue;
     }
-    StringRef TargetName = Obj->getSectionName(Secs[Target]).get();
-    if (TargetName != ".eh_frame")
+    auto TargetName = Obj->getSectionName(Secs[Target]);
+    if (!TargetName)
+      return TargetName.takeError();
+    if (*TargetName != ".eh_frame")
       continue;
     // Drop every relocation of an FDE whose pc_begin is ghost code: lld
     // ignores FDEs without relocations. CIE relocations (personality) stay.
-    ArrayRef<uint8_t> Eh = Obj->getSectionContents(Secs[Target]).get();
+    auto EhOrErr = Obj->getSectionContents(Secs[Target]);
+    if (!EhOrErr)
+      return EhOrErr.takeError();
+    ArrayRef<uint8_t> Eh = *EhOrErr;
+    auto Checked = Obj->relas(S); // bounds of the relocation section
+    if (!Checked)
+      return Checked.takeError();
     auto *Relas = reinterpret_cast<Elf_Rela *>(Copy->getBufferStart() + S.sh_offset);
-    size_t N = S.sh_size / sizeof(Elf_Rela);
-    std::vector<std::pair<uint64_t, uint64_t>> DeadFdes;
+    size_t N = Checked->size();
+    // The first relocation at each offset: an FDE's pc_begin is at +8.
+    DenseMap<uint64_t, size_t> AtOffset;
+    for (size_t K = 0; K < N; ++K)
+      AtOffset.try_emplace(Relas[K].r_offset, K);
+    std::vector<std::pair<uint64_t, uint64_t>> DeadFdes; // in offset order
     for (uint64_t Off = 0; Off + 8 <= Eh.size();) {
       uint32_t Len = support::endian::read32le(Eh.data() + Off);
       if (Len == 0 || Len == 0xffffffff)
         break;
       uint32_t Id = support::endian::read32le(Eh.data() + Off + 4);
       uint64_t End = Off + 4 + Len;
-      if (Id != 0) {
-        for (size_t K = 0; K < N; ++K)
-          if (Relas[K].r_offset == Off + 8) {
-            const Elf_Sym &Sym = Syms[Relas[K].getSymbol(false)];
-            if (IsGhost(Sym.st_shndx))
-              DeadFdes.push_back({Off, End});
-            break;
-          }
-      }
+      if (Id != 0)
+        if (auto K = AtOffset.find(Off + 8); K != AtOffset.end()) {
+          uint32_t SI = Relas[K->second].getSymbol(false);
+          if (SI < Syms.size() && IsGhost(Syms[SI].st_shndx))
+            DeadFdes.push_back({Off, End});
+        }
       Off = End;
     }
+    auto InDeadFde = [&](uint64_t Offset) {
+      auto It = llvm::upper_bound(DeadFdes, Offset, [](uint64_t O, const auto &F) {
+        return O < F.first;
+      });
+      return It != DeadFdes.begin() && Offset < std::prev(It)->second;
+    };
     size_t Kept = 0;
-    for (size_t K = 0; K < N; ++K) {
-      bool Dead = false;
-      for (auto [B, E] : DeadFdes)
-        Dead |= Relas[K].r_offset >= B && Relas[K].r_offset < E;
-      if (!Dead)
+    for (size_t K = 0; K < N; ++K)
+      if (!InDeadFde(Relas[K].r_offset))
         Relas[Kept++] = Relas[K];
-    }
     Shdrs[I].sh_size = Kept * sizeof(Elf_Rela);
   }
   // Ghosts get unique names (".hpghost.<object>.<index>"): a linker script
@@ -99,7 +116,10 @@ Error rewrite(PatchContext &C, Rebuilt &R) {
   // table appended to the file; the section headers stay where they are.
   unsigned ObjIndex = &R - C.Objects.data();
   const Elf_Shdr &OldNames = Secs[Obj->getHeader().e_shstrndx];
-  ArrayRef<uint8_t> OldStrs = Obj->getSectionContents(OldNames).get();
+  auto OldStrsOrErr = Obj->getSectionContents(OldNames);
+  if (!OldStrsOrErr)
+    return OldStrsOrErr.takeError();
+  ArrayRef<uint8_t> OldStrs = *OldStrsOrErr;
   std::string Names(reinterpret_cast<const char *>(OldStrs.data()), OldStrs.size());
   for (auto &[Index, P] : R.Plans) {
     if (P.F == Fate::Discard) {

@@ -94,6 +94,12 @@ struct TlsItem {
   std::string File, Section;
 };
 
+/// Assembler-private and numbered labels (.L*, GCC_except_table<N>) name
+/// different things in two builds: they never locate a section.
+inline bool isNumberedLabel(llvm::StringRef Name) {
+  return Name.starts_with(".L") || Name.starts_with("GCC_except_table");
+}
+
 inline bool isCode(const InputSection &S) { return S.Flags & llvm::ELF::SHF_EXECINSTR; }
 inline bool isWritable(const InputSection &S) { return S.Flags & llvm::ELF::SHF_WRITE; }
 /// Relocated read-only data (.data.rel.ro: vtables, const tables of

@@ -248,15 +248,30 @@ Error checkBuiltAlike(PatchContext &C, const Rebuilt &R) {
 }
 
 /// The number of named functions of `In` that `R` still has.
-static unsigned sharedFunctions(const Rebuilt &R, const InputFile &In) {
+/// A code section that holds one of the user's functions: not the shared
+/// .text, .init, .fini, the plugin's thunks and constructor, or static
+/// initialisers.
+static bool isFunctionSection(const InputSection &S) {
+  StringRef N = S.Name;
+  return isCode(S) && S.Size && N != ".text" && N != ".init" && N != ".fini" &&
+         N != HOTPATCH_THUNK_SECTION && !N.starts_with(".text.hotpatch.") &&
+         !N.starts_with(".text.startup");
+}
+
+/// How many of the function sections of `In` the rebuilt object still has,
+/// and how many `In` had.
+static std::pair<unsigned, unsigned> sharedFunctions(const Rebuilt &R, const InputFile &In) {
   std::set<std::pair<std::string, std::string>> Now;
   for (const InputSection &S : R.Hashed.Sections)
-    if (isCode(S) && S.Size && S.Name != ".text")
+    if (isFunctionSection(S))
       Now.insert({S.Name, S.Group});
-  unsigned N = 0;
+  unsigned Kept = 0, Before = 0;
   for (const InputSection &S : In.Sections)
-    N += isCode(S) && S.Size && S.Name != ".text" && Now.count({S.Name, S.Group});
-  return N;
+    if (isFunctionSection(S)) {
+      ++Before;
+      Kept += Now.count({S.Name, S.Group});
+    }
+  return {Kept, Before};
 }
 
 /// A rebuilt object that the program took from a static archive: the member
@@ -287,7 +302,7 @@ Expected<const InputFile *> archiveMemberFor(PatchContext &C, const Rebuilt &R) 
     return ByName.front();
   std::vector<unsigned> Shared;
   for (const InputFile *In : ByName)
-    Shared.push_back(sharedFunctions(R, *In));
+    Shared.push_back(sharedFunctions(R, *In).first);
   unsigned Best = std::max_element(Shared.begin(), Shared.end()) - Shared.begin();
   if (Shared[Best] > 0 && llvm::count(Shared, Shared[Best]) == 1)
     return ByName[Best];
@@ -303,23 +318,9 @@ Expected<const InputFile *> archiveMemberFor(PatchContext &C, const Rebuilt &R) 
 /// from other code (another program's object, a file renamed over it) would
 /// otherwise look like "every function removed, others added": say so.
 Error checkIsRebuildOf(PatchContext &C, const Rebuilt &R) {
-  auto Named = [](const InputSection &S) {
-    StringRef N = S.Name;
-    return isCode(S) && S.Size && N != ".text" && N != ".init" && N != ".fini" &&
-           N != HOTPATCH_THUNK_SECTION && !N.starts_with(".text.hotpatch.") &&
-           !N.starts_with(".text.startup");
-  };
-  std::set<std::pair<std::string, std::string>> Now;
-  for (const InputSection &S : R.Hashed.Sections)
-    if (Named(S))
-      Now.insert({S.Name, S.Group});
-  unsigned Before = 0, Kept = 0;
-  for (const InputSection &S : R.BaseInput->Sections)
-    if (Named(S)) {
-      ++Before;
-      Kept += Now.count({S.Name, S.Group});
-    }
-  if (Before == 0 || Now.empty())
+  auto [Kept, Before] = sharedFunctions(R, *R.BaseInput);
+  bool HasFunctions = llvm::any_of(R.Hashed.Sections, isFunctionSection);
+  if (Before == 0 || !HasFunctions)
     return Error::success();
   // From the same source file: only an object that keeps no function of
   // several is another one. From a source file the program was not built

@@ -57,14 +57,13 @@ Error writeScript(PatchContext &C, StringRef Path, StringRef BaseSymbols) {
   unsigned N = 0;
   // Thread-local ghosts go in the recreated TLS block below, not here.
   for (Rebuilt &R : C.Objects) {
-    auto Obj = ELFFile<ELFT>::create(R.Buffer->getBuffer());
-    auto Secs = Obj->sections().get();
     unsigned ObjIndex = &R - C.Objects.data();
-    for (auto &[Index, P] : R.Plans) {
-      if (P.F != Fate::Ghost)
+    for (const InputSection &S : R.Hashed.Sections) {
+      unsigned Index = S.Index;
+      auto It = R.Plans.find(Index);
+      if (It == R.Plans.end() || It->second.F != Fate::Ghost || (S.Flags & ELF::SHF_TLS))
         continue;
-      if (Secs[Index].sh_flags & ELF::SHF_TLS)
-        continue;
+      const SectionPlan &P = It->second;
       GS << format("  .hpghost.%u 0x%llx (NOLOAD) : { \"%s\"(.hpghost.%u.%u) } :NONE\n",
                    N++, (unsigned long long)P.Address, R.PatchedPath.c_str(),
                    ObjIndex, Index);

@@ -121,13 +121,19 @@ Error writePatch(PatchContext &C, StringRef Image) {
   std::vector<uint64_t> Inits;
   for (Rebuilt &R : C.Objects) {
     auto Obj = ELFFile<ELFT>::create(R.Buffer->getBuffer());
-    auto Secs = Obj->sections().get();
+    if (!Obj)
+      return Obj.takeError();
+    auto SecsOrErr = Obj->sections();
+    if (!SecsOrErr)
+      return SecsOrErr.takeError();
+    ArrayRef<Elf_Shdr> Secs = *SecsOrErr;
     ArrayRef<Elf_Sym> Syms;
-    StringRef Strs;
     for (const Elf_Shdr &Sh : Secs)
       if (Sh.sh_type == ELF::SHT_SYMTAB) {
-        Syms = Obj->symbols(&Sh).get();
-        Strs = Obj->getStringTableForSymtab(Sh).get();
+        auto SymsOrErr = Obj->symbols(&Sh);
+        if (!SymsOrErr)
+          return SymsOrErr.takeError();
+        Syms = *SymsOrErr;
       }
     auto IsNewData = [&](unsigned Index) {
       auto It = R.Plans.find(Index);
@@ -137,13 +143,20 @@ Error writePatch(PatchContext &C, StringRef Image) {
     for (const Elf_Shdr &Rel : Secs) {
       if (Rel.sh_type != ELF::SHT_RELA || Rel.sh_info >= Secs.size())
         continue;
-      StringRef Target = Obj->getSectionName(Secs[Rel.sh_info]).get();
+      auto TargetOrErr = Obj->getSectionName(Secs[Rel.sh_info]);
+      if (!TargetOrErr)
+        return TargetOrErr.takeError();
+      StringRef Target = *TargetOrErr;
       if (!Target.starts_with(".text.startup.__cxx_global_var_init"))
         continue;
+      auto Relas = Obj->relas(Rel);
+      if (!Relas)
+        return Relas.takeError();
       bool WritesNew = false;
-      for (const Elf_Rela &RA : Obj->relas(Rel).get()) {
-        const Elf_Sym &Sym = Syms[RA.getSymbol(false)];
-        WritesNew |= Sym.st_shndx < Secs.size() && IsNewData(Sym.st_shndx);
+      for (const Elf_Rela &RA : *Relas) {
+        uint32_t SI = RA.getSymbol(false);
+        WritesNew |= SI < Syms.size() && Syms[SI].st_shndx < Secs.size() &&
+                     IsNewData(Syms[SI].st_shndx);
       }
       if (!WritesNew)
         continue;

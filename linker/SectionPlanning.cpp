@@ -37,7 +37,7 @@ std::optional<uint64_t> baseAddressOf(PatchContext &C, Rebuilt &R, unsigned Inde
   for (const ObjSymbol *Sym : It->second) {
     // Numbered labels name different things in two builds: an exception
     // table found through GCC_except_table<N> could be another function's.
-    if (Sym->Name.starts_with(".L") || Sym->Name.starts_with("GCC_except_table"))
+    if (isNumberedLabel(Sym->Name))
       continue;
     const Symbol *B =
         C.baseDefinition(R.SourceFile, Sym->Name, Sym->Binding == ELF::STB_LOCAL);
@@ -74,7 +74,7 @@ std::optional<BaseVariable> baseVariableOf(PatchContext &C, Rebuilt &R, unsigned
   if (It == R.BySection.end())
     return std::nullopt;
   for (const ObjSymbol *Sym : It->second) {
-    if (Sym->Name.starts_with(".L") || Sym->Name.starts_with("GCC_except_table") ||
+    if (isNumberedLabel(Sym->Name) ||
         Sym->Value != 0 || Sym->Type == ELF::STT_FUNC)
       continue;
     const Symbol *B =
