@@ -150,32 +150,33 @@ Expected<std::string> compactPatchImage(StringRef Elf) {
   unsigned FirstGlobal = Locals.size();
   Locals.insert(Locals.end(), Globals.begin(), Globals.end());
 
-  auto AddSection = [&](StringRef Name, uint32_t Type, const void *Data, size_t Size,
-                        uint64_t EntSize, uint64_t AddrAlign) {
+  // The names of the three sections come first: the section-name table is
+  // complete before it is written.
+  uint32_t SymTabName = AddName(".symtab"), StrTabName = AddName(".strtab"),
+           ShStrTabName = AddName(".shstrtab");
+  auto AddSection = [&](uint32_t Name, uint32_t Type, StringRef Data, uint64_t EntSize,
+                        uint64_t AddrAlign) {
     Align(8);
     ELFT::Shdr N;
     memset(&N, 0, sizeof N);
-    N.sh_name = AddName(Name);
+    N.sh_name = Name;
     N.sh_type = Type;
     N.sh_offset = Out.size();
-    N.sh_size = Size;
+    N.sh_size = Data.size();
     N.sh_entsize = EntSize;
     N.sh_addralign = AddrAlign;
-    Out.append(static_cast<const char *>(Data), Size);
+    Out.append(Data.data(), Data.size());
     Kept.push_back(N);
     return Kept.size() - 1;
   };
-  size_t SymTab = AddSection(".symtab", ELF::SHT_SYMTAB, Locals.data(),
-                             Locals.size() * sizeof(ELFT::Sym), sizeof(ELFT::Sym), 8);
-  size_t StrTab = AddSection(".strtab", ELF::SHT_STRTAB, Str.data(), Str.size(), 0, 1);
+  size_t SymTab = AddSection(
+      SymTabName, ELF::SHT_SYMTAB,
+      StringRef(reinterpret_cast<const char *>(Locals.data()), Locals.size() * sizeof(ELFT::Sym)),
+      sizeof(ELFT::Sym), 8);
+  size_t StrTab = AddSection(StrTabName, ELF::SHT_STRTAB, Str, 0, 1);
   Kept[SymTab].sh_link = StrTab;
   Kept[SymTab].sh_info = FirstGlobal;
-  // The section-name table names itself: add its name before writing it.
-  uint32_t ShStrName = AddName(".shstrtab");
-  size_t ShStrTab = AddSection("", ELF::SHT_STRTAB, ShStr.data(), ShStr.size(), 0, 1);
-  Kept[ShStrTab].sh_name = ShStrName;
-  // AddSection("") appended an empty name to ShStr after it was copied:
-  // harmless, and the copy already holds every name.
+  size_t ShStrTab = AddSection(ShStrTabName, ELF::SHT_STRTAB, ShStr, 0, 1);
 
   Align(8);
   ELFT::Ehdr NH = H;
