@@ -58,6 +58,12 @@ Expected<ChainState> ChainState::parse(StringRef Text, StringRef Path) {
   if (*Count > UINT32_MAX)
     return corrupt(Path, "count out of range");
   S.Count = *Count;
+  if (O->get("next_address")) {
+    auto Next = unsignedField(*O, "next_address", "top level", Path);
+    if (!Next)
+      return Next.takeError();
+    S.NextAddress = *Next;
+  }
   const json::Object *Secs = O->getObject("sections");
   const json::Object *Globs = O->getObject("globals");
   if (!Secs || !Globs)
@@ -139,7 +145,8 @@ std::string ChainState::serialize() const {
                              {"count", int64_t(Count)},
                              {"sections", std::move(Secs)},
                              {"globals", std::move(Globs)},
-                             {"patches", std::move(Files)}});
+                             {"patches", std::move(Files)},
+                             {"next_address", int64_t(NextAddress)}});
   return formatv("{0:2}", V).str() + "\n";
 }
 

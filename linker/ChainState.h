@@ -13,7 +13,8 @@
 //     "sections": { "<object>|<section>|<group>":
 //                     {"hash": "<hex>", "address": N, "size": N}, ... },
 //     "globals": { "<symbol>": <address>, ... },
-//     "patches": [ "<absolute path of patch 1>", ... ]
+//     "patches": [ "<absolute path of patch 1>", ... ],
+//     "next_address": N   (shared libraries: where the next patch goes)
 //   }
 //
 // Saving also writes `<program>.hpjournal` (hotpatch/journal_format.h), the
@@ -50,6 +51,9 @@ struct ChainState {
   std::map<std::string, Placed> Sections;  // section key -> where it lives
   std::map<std::string, uint64_t> Globals; // global symbols patches defined
   std::vector<std::string> Patches;        // patch files, in chain order
+  /// A shared library's patches are packed in its patch area: where the
+  /// next one goes (link address), 0 before the first.
+  uint64_t NextAddress = 0;
 
   static std::string pathFor(llvm::StringRef Program) {
     return (Program + ".hpchain").str();

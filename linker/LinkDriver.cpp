@@ -27,6 +27,7 @@
 #include "ModuleCache.h"
 #include "PatchLinker.h"
 
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Allocator.h"
@@ -201,6 +202,31 @@ bool finishInBackground(const std::string &CachePath,
   _exit(0);
 }
 
+/// Whether the link names the hotpatch runtime (hotpatch_enable() adds it
+/// to every enabled target; -lhotpatch or a path to libhotpatch.so).
+bool linksRuntime(ArrayRef<const char *> Args) {
+  for (StringRef A : Args.drop_front())
+    if (A == "-lhotpatch" || sys::path::filename(A) == "libhotpatch.so" ||
+        A == "-l:libhotpatch.so")
+      return true;
+  return false;
+}
+
+/// A linker script fragment that gives a shared library its patch area
+/// (hotpatch/patch_format.h): NOBITS after .bss, so it costs no file bytes
+/// and no memory until a patch is mapped there.
+Expected<std::string> writeArenaScript() {
+  SmallString<128> Path;
+  int FD;
+  if (std::error_code EC = sys::fs::createTemporaryFile("hotpatch-arena", "lds", FD, Path))
+    return createStringError(EC, "cannot write the patch area script: " + EC.message());
+  raw_fd_ostream OS(FD, /*shouldClose=*/true);
+  OS << "SECTIONS {\n  .hotpatch_arena (NOLOAD) : ALIGN(4096) {\n    " HOTPATCH_ARENA_BEGIN
+        " = .;\n    . += "
+     << HOTPATCH_ARENA_SIZE << ";\n    " HOTPATCH_ARENA_END " = .;\n  }\n} INSERT AFTER .bss;\n";
+  return std::string(Path);
+}
+
 /// Refusals: each says what the option would break and what to do instead.
 bool refuseUnpatchable(const LinkOptions &O, raw_ostream &Err) {
   bool Refused = false;
@@ -294,6 +320,22 @@ int thinlinkMain(ArrayRef<const char *> Argv, raw_ostream &Out,
     LldArgs.push_back("--build-id");
   if (!O.UserTrace)
     LldArgs.push_back("--trace");
+  std::vector<std::string> Recorded(LldArgs.begin() + 1, LldArgs.end());
+  // A shared library that links the runtime gets its patch area.
+  std::string ArenaScript;
+  auto RemoveArena = make_scope_exit([&] {
+    if (!ArenaScript.empty())
+      sys::fs::remove(ArenaScript);
+  });
+  if (O.Shared && linksRuntime(Args)) {
+    auto Path = writeArenaScript();
+    if (!Path) {
+      Err << "thinlink: error: " << toString(Path.takeError()) << "\n";
+      return 1;
+    }
+    ArenaScript = *Path;
+    LldArgs.push_back(ArenaScript.c_str());
+  }
 
   // --trace goes to lld's stdout, mixed with whatever else the user asked to
   // see there (-M, --print-gc-sections...): pass on every line that is not an
@@ -340,7 +382,6 @@ int thinlinkMain(ArrayRef<const char *> Argv, raw_ostream &Out,
   if (O.Verbose && Inputs.empty() && !sys::fs::exists(O.Output))
     return RC;
 
-  std::vector<std::string> Recorded(LldArgs.begin() + 1, LldArgs.end());
   auto Snapshot = LinkSnapshot::take(O.Output, Inputs, Cwd);
   if (!Snapshot) {
     Err << "thinlink: error: " << O.Output

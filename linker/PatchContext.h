@@ -130,7 +130,8 @@ struct PatchContext {
   ChainState Chain;
   std::vector<Rebuilt> Objects;
   std::string WorkDir;
-  uint64_t PatchBase = 0;
+  uint64_t PatchBase = 0; // where this patch is linked
+  uint64_t BandEnd = 0;   // and the end of the range it may take
   // Base symbol lookups.
   llvm::StringMap<const Symbol *> BaseGlobals;
   /// Locals by name, each with its file: names are mostly unique, so this
@@ -172,6 +173,15 @@ llvm::Error writeScript(PatchContext &C, llvm::StringRef Path, llvm::StringRef B
 llvm::Error link(PatchContext &C, llvm::StringRef Script, llvm::StringRef BaseSymbols,
                  llvm::StringRef Output);
 llvm::Error writePatch(PatchContext &C, llvm::StringRef Image);
+
+// A shared library's exported symbols (Interposition.cpp).
+/// Whether the dynamic linker binds `Name`, a symbol of the base library,
+/// at run time (default visibility, not a thread-local).
+bool isInterposable(const PatchContext &C, llvm::StringRef Name);
+/// The interposable base symbols the rebuilt objects reference and the
+/// patch does not define anew: they stay preemptible in the patch link.
+std::vector<std::string> interposableReferences(const PatchContext &C);
+llvm::Error writeDynamicList(const std::vector<std::string> &Names, llvm::StringRef Path);
 
 // Helpers the passes share.
 llvm::Error checkBuiltAlike(PatchContext &C, const Rebuilt &R);

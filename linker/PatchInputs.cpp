@@ -25,6 +25,30 @@ using namespace llvm::object;
 namespace hotpatch {
 namespace patchlink {
 
+/// A shared library's patches live in its own patch area (LinkDriver.cpp),
+/// packed one after the other: below a library, where an executable's
+/// patches go, the process maps its thread stacks and malloc arenas.
+static Error placeInArena(PatchContext &C) {
+  const Symbol *Begin = nullptr, *End = nullptr;
+  for (const Symbol &S : C.Base.Symbols) {
+    if (S.Name == HOTPATCH_ARENA_BEGIN)
+      Begin = &S;
+    else if (S.Name == HOTPATCH_ARENA_END)
+      End = &S;
+  }
+  if (!Begin || !End || End->Address <= Begin->Address)
+    return fail("'" + C.Opts.Base + "' has no patch area: it was not linked with the "
+                "hotpatch runtime; link the library with thinlink and libhotpatch "
+                "(hotpatch_enable() does) and restart the program");
+  C.PatchBase = std::max(Begin->Address + Bias, C.Chain.NextAddress);
+  C.BandEnd = End->Address + Bias;
+  if (C.PatchBase + 0x10000 > C.BandEnd)
+    return fail("the patch area of '" + C.Opts.Base + "' is full (" +
+                Twine(C.Chain.Count) + " patches); rebuild the library and restart the "
+                "program to start a new chain");
+  return Error::success();
+}
+
 Error loadBase(PatchContext &C) {
   C.BasePath = absolutePath(C.Opts.Base);
   StringSet<> RebuiltPaths;
@@ -36,10 +60,10 @@ Error loadBase(PatchContext &C) {
   if (!Cache)
     return Cache.takeError();
   C.Base = std::move(*Cache);
-  if (C.Base.Image.Kind != ImageKind::PieExecutable)
+  if (C.Base.Image.Kind == ImageKind::Executable)
     return fail("'" + C.Opts.Base + "' is not a position-independent executable; "
-                "patches are supported for PIE executables (link with -pie, "
-                "clang's default on Debian)");
+                "patches are supported for PIE executables and shared libraries "
+                "(link with -pie, clang's default on Debian)");
   if (C.Base.Image.BuildId.empty())
     return fail("'" + C.Opts.Base + "' has no build-id; relink it with thinlink");
   // The cache beside the program must describe this very program: a
@@ -63,12 +87,15 @@ Error loadBase(PatchContext &C) {
   if (!St)
     return St.takeError();
   C.Chain = std::move(*St);
+  if (C.Base.Image.Kind == ImageKind::SharedLibrary)
+    return placeInArena(C);
   if (C.Chain.Count + 1 > HOTPATCH_PATCH_MAX_CHAIN)
     return fail("this base already has " + Twine(C.Chain.Count) +
                 " patches, the most one chain can hold; restart the program "
                 "(rebuild and relink it) to start a new chain");
   C.PatchBase = Bias - HOTPATCH_PATCH_GAP -
               uint64_t(C.Chain.Count + 1) * HOTPATCH_PATCH_BAND;
+  C.BandEnd = C.PatchBase + HOTPATCH_PATCH_BAND;
   return Error::success();
 }
 

@@ -118,13 +118,23 @@ Error link(PatchContext &C, StringRef Script, StringRef BaseSymbols,
   // page alignment in the file (max-page-size=16: a one-function patch is a
   // few KiB, not 4 KiB of padding per segment); the script keeps them on
   // separate pages in memory.
+  // A library's patch is a shared object: its thread-locals stay in the
+  // library's TLS block (no relaxation to the executable's), and the
+  // library's exported symbols stay interposable (Interposition.cpp).
+  bool Library = C.Base.Image.Kind == ImageKind::SharedLibrary;
   std::vector<std::string> Args = {
-      "ld.lld", "-pie", "--no-dynamic-linker", "-e", "0", "-z", "now",
+      "ld.lld", Library ? "-shared" : "-pie", "--no-dynamic-linker", "-e", "0", "-z", "now",
       "-z", "norelro", "-z", "max-page-size=16", "-z", "common-page-size=16",
       "--no-rosegment", "--hash-style=sysv", "-S",
       "--no-undefined-version", "--unresolved-symbols=ignore-all",
       "--no-check-sections", "-T", Script.str(), "-o", Output.str(),
       BaseSymbols.str()};
+  if (Library) {
+    std::string List = C.WorkDir + "/interposable.list";
+    if (Error E = writeDynamicList(interposableReferences(C), List))
+      return E;
+    Args.push_back("--dynamic-list=" + List);
+  }
   for (Rebuilt &R : C.Objects)
     Args.push_back(R.PatchedPath);
   std::vector<const char *> Argv;

@@ -58,7 +58,7 @@ Error writePatch(PatchContext &C, StringRef Image) {
     return std::nullopt;
   };
   std::set<std::string> Published;
-  uint64_t BandEnd = C.PatchBase + HOTPATCH_PATCH_BAND;
+  uint64_t BandEnd = C.BandEnd;
   auto InPatch = [&](uint64_t A) { return A >= C.PatchBase && A < BandEnd; };
 
   for (Rebuilt &R : C.Objects) {
@@ -111,6 +111,11 @@ Error writePatch(PatchContext &C, StringRef Image) {
       }
       if (It->second.New)
         U.flags |= HOTPATCH_UPDATE_NEW_FUNCTION;
+      // The executable may define this slot too (an inline function both
+      // include): the one every image uses is the one the dynamic linker
+      // chose.
+      if (Slot && isInterposable(C, Name + HOTPATCH_SLOT_SUFFIX))
+        U.flags |= HOTPATCH_UPDATE_INTERPOSABLE;
       C.Updates.push_back(U);
     }
   }
@@ -238,6 +243,15 @@ Error writePatch(PatchContext &C, StringRef Image) {
       }
     }
   }
+  // The next patch of a library goes on the page after this one's end.
+  uint64_t End = C.PatchBase;
+  for (const Segment &S : Linked->Image.Segments)
+    if (S.Type == ELF::PT_LOAD && S.VAddr >= C.PatchBase && S.VAddr < BandEnd)
+      End = std::max(End, S.VAddr + S.MemSize);
+  if (End > BandEnd)
+    return fail("the patch does not fit in the patch area of '" + C.Opts.Base +
+                "'; rebuild the library and restart the program");
+  C.Chain.NextAddress = (End + 0xfff) & ~uint64_t(0xfff);
   C.Chain.Count++;
   C.Chain.Patches.push_back(absolutePath(C.Opts.Output));
   if (Error E = C.Chain.save(C.BasePath)) {

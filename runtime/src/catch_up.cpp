@@ -77,7 +77,7 @@ void catch_up() {
 void hotpatch_rt_after_register(const void *table) {
   if (caught_up.load() || env_on("HOTPATCH_DISABLE") || env_on("HOTPATCH_NO_CATCH_UP"))
     return;
-  hotpatch_rt::MainImage m = hotpatch_rt::main_image();
+  hotpatch_rt::Image m = hotpatch_rt::main_image();
   auto t = reinterpret_cast<uintptr_t>(table);
   if (t < m.begin || t >= m.end)
     return; // a shared library's table: wait for the executable's

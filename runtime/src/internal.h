@@ -10,14 +10,24 @@
 
 namespace hotpatch_rt {
 
-// The executable: its load bias, its PT_LOAD range (runtime addresses) and
-// its build-id, raw bytes (main_image.cpp).
-struct MainImage {
+// An image of the process: the executable or a shared library. Its load
+// bias, its PT_LOAD range (runtime addresses), its build-id (raw bytes), its
+// TLS module (0: none) and the name the dynamic linker knows it by ("" for
+// the executable) (images.cpp).
+struct Image {
   uintptr_t load = 0;
   uintptr_t begin = 0, end = 0;
   std::string build_id;
+  size_t tls_modid = 0;
+  std::string name;
+  bool is_main = false;
 };
-MainImage main_image();
+Image main_image();
+std::vector<Image> loaded_images();
+// The loaded image whose build-id starts with `id` (at most 20 bytes, as a
+// patch header holds it).
+bool image_with_build_id(const std::string &id, Image &out);
+bool image_containing(uintptr_t addr, Image &out);
 
 // The calling thread's hotpatch_last_error() message (slot_table.cpp).
 void set_error_message(const std::string &msg);

@@ -4,8 +4,9 @@
 // before step 8, so a refused patch leaves the program as it was):
 //
 //   1. Read the file; check magic, version, sizes and the FNV-1a checksum.
-//   2. Check the build-id against the main program's, and the chain index
-//      against the number of patches applied.
+//   2. Find the image the patch was made for by its build-id: the
+//      executable or a shared library the process loaded; check the chain
+//      index against the number of patches applied to that image.
 //   3. Check the ELF image: x86-64 ET_DYN, no interpreter, every PT_LOAD in
 //      this chain position's band, none writable and executable, none
 //      overlapping or sharing a page with another of other permissions;
@@ -17,12 +18,15 @@
 //      no flag bit or reserved field is unknown. Initialisers are functions
 //      of the patch. No bound is checked with a sum that could wrap: the
 //      file is untrusted until here.
-//   4. Map the band's pages at the fixed distance below the program with
+//   4. Map the band's pages at the fixed distance below the image with
 //      MAP_FIXED_NOREPLACE (never over anything) and copy the segments in.
 //   5. Apply the dynamic relocations, each of which must write inside the
 //      patch's own segments; every relocation section the image carries must
 //      be one the dynamic section names. Symbols the patch does not define
-//      come from the process (dlsym), as in a shared library.
+//      come from the process (dlsym), as in a shared library. In a library's
+//      patch, the library's exported symbols are bound as the dynamic linker
+//      bound the library's own references (the global scope first, then the
+//      library), and thread-locals are the library's (its TLS module).
 //   6. Check the unwind tables record by record where they are mapped
 //      (patch_unwind.cpp), give each segment its final protection, and
 //      register the tables so that exceptions unwind through patched frames.
@@ -39,6 +43,7 @@
 // executing it.
 #include "hotpatch/hotpatch.h"
 #include "hotpatch/patch_format.h"
+#include "hotpatch/slot_table.h"
 #include "internal.h"
 #include "patch_checks.h"
 
@@ -85,6 +90,8 @@ struct Mapped {
 std::mutex g_patch_mutex;
 std::mutex g_state_mutex;
 std::atomic<unsigned> g_applied{0};
+// Patches applied per image (by build-id): each image has its own chain.
+std::map<std::string, unsigned> *g_chains = nullptr;
 // Set while this thread applies a patch: an initialiser that forks must not
 // wait for the lock its own thread holds.
 thread_local bool t_applying = false;
@@ -122,11 +129,32 @@ struct Mapping {
   void *addr = nullptr;
   size_t size = 0;
   bool keep = false;
+  bool in_arena = false; // a library's patch area: give the pages back to it
   ~Mapping() {
-    if (addr && !keep)
+    if (!addr || keep)
+      return;
+    if (in_arena)
+      mmap(addr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    else
       munmap(addr, size);
   }
 };
+
+// The patch area of a shared library (hotpatch/patch_format.h), as runtime
+// addresses; false if it has none.
+bool arena_of(const hotpatch_rt::Image &image, uintptr_t &begin, uintptr_t &end) {
+  void *h = dlopen(image.name.c_str(), RTLD_NOW | RTLD_NOLOAD);
+  if (!h)
+    return false;
+  // A handle's lookup starts with the library itself.
+  auto *b = static_cast<char *>(dlsym(h, HOTPATCH_ARENA_BEGIN));
+  auto *e = static_cast<char *>(dlsym(h, HOTPATCH_ARENA_END));
+  dlclose(h);
+  begin = reinterpret_cast<uintptr_t>(b);
+  end = reinterpret_cast<uintptr_t>(e);
+  return b && e && begin < end && begin >= image.begin && end <= image.end &&
+         begin % 4096 == 0;
+}
 
 class Loader {
 public:
@@ -170,7 +198,7 @@ private:
   }
 
   uintptr_t runtime(uint64_t link_addr) const {
-    return main_.load + link_addr - HOTPATCH_PATCH_BIAS;
+    return base_.load + link_addr - HOTPATCH_PATCH_BIAS;
   }
 
   hotpatch_status check() {
@@ -213,24 +241,39 @@ private:
     strings_ = reinterpret_cast<const char *>(inits_ + header_.init_count);
     image_ = strings_ + header_.strings_size;
 
-    main_ = hotpatch_rt::main_image();
     std::string want_id(reinterpret_cast<const char *>(header_.build_id),
                         std::min<uint32_t>(header_.build_id_size, 20));
-    if (main_.build_id.empty())
-      return refuse(HOTPATCH_WRONG_BUILD, "this program has no build-id: link it with thinlink");
-    if (want_id != main_.build_id.substr(0, 20))
-      return refuse(HOTPATCH_WRONG_BUILD, "made for build " + hex(want_id) + ", this program is build " +
-                                              hex(main_.build_id) +
-                                              ": build the patch against this program's build");
     if (header_.build_id_size > sizeof header_.build_id)
       return refuse(HOTPATCH_BAD_PATCH, "its build-id size " + std::to_string(header_.build_id_size) +
                                             " exceeds the header's 20 bytes: rebuild the patch");
-    if (header_.chain_index != g_applied.load() + 1)
+    if (!hotpatch_rt::image_with_build_id(want_id, base_)) {
+      hotpatch_rt::Image exe = hotpatch_rt::main_image();
+      if (exe.build_id.empty())
+        return refuse(HOTPATCH_WRONG_BUILD, "this program has no build-id: link it with thinlink");
+      return refuse(HOTPATCH_WRONG_BUILD,
+                    "made for build " + hex(want_id) + ", which is neither this program (build " +
+                        hex(exe.build_id) +
+                        ") nor a library it has loaded: build the patch against this "
+                        "program's build, or load the library first");
+    }
+    unsigned applied = 0;
+    {
+      std::lock_guard<std::mutex> lock(g_state_mutex);
+      if (g_chains) {
+        auto it = g_chains->find(base_.build_id);
+        applied = it == g_chains->end() ? 0 : it->second;
+      }
+    }
+    if (header_.chain_index != applied + 1)
       return refuse(HOTPATCH_CHAIN_ORDER, "it is patch " + std::to_string(header_.chain_index) +
-                                              " of its chain, and " + std::to_string(g_applied.load()) +
-                                              " patches are applied: apply patches in the order "
-                                              "they were made");
+                                              " of its chain, and " + std::to_string(applied) +
+                                              " patches are applied to " + image_name() +
+                                              ": apply patches in the order they were made");
     return check_elf();
+  }
+
+  std::string image_name() const {
+    return base_.is_main ? std::string("the program") : "'" + base_.name + "'";
   }
 
   hotpatch_status check_elf() {
@@ -243,9 +286,20 @@ private:
     if (ehdr_.e_phoff > header_.image_size ||
         uint64_t(ehdr_.e_phnum) * sizeof(ElfW(Phdr)) > header_.image_size - ehdr_.e_phoff)
       return refuse(HOTPATCH_BAD_PATCH, "program headers outside the image");
-    band_lo_ = HOTPATCH_PATCH_BIAS - HOTPATCH_PATCH_GAP -
-               uint64_t(header_.chain_index) * HOTPATCH_PATCH_BAND;
-    band_hi_ = band_lo_ + HOTPATCH_PATCH_BAND;
+    if (base_.is_main) {
+      band_lo_ = HOTPATCH_PATCH_BIAS - HOTPATCH_PATCH_GAP -
+                 uint64_t(header_.chain_index) * HOTPATCH_PATCH_BAND;
+      band_hi_ = band_lo_ + HOTPATCH_PATCH_BAND;
+    } else {
+      uintptr_t b, e;
+      if (!arena_of(base_, b, e))
+        return refuse(HOTPATCH_BAD_PATCH, image_name() + " has no patch area: link it with "
+                                                         "thinlink and the hotpatch runtime "
+                                                         "(hotpatch_enable() does)");
+      band_lo_ = b - base_.load + HOTPATCH_PATCH_BIAS;
+      band_hi_ = e - base_.load + HOTPATCH_PATCH_BIAS;
+      arena_ = true;
+    }
     for (int i = 0; i < ehdr_.e_phnum; ++i) {
       ElfW(Phdr) p;
       memcpy(&p, image_ + ehdr_.e_phoff + i * sizeof p, sizeof p);
@@ -285,14 +339,31 @@ private:
   }
 
   hotpatch_status map() {
+    {
+      std::lock_guard<std::mutex> lock(g_state_mutex);
+      if (g_mapped)
+        earlier_ = *g_mapped;
+    }
     uint64_t lo = UINT64_MAX, hi = 0;
     for (const ElfW(Phdr) &p : loads_) {
       lo = std::min<uint64_t>(lo, p.p_vaddr & ~uint64_t(4095));
       hi = std::max<uint64_t>(hi, (p.p_vaddr + p.p_memsz + 4095) & ~uint64_t(4095));
     }
     void *want = reinterpret_cast<void *>(runtime(lo));
-    void *got = mmap(want, hi - lo, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    int how = MAP_FIXED_NOREPLACE;
+    if (arena_) {
+      // The library's own reserved pages: replaced, but never those of a
+      // patch already there.
+      uintptr_t b = runtime(lo), e = runtime(hi);
+      for (const Mapped &m : earlier_)
+        if (b < m.end && m.begin < e)
+          return refuse(HOTPATCH_MAP_FAILED, "it would be mapped over an earlier patch of " +
+                                                 image_name() + ": rebuild the patch");
+      how = MAP_FIXED;
+      mapping_.in_arena = true;
+    }
+    void *got = mmap(want, hi - lo, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | how,
+                     -1, 0);
     if (got == MAP_FAILED)
       return refuse(HOTPATCH_MAP_FAILED, std::string("cannot map the patch at ") +
                                              std::to_string(reinterpret_cast<uintptr_t>(want)) +
@@ -313,11 +384,6 @@ private:
   }
 
   hotpatch_status relocate() {
-    {
-      std::lock_guard<std::mutex> lock(g_state_mutex);
-      if (g_mapped)
-        earlier_ = *g_mapped;
-    }
     if (!dynamic_.p_type) {
       std::string err = hotpatch_rt::check_relocations(elf_, {});
       return err.empty() ? HOTPATCH_OK : refuse(HOTPATCH_BAD_PATCH, err + ": rebuild the patch");
@@ -379,15 +445,35 @@ private:
     for (const ElfW(Phdr) &p : loads_)
       if (link >= p.p_vaddr && link - p.p_vaddr <= p.p_memsz)
         return true;
-    uint64_t main_lo = main_.begin - main_.load + HOTPATCH_PATCH_BIAS;
-    uint64_t main_hi = main_.end - main_.load + HOTPATCH_PATCH_BIAS;
-    if (link >= main_lo && link <= main_hi)
+    if (in_base(link))
       return true;
     uintptr_t at = runtime(link);
     for (const Mapped &m : earlier_)
       if (at >= m.begin && at <= m.end)
         return true;
     return false;
+  }
+
+  bool in_base(uint64_t link) const {
+    uint64_t lo = base_.begin - base_.load + HOTPATCH_PATCH_BIAS;
+    uint64_t hi = base_.end - base_.load + HOTPATCH_PATCH_BIAS;
+    return link >= lo && link <= hi;
+  }
+
+  // A library's own code and data (not its patch area, where patches
+  // define symbols the dynamic linker has never seen).
+  bool in_library_proper(uint64_t link) const {
+    return !base_.is_main && in_base(link) && !(link >= band_lo_ && link < band_hi_);
+  }
+
+  // Where the dynamic linker bound a library's exported symbol `name` for
+  // the library itself: the global scope first (the executable may define
+  // it too), then the library. `own` is the library's own definition.
+  uintptr_t bound(const char *name, uintptr_t own) const {
+    if (base_.is_main)
+      return own;
+    void *p = dlsym(RTLD_DEFAULT, name);
+    return p ? reinterpret_cast<uintptr_t>(p) : own;
   }
 
   hotpatch_status apply(const ElfW(Rela) &r, uint64_t symtab, uint64_t strtab, uint64_t strsz) {
@@ -404,18 +490,44 @@ private:
       *where = runtime(r.r_addend);
       return HOTPATCH_OK;
     }
-    if (type != R_X86_64_64 && type != R_X86_64_GLOB_DAT && type != R_X86_64_JUMP_SLOT)
+    bool tls = type == R_X86_64_DTPMOD64 || type == R_X86_64_DTPOFF64;
+    if (type == R_X86_64_TPOFF64)
+      return refuse(HOTPATCH_BAD_PATCH, "it reaches a thread-local of a library with the "
+                                        "initial-exec model, which a patch cannot; build "
+                                        "the library without -ftls-model=initial-exec");
+    if (tls && base_.is_main)
+      return refuse(HOTPATCH_BAD_PATCH, "a patch of the program has a TLS module relocation: "
+                                        "rebuild the patch");
+    if (type != R_X86_64_64 && type != R_X86_64_GLOB_DAT && type != R_X86_64_JUMP_SLOT && !tls)
       return refuse(HOTPATCH_BAD_PATCH, "unsupported relocation type " + std::to_string(type));
     uint32_t index = ELF64_R_SYM(r.r_info);
     const ElfW(Sym) *sym = at<ElfW(Sym)>(symtab + index * sizeof(ElfW(Sym)));
     if (!sym || sym->st_name >= strsz)
       return refuse(HOTPATCH_BAD_PATCH, "a relocation names a symbol outside the patch");
+    if (tls) {
+      // The library's own thread-locals: its module, offsets in its block.
+      if (index != 0 && (sym->st_shndx == SHN_UNDEF || ELF64_ST_TYPE(sym->st_info) != STT_TLS))
+        return refuse(HOTPATCH_BAD_PATCH, "it reaches a thread-local that its library does not "
+                                          "define, which a patch cannot");
+      if (base_.tls_modid == 0)
+        return refuse(HOTPATCH_BAD_PATCH, "it reaches thread-locals, but " + image_name() +
+                                              " has none: rebuild the patch against it");
+      *where = type == R_X86_64_DTPMOD64 ? base_.tls_modid
+                                         : (index ? sym->st_value : 0) + r.r_addend;
+      return HOTPATCH_OK;
+    }
     uint64_t value;
     if (sym->st_shndx != SHN_UNDEF) {
       if (!known_target(sym->st_value))
         return refuse(HOTPATCH_BAD_PATCH, "a relocation's symbol lies outside the patch, the "
                                           "program and the patches before it: rebuild the patch");
       value = runtime(sym->st_value);
+      if (in_library_proper(sym->st_value)) {
+        const char *name = at<char>(strtab + sym->st_name);
+        if (!name)
+          return refuse(HOTPATCH_BAD_PATCH, "symbol names lie outside the patch");
+        value = bound(name, value);
+      }
     } else {
       const char *name = at<char>(strtab + sym->st_name);
       if (!name)
@@ -477,7 +589,9 @@ private:
         return refuse(HOTPATCH_BAD_PATCH, "an initialiser is not the start of a function of the "
                                           "patch: rebuild the patch");
     slots_ = hotpatch_rt::registered_slots();
-    const uint32_t known = HOTPATCH_UPDATE_NEW_FUNCTION | HOTPATCH_UPDATE_NOT_HOT;
+    const uint32_t known =
+        HOTPATCH_UPDATE_NEW_FUNCTION | HOTPATCH_UPDATE_NOT_HOT | HOTPATCH_UPDATE_INTERPOSABLE;
+    slot_at_.assign(header_.update_count, 0);
     for (uint32_t i = 0; i < header_.update_count; ++i) {
       const hotpatch_patch_update &u = updates_[i];
       if (u.name >= header_.strings_size)
@@ -500,10 +614,14 @@ private:
                                                 "rebuild the patch");
         continue;
       }
-      const char *owner = slot_owner(runtime(u.slot));
+      uintptr_t slot = runtime(u.slot);
+      if ((u.flags & HOTPATCH_UPDATE_INTERPOSABLE) && in_library_proper(u.slot))
+        slot = bound((std::string(name) + HOTPATCH_SLOT_SUFFIX).c_str(), slot);
+      slot_at_[i] = slot;
+      const char *owner = slot_owner(slot);
       if (!owner || strcmp(owner, name) != 0)
         return refuse(HOTPATCH_BAD_PATCH,
-                      std::string("the slot of '") + name + "' (at " + hex_number(runtime(u.slot)) +
+                      std::string("the slot of '") + name + "' (at " + hex_number(slot) +
                           ") is not " + (owner ? "its slot but that of '" + std::string(owner) + "'"
                                                : std::string("a slot of this program or of an "
                                                              "earlier patch")) +
@@ -543,7 +661,7 @@ private:
       const hotpatch_patch_update &u = updates_[i];
       if (u.flags & HOTPATCH_UPDATE_NOT_HOT)
         continue;
-      void *running = __atomic_load_n(reinterpret_cast<void **>(runtime(u.slot)), __ATOMIC_ACQUIRE);
+      void *running = __atomic_load_n(reinterpret_cast<void **>(slot_at_[i]), __ATOMIC_ACQUIRE);
       void *bases[3];
       if (!running || !_Unwind_Find_FDE(running, bases))
         continue;
@@ -579,6 +697,9 @@ private:
         g_mapped = new std::vector<Mapped>();
       if (!g_patch_slots)
         g_patch_slots = new std::map<uintptr_t, std::string>();
+      if (!g_chains)
+        g_chains = new std::map<std::string, unsigned>();
+      ++(*g_chains)[base_.build_id];
       for (const hotpatch_rt::ImageSymbol &slot : elf_.slots)
         (*g_patch_slots)[runtime(slot.addr)] = slot.name;
       for (uint32_t i = 0; i < header_.update_count; ++i)
@@ -593,7 +714,7 @@ private:
       const hotpatch_patch_update &u = updates_[i];
       if (u.flags & HOTPATCH_UPDATE_NOT_HOT)
         continue;
-      __atomic_store_n(reinterpret_cast<void **>(runtime(u.slot)),
+      __atomic_store_n(reinterpret_cast<void **>(slot_at_[i]),
                        reinterpret_cast<void *>(runtime(u.new_body)), __ATOMIC_RELEASE);
       ++published_;
     }
@@ -613,7 +734,9 @@ private:
   ElfW(Phdr) dynamic_ = {};
   std::vector<ElfW(Phdr)> loads_;
   uint64_t band_lo_ = 0, band_hi_ = 0;
-  hotpatch_rt::MainImage main_;
+  bool arena_ = false; // the patch goes in its library's patch area
+  hotpatch_rt::Image base_; // the image the patch was made for
+  std::vector<uintptr_t> slot_at_; // each update's slot, as the process binds it
   hotpatch_rt::PatchImage elf_;
   std::vector<hotpatch_rt::RegisteredSlot> slots_;
   std::vector<Mapped> earlier_; // the bands of the patches applied before

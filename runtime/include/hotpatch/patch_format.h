@@ -14,6 +14,16 @@
  *
  * and `checksum` is the FNV-1a 64 of every byte after the header.
  *
+ * The base. `build_id` names the image the patch was made for: the
+ * executable or a shared library the process loaded (at start or with
+ * dlopen). Each image has its own chain of patches (chain_index counts the
+ * patches of that image), placed relative to that image's load address. A
+ * library's patch is linked as a shared object: its dynamic relocations
+ * against the library's exported symbols are bound as the dynamic linker
+ * bound the library's own (the global scope first, then the library), and
+ * its thread-locals live in the library's TLS block (R_X86_64_DTPMOD64 names
+ * the library's module).
+ *
  * Addresses. The patch was linked in the base image's address space shifted
  * up by HOTPATCH_PATCH_BIAS: a base address A (link-time virtual address of
  * the base) is at A + HOTPATCH_PATCH_BIAS in the patch's ELF image, and the
@@ -43,6 +53,16 @@ extern "C" {
 #define HOTPATCH_PATCH_GAP 0x4000000ull
 #define HOTPATCH_PATCH_MAX_CHAIN 120u
 
+/* A shared library's patches cannot go below it, where the process maps
+ * thread stacks and malloc arenas: thinlink gives each library that links
+ * the runtime a patch area of its own, an uncommitted NOBITS section at the
+ * end of its image between these two exported symbols, and the library's
+ * patches are packed in it one after the other (page-aligned), each within
+ * reach of the library's code. */
+#define HOTPATCH_ARENA_BEGIN "__hotpatch_arena_begin"
+#define HOTPATCH_ARENA_END "__hotpatch_arena_end"
+#define HOTPATCH_ARENA_SIZE 0x4000000ull /* 64 MiB of address space */
+
 struct hotpatch_patch_header {
   char magic[8];            /* HOTPATCH_PATCH_MAGIC */
   uint32_t version;         /* HOTPATCH_PATCH_VERSION */
@@ -70,8 +90,13 @@ struct hotpatch_patch_update {
 
 enum {
   HOTPATCH_UPDATE_NEW_FUNCTION = 1u << 0, /* not in the base */
-  HOTPATCH_UPDATE_NOT_HOT = 1u << 1       /* no slot (slot == 0): only reachable
+  HOTPATCH_UPDATE_NOT_HOT = 1u << 1,      /* no slot (slot == 0): only reachable
                                              through hotpatch_current() */
+  HOTPATCH_UPDATE_INTERPOSABLE = 1u << 2  /* the slot is an exported symbol of a
+                                             shared library: the dynamic linker
+                                             may have bound every image to
+                                             another image's copy, which is the
+                                             one to write */
 };
 
 /* The checksum of a patch file: FNV-1a 64 of the bytes after the header. */
