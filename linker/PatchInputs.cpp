@@ -51,6 +51,12 @@ static Error placeInArena(PatchContext &C) {
 
 Error loadBase(PatchContext &C) {
   C.BasePath = absolutePath(C.Opts.Base);
+  // A library is known by several names (libfoo.so -> libfoo.so.1 ->
+  // libfoo.so.1.2): its cache, chain and journal are beside the file itself,
+  // where the runtime looks for them.
+  SmallString<256> Real;
+  if (!sys::fs::real_path(C.BasePath, Real))
+    C.BasePath = std::string(Real);
   StringSet<> RebuiltPaths;
   for (const std::string &O : C.Opts.Objects) {
     RebuiltPaths.insert(absolutePath(O));

@@ -1,12 +1,17 @@
 // A process that starts after patches of its build were made applies them
-// (hotpatch/journal_format.h), so that it runs the code last saved.
+// (hotpatch/journal_format.h), so that it runs the code last saved: the
+// executable's patches, and each library's when it is loaded (at start or
+// by dlopen), from the journal beside that library.
 #include "hotpatch/hotpatch.h"
 #include "hotpatch/journal_format.h"
 #include "internal.h"
 
 #include <unistd.h>
 
-#include <atomic>
+#include <algorithm>
+#include <mutex>
+#include <set>
+#include <vector>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -19,19 +24,46 @@ bool env_on(const char *name) {
   return v && *v && strcmp(v, "0") != 0;
 }
 
-std::atomic<bool> caught_up{false};
+// Images whose journals were read (by build-id), and whether the
+// executable's was: libraries wait for it, because a library's patch may
+// write a slot the executable defines.
+std::mutex g_mu;
+std::set<std::string> *g_done = nullptr;
+bool g_main_done = false;
 
-void catch_up() {
-  char exe[4096];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n <= 0)
+std::string journal_of(const hotpatch_rt::Image &image, std::string &who) {
+  char path[4096];
+  if (image.is_main) {
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+    if (n <= 0)
+      return "";
+    path[n] = '\0';
+  } else if (!realpath(image.name.c_str(), path)) {
+    return "";
+  }
+  who = path;
+  return who + HOTPATCH_JOURNAL_SUFFIX;
+}
+
+std::string hex(const std::string &bytes) {
+  static const char digits[] = "0123456789abcdef";
+  std::string s;
+  for (unsigned char c : bytes) {
+    s += digits[c >> 4];
+    s += digits[c & 15];
+  }
+  return s;
+}
+
+void catch_up(const hotpatch_rt::Image &image) {
+  std::string who;
+  std::string journal = journal_of(image, who);
+  if (journal.empty())
     return;
-  exe[n] = '\0';
-  std::string journal = std::string(exe) + HOTPATCH_JOURNAL_SUFFIX;
   FILE *f = fopen(journal.c_str(), "re");
   if (!f)
-    return; // no patch made for this program: the usual case
-  std::string build_id = hotpatch_rt_build_id_hex();
+    return; // no patch made for this image: the usual case
+  std::string build_id = hex(image.build_id);
   char magic[32] = "", id[129] = "";
   int version = 0;
   if (fscanf(f, "%31s %d %128s", magic, &version, id) != 3 ||
@@ -64,23 +96,47 @@ void catch_up() {
             "was not applied: %s; it runs the code of patch %u, and later patches of "
             "this chain will be refused: rebuild and restart it (hotpatch dev does), or "
             "delete %s to start unpatched\n",
-            exe, applied, applied + 1, failure, applied, journal.c_str());
+            who.c_str(), applied, applied + 1, failure, applied, journal.c_str());
   else if (applied)
     fprintf(stderr, "hotpatch: %s started with the code last saved (%u patches applied)\n",
-            exe, applied);
+            who.c_str(), applied);
+}
+
+// The images to catch up now, each once.
+std::vector<hotpatch_rt::Image> due(const hotpatch_rt::Image &registered) {
+  std::vector<hotpatch_rt::Image> out;
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (!g_done)
+    g_done = new std::set<std::string>();
+  if (registered.is_main)
+    g_main_done = true;
+  if (!g_main_done)
+    return out;
+  // Once the executable's table is in: it, and every library registered
+  // before it (libraries loaded at start initialise first).
+  std::vector<hotpatch_rt::Image> all;
+  if (registered.is_main)
+    all = hotpatch_rt::loaded_images();
+  else
+    all.push_back(registered);
+  std::sort(all.begin(), all.end(), [](const hotpatch_rt::Image &a, const hotpatch_rt::Image &b) {
+    return a.is_main > b.is_main; // the executable's own patches first
+  });
+  for (const hotpatch_rt::Image &i : all)
+    if (!i.build_id.empty() && g_done->insert(i.build_id).second)
+      out.push_back(i);
+  return out;
 }
 
 } // namespace
 
-/* Called by the registry after an image registered its slot table: once the
- * executable's is in, its patches can be applied. */
+/* Called by the registry after an image registered its slot table. */
 void hotpatch_rt_after_register(const void *table) {
-  if (caught_up.load() || env_on("HOTPATCH_DISABLE") || env_on("HOTPATCH_NO_CATCH_UP"))
+  if (env_on("HOTPATCH_DISABLE") || env_on("HOTPATCH_NO_CATCH_UP"))
     return;
-  hotpatch_rt::Image m = hotpatch_rt::main_image();
-  auto t = reinterpret_cast<uintptr_t>(table);
-  if (t < m.begin || t >= m.end)
-    return; // a shared library's table: wait for the executable's
-  if (!caught_up.exchange(true))
-    catch_up();
+  hotpatch_rt::Image image;
+  if (!hotpatch_rt::image_containing(reinterpret_cast<uintptr_t>(table), image))
+    return;
+  for (const hotpatch_rt::Image &i : due(image))
+    catch_up(i);
 }
