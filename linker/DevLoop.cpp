@@ -25,6 +25,7 @@
 
 #include "ChainState.h"
 #include "ControlClient.h"
+#include "DevImages.h"
 #include "ModuleCache.h"
 #include "PatchLinker.h"
 
@@ -122,6 +123,13 @@ private:
   void announce(const std::string &Event, const std::string &Message = "",
                 const std::vector<RunningProcess> *To = nullptr);
   std::string buildId();
+  /// Finds the build's images again and forgets their chains of patches.
+  void forgetChains() {
+    Images = findBuildImages(BuildDir, Program);
+    ChainState::remove(Program);
+    for (const BuildImage &I : Images)
+      ChainState::remove(I.Path);
+  }
   void say(const Twine &Line) {
     outs() << "[hotpatch] " << Line << "\n";
     outs().flush();
@@ -130,6 +138,7 @@ private:
   const DevOptions &Opts;
   std::string BuildDir, Program;
   std::vector<CompileCommand> Commands;
+  std::vector<BuildImage> Images; // the program first, then its libraries
   int Inotify = -1;
   std::map<int, std::string> WatchDirs;
   std::set<std::string> Watched;
@@ -380,7 +389,7 @@ void DevLoop::rebuildAndRestart(const std::string &Why) {
   announce("restart-needed", Why);
   BuildIdOfProgram.clear(); // the rebuild made a new binary
   stopProgram();
-  ChainState::remove(Program); // a new build starts a new chain
+  forgetChains(); // a new build starts new chains
   loadCommands();
   watchAll();
   startProgram();
@@ -428,38 +437,60 @@ void DevLoop::handleChanges(const std::set<std::string> &Changed) {
     rebuildAndRestart("the program was not running");
     return;
   }
-  PatchOptions P;
-  P.Base = Program;
-  P.Output = BuildDir + "/.hotpatch/patch-" + std::to_string(Changes) + ".hpp";
-  sys::fs::create_directories(BuildDir + "/.hotpatch");
-  P.Objects = Objects;
-  auto T1 = Clock::now();
-  PatchResult Result = buildPatch(P);
-  double LinkMs = msSince(T1);
-  if (!Result.Ok) {
-    say("cannot patch: " + Result.Error);
-    rebuildAndRestart(Result.Error);
-    return;
+  // Each object patches the image it was linked into: the program, or a
+  // shared library. One the build's images do not list goes to the
+  // program, whose thin link says why it cannot be patched.
+  std::vector<std::pair<const BuildImage *, std::vector<std::string>>> ByImage;
+  BuildImage Fallback;
+  Fallback.Path = Program;
+  for (const std::string &O : Objects) {
+    std::vector<const BuildImage *> Owners = imagesOf(Images, O);
+    if (Owners.empty())
+      Owners.push_back(Images.empty() ? &Fallback : &Images.front());
+    for (const BuildImage *I : Owners) {
+      auto It = std::find_if(ByImage.begin(), ByImage.end(),
+                             [&](const auto &E) { return E.first == I; });
+      if (It == ByImage.end())
+        ByImage.push_back({I, {}}), It = ByImage.end() - 1;
+      It->second.push_back(O);
+    }
   }
-  for (const std::string &N : Result.Notes)
-    say("note: " + N);
-  for (const std::string &N : Result.NotHot)
-    say("warning: " + demangle(N) + " is not hot: only calls from patched code and "
-        "hotpatch_current() reach the new version");
-  if (Result.NothingToPatch) {
+  struct Made {
+    const BuildImage *Image;
+    PatchOptions P;
+    PatchResult R;
+  };
+  std::vector<Made> Made;
+  sys::fs::create_directories(BuildDir + "/.hotpatch");
+  auto T1 = Clock::now();
+  for (auto &[Image, Objs] : ByImage) {
+    PatchOptions P;
+    P.Base = Image->Path;
+    P.Output = BuildDir + "/.hotpatch/patch-" + std::to_string(Changes) +
+               (Image->Library ? "-" + sys::path::filename(Image->Path).str() : "") + ".hpp";
+    P.Objects = Objs;
+    PatchResult Result = buildPatch(P);
+    if (!Result.Ok) {
+      say("cannot patch" + (Image->Library ? " " + sys::path::filename(Image->Path) : "") +
+          ": " + Result.Error);
+      rebuildAndRestart(Result.Error);
+      return;
+    }
+    for (const std::string &N : Result.Notes)
+      say("note: " + N);
+    for (const std::string &N : Result.NotHot)
+      say("warning: " + demangle(N) + " is not hot: only calls from patched code and "
+          "hotpatch_current() reach the new version");
+    if (!Result.NothingToPatch)
+      Made.push_back({Image, P, std::move(Result)});
+  }
+  double LinkMs = msSince(T1);
+  if (Made.empty()) {
     say("no function changed");
     return;
   }
-  // What the user changed, not the library code that came along.
-  std::vector<std::string> Names;
-  for (const std::string &N : Result.Changed)
-    Names.push_back(demangle(N));
-  for (const std::string &N : Result.Added)
-    Names.push_back(demangle(N) + " (new)");
-  if (Names.empty() && !Result.Library.empty())
-    Names.push_back(std::to_string(Result.Library.size()) + " library functions");
-  // The processes of the build the patch was made for, listed once.
-  std::vector<RunningProcess> Procs = processesOfBuild(buildIdOfPatch(P.Output));
+  // The processes of the program's build, listed once.
+  std::vector<RunningProcess> Procs = processesOfBuild(buildId());
   bool ChildIsOfBuild = false;
   for (const RunningProcess &Proc : Procs)
     ChildIsOfBuild |= Running && Proc.Pid == Child.Pid;
@@ -472,38 +503,63 @@ void DevLoop::handleChanges(const std::set<std::string> &Changed) {
     return;
   }
   announce("patch-starting", "", &Procs);
-  double ApplyMs = 0;
-  unsigned Applied = 0;
-  bool ChildRefused = false;
-  for (const RunningProcess &Proc : Procs) {
-    ApplyReply R = applyPatchTo(Proc, P.Output);
-    if (!R.Ok) {
-      say("process " + Twine(Proc.Pid) + " refused: " + R.Text);
-      ChildRefused |= Proc.Pid == Child.Pid;
-      continue;
+  for (const struct Made &M : Made) {
+    double ApplyMs = 0;
+    unsigned Applied = 0, Waiting = 0;
+    bool ChildRefused = false;
+    std::string ImageName = sys::path::filename(M.Image->Path).str();
+    for (const RunningProcess &Proc : Procs) {
+      ApplyReply R = applyPatchTo(Proc, M.P.Output);
+      if (!R.Ok && M.Image->Library && StringRef(R.Text).contains("nor a library it has loaded")) {
+        // Saved beside the library: applied when the process loads it.
+        ++Waiting;
+        continue;
+      }
+      if (!R.Ok) {
+        say("process " + Twine(Proc.Pid) + " refused: " + R.Text);
+        ChildRefused |= Proc.Pid == Child.Pid;
+        continue;
+      }
+      ++Applied;
+      ApplyMs = std::max(ApplyMs, R.TotalMs);
     }
-    ++Applied;
-    ApplyMs = std::max(ApplyMs, R.TotalMs);
+    if (ChildRefused) {
+      // A refused patch leaves the process a patch behind its chain: later
+      // patches would be refused too.
+      rebuildAndRestart("the program refused the patch");
+      return;
+    }
+    const PatchResult &Result = M.R;
+    // What the user changed, not the library code that came along.
+    std::vector<std::string> Names;
+    for (const std::string &N : Result.Changed)
+      Names.push_back(demangle(N));
+    for (const std::string &N : Result.Added)
+      Names.push_back(demangle(N) + " (new)");
+    if (Names.empty() && !Result.Library.empty())
+      Names.push_back(std::to_string(Result.Library.size()) + " library functions");
+    std::string List;
+    for (size_t I = 0; I < Names.size() && I < 4; ++I)
+      List += (I ? ", " : "") + Names[I];
+    if (Names.size() > 4)
+      List += " and " + std::to_string(Names.size() - 4) + " more";
+    if (!Result.Changed.empty() || !Result.Added.empty())
+      if (!Result.Library.empty())
+        List += " (with " + std::to_string(Result.Library.size()) + " library functions)";
+    if (M.Image->Library)
+      List += " in " + ImageName;
+    say(formatv("patched {0} in {1} process{2}: {3:F0} ms (compile {4:F0} ms, thin link "
+                "{5:F1} ms, apply {6:F2} ms)",
+                List, Applied, Applied == 1 ? "" : "es", msSince(T0), CompileMs, LinkMs,
+                ApplyMs)
+            .str());
+    if (Waiting)
+      say(formatv("{0} process{1} {2} not loaded {3} yet: the patch is applied when {4} "
+                  "load it",
+                  Waiting, Waiting == 1 ? "" : "es", Waiting == 1 ? "has" : "have", ImageName,
+                  Waiting == 1 ? "it does" : "they")
+              .str());
   }
-  if (ChildRefused) {
-    // A refused patch leaves the process a patch behind its chain: later
-    // patches would be refused too.
-    rebuildAndRestart("the program refused the patch");
-    return;
-  }
-  std::string List;
-  for (size_t I = 0; I < Names.size() && I < 4; ++I)
-    List += (I ? ", " : "") + Names[I];
-  if (Names.size() > 4)
-    List += " and " + std::to_string(Names.size() - 4) + " more";
-  if (!Result.Changed.empty() || !Result.Added.empty())
-    if (!Result.Library.empty())
-      List += " (with " + std::to_string(Result.Library.size()) + " library functions)";
-  say(formatv("patched {0} in {1} process{2}: {3:F0} ms (compile {4:F0} ms, thin link "
-              "{5:F1} ms, apply {6:F2} ms)",
-              List, Applied, Applied == 1 ? "" : "es", msSince(T0), CompileMs, LinkMs,
-              ApplyMs)
-          .str());
 }
 
 int DevLoop::run() {
@@ -534,7 +590,7 @@ int DevLoop::run() {
   }
   signal(SIGINT, onSignal);
   signal(SIGTERM, onSignal);
-  ChainState::remove(Program); // the program starts unpatched
+  forgetChains(); // the program starts unpatched
   if (auto C = readModuleCache(cachePathFor(Program))) {
     BuildIdOfProgram = toHex(C->Image.BuildId, true);
     // Copies of inline functions compiled without the plugin won at link
