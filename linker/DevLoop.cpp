@@ -489,8 +489,14 @@ void DevLoop::handleChanges(const std::set<std::string> &Changed) {
     say("no function changed");
     return;
   }
-  // The processes of the program's build, listed once.
-  std::vector<RunningProcess> Procs = processesOfBuild(buildId());
+  // The processes of the program's build, listed once: the build the
+  // program's patch was made for, if there is one (the program may have
+  // been relinked behind hotpatch dev's back).
+  std::string Build = buildId();
+  for (const struct Made &M : Made)
+    if (!M.Image->Library)
+      Build = buildIdOfPatch(M.P.Output);
+  std::vector<RunningProcess> Procs = processesOfBuild(Build);
   bool ChildIsOfBuild = false;
   for (const RunningProcess &Proc : Procs)
     ChildIsOfBuild |= Running && Proc.Pid == Child.Pid;
