@@ -62,6 +62,18 @@ struct SectionPlan {
   uint64_t Address = 0; // ghosts: link address
   bool Changed = false; // differs from the current state
   bool New = false;     // not in the current state at all
+  /// A vtable whose entries changed: the patch carries the new contents,
+  /// and the runtime copies them over the running one (at Address), which
+  /// the objects that already exist point to.
+  bool InPlace = false;
+};
+
+/// A vtable the runtime rewrites in place (SectionPlanning.cpp).
+struct VtableUpdate {
+  std::string Symbol; // _ZTV...
+  std::string Class;  // "class Square"
+  uint64_t Address;   // the running vtable's link address (with Bias)
+  uint64_t Size;
 };
 
 /// A symbol of a rebuilt object, read once.
@@ -143,6 +155,7 @@ struct PatchContext {
   std::vector<std::string> Notes;
   std::vector<std::string> Changed, Added, NotHot;
   std::vector<hotpatch_patch_update> Updates;
+  std::vector<VtableUpdate> Vtables;
   std::string Strings;
   size_t InitCount = 0;
   bool NothingToPatch = false;

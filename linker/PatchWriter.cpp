@@ -173,6 +173,29 @@ Error writePatch(PatchContext &C, StringRef Image) {
     }
   }
 
+  // Vtables rewritten in place: the patch's copy, relocated, goes over the
+  // running one.
+  for (const VtableUpdate &V : C.Vtables) {
+    std::optional<uint64_t> New;
+    for (Rebuilt &R : C.Objects)
+      if (!New)
+        New = Lookup(R.SourceFile, V.Symbol);
+    if (!New || *New < C.PatchBase || *New >= BandEnd)
+      return fail("cannot find the new vtable of " + V.Class + " in the patch");
+    hotpatch_patch_update U;
+    memset(&U, 0, sizeof(U));
+    U.flags = HOTPATCH_UPDATE_VTABLE;
+    U.slot = V.Address;
+    U.new_body = *New;
+    U.old_body = V.Size;
+    U.name = C.Strings.size();
+    C.Strings += V.Symbol;
+    C.Strings.push_back('\0');
+    C.Updates.push_back(U);
+    C.note("the vtable of " + V.Class + " is rewritten in place: objects that "
+           "already exist call the new virtual functions");
+  }
+
   // Nothing to publish and nothing to construct (a comment, a re-save, an
   // initial value the running program keeps): no patch, and the chain stays
   // where it is, or the next real patch would be out of order.
@@ -221,6 +244,12 @@ Error writePatch(PatchContext &C, StringRef Image) {
       if (It == R.Plans.end())
         continue;
       std::string Key = chainSectionKey(R.Abs, S.Name, S.Group);
+      if (It->second.InPlace) {
+        // Rewritten where it was: later patches compare with the new
+        // entries and find them there.
+        C.Chain.Sections[Key] = {S.Hash, It->second.Address, S.Size};
+        continue;
+      }
       if (It->second.F == Fate::Include && !(S.Flags & ELF::SHF_MERGE) &&
           S.Name != ".eh_frame") {
         // Find its address through a symbol it defines.

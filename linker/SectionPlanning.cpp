@@ -51,20 +51,27 @@ std::optional<uint64_t> baseAddressOf(PatchContext &C, Rebuilt &R, unsigned Inde
   return std::nullopt;
 }
 
-/// The class whose vtable a section holds ("class Square"), or "".
-static std::string vtableClass(const Rebuilt &R, const InputSection &S) {
+/// The vtable symbol a section defines, or nullptr.
+static const ObjSymbol *vtableSymbol(const Rebuilt &R, const InputSection &S) {
   auto It = R.BySection.find(S.Index);
   if (It == R.BySection.end())
-    return "";
+    return nullptr;
   for (const ObjSymbol *Sym : It->second)
-    if (Sym->Name.starts_with("_ZTV")) {
-      std::string D = demangle(Sym->Name.str());
-      StringRef Class(D);
-      if (Class.consume_front("vtable for "))
-        return ("class " + Class).str();
-      return "the class of '" + Sym->Name.str() + "'";
-    }
-  return "";
+    if (Sym->Name.starts_with("_ZTV") && Sym->Value == 0)
+      return Sym;
+  return nullptr;
+}
+
+/// The class whose vtable a section holds ("class Square"), or "".
+static std::string vtableClass(const Rebuilt &R, const InputSection &S) {
+  const ObjSymbol *Sym = vtableSymbol(R, S);
+  if (!Sym)
+    return "";
+  std::string D = demangle(Sym->Name.str());
+  StringRef Class(D);
+  if (Class.consume_front("vtable for "))
+    return ("class " + Class).str();
+  return "the class of '" + Sym->Name.str() + "'";
 }
 
 /// The base's variable a data section of a rebuilt object defines, by its
@@ -171,11 +178,21 @@ Error plan(PatchContext &C, Rebuilt &R) {
           bool State = holdsState(S);
           if (S.Name == HOTPATCH_TABLE_SECTION)
             ; // the plugin's table grows with new functions: not user data
-          else if (std::string Class = vtableClass(R, S); !Class.empty())
-            return fail("the virtual functions of " + Class + " changed in '" + R.Path +
-                        "' (an override added or removed): objects of it that "
-                        "already exist would keep calling the old ones; rebuild "
-                        "the program and restart it");
+          else if (std::string Class = vtableClass(R, S); !Class.empty()) {
+            // Objects that exist point to the running vtable: an override
+            // added or removed rewrites its entries in place. A virtual
+            // function added or removed changes its size, and the slots
+            // that callers index: that cannot be patched.
+            if (S.Size != CurrentSize)
+              return fail("the virtual functions of " + Class + " changed in '" + R.Path +
+                          "' (a virtual function added or removed: its vtable grows from " +
+                          Twine(CurrentSize / 8) + " to " + Twine(S.Size / 8) +
+                          " entries): objects of it that already exist cannot get the "
+                          "new entries; rebuild the program and restart it");
+            P.F = Fate::Include;
+            P.InPlace = true;
+            C.Vtables.push_back({vtableSymbol(R, S)->Name.str(), Class, *Addr, S.Size});
+          }
           else if (!State)
             // Constants (literals, exception tables, jump tables, const
             // arrays) cannot hold state: the patch has its own copy, of any

@@ -24,6 +24,10 @@ Image describe(const struct dl_phdr_info *info, bool is_main) {
       lo = std::min<uintptr_t>(lo, p.p_vaddr);
       hi = std::max<uintptr_t>(hi, p.p_vaddr + p.p_memsz);
     }
+    if (p.p_type == PT_GNU_RELRO) {
+      m.relro_begin = info->dlpi_addr + p.p_vaddr;
+      m.relro_end = m.relro_begin + p.p_memsz;
+    }
     if (p.p_type != PT_NOTE)
       continue;
     auto *n = reinterpret_cast<const char *>(info->dlpi_addr + p.p_vaddr);

@@ -19,6 +19,7 @@ struct Image {
   uintptr_t begin = 0, end = 0;
   std::string build_id;
   size_t tls_modid = 0;
+  uintptr_t relro_begin = 0, relro_end = 0; // PT_GNU_RELRO: vtables live there
   std::string name;
   bool is_main = false;
 };

@@ -174,12 +174,15 @@ public:
     if ((st = map()) != HOTPATCH_OK || (st = relocate()) != HOTPATCH_OK ||
         (st = check_unwind()) != HOTPATCH_OK || (st = protect()) != HOTPATCH_OK)
       return st;
+    if (!open_vtables())
+      return HOTPATCH_MAP_FAILED;
     double map_ms = ms_since(t1);
     register_unwind();
     // New globals are constructed before any new code can reach them.
     for (uint32_t i = 0; i < header_.init_count; ++i)
       reinterpret_cast<void (*)()>(runtime(inits_[i]))();
     publish();
+    close_vtables();
     if (result_) {
       result_->chain_index = header_.chain_index;
       result_->functions = published_;
@@ -589,8 +592,8 @@ private:
         return refuse(HOTPATCH_BAD_PATCH, "an initialiser is not the start of a function of the "
                                           "patch: rebuild the patch");
     slots_ = hotpatch_rt::registered_slots();
-    const uint32_t known =
-        HOTPATCH_UPDATE_NEW_FUNCTION | HOTPATCH_UPDATE_NOT_HOT | HOTPATCH_UPDATE_INTERPOSABLE;
+    const uint32_t known = HOTPATCH_UPDATE_NEW_FUNCTION | HOTPATCH_UPDATE_NOT_HOT |
+                           HOTPATCH_UPDATE_INTERPOSABLE | HOTPATCH_UPDATE_VTABLE;
     slot_at_.assign(header_.update_count, 0);
     for (uint32_t i = 0; i < header_.update_count; ++i) {
       const hotpatch_patch_update &u = updates_[i];
@@ -603,6 +606,15 @@ private:
         return refuse(HOTPATCH_BAD_PATCH, std::string("the update of '") + name +
                                               "' has unknown flags " + hex_number(u.flags & ~known) +
                                               ": rebuild the patch with the matching thinlink");
+      if (u.flags & HOTPATCH_UPDATE_VTABLE) {
+        if (u.flags != HOTPATCH_UPDATE_VTABLE)
+          return refuse(HOTPATCH_BAD_PATCH, std::string("the vtable update of '") + name +
+                                                "' has other flags: rebuild the patch");
+        hotpatch_status st = check_vtable(u, name);
+        if (st != HOTPATCH_OK)
+          return st;
+        continue;
+      }
       if (!in_segment(u.new_body, 1, PF_X) || !function_start(u.new_body, name))
         return refuse(HOTPATCH_BAD_PATCH, std::string("the new body of '") + name +
                                               "' is not the start of a function of that name in "
@@ -628,6 +640,68 @@ private:
                           ": rebuild the patch against this program");
     }
     return HOTPATCH_OK;
+  }
+
+  // A vtable rewritten in place: the new contents are data of this patch,
+  // and the running vtable lies in the image's relocated read-only data,
+  // which is where vtables are and where no program state is.
+  hotpatch_status check_vtable(const hotpatch_patch_update &u, const char *name) {
+    uint64_t size = u.old_body;
+    if (size == 0 || size % 8 || size > (1u << 20) || u.slot % 8 || u.new_body % 8)
+      return refuse(HOTPATCH_BAD_PATCH, std::string("the vtable update of '") + name +
+                                            "' has a bad size or alignment: rebuild the patch");
+    if (!in_segment(u.new_body, size, PF_R) || in_segment(u.new_body, 1, PF_X))
+      return refuse(HOTPATCH_BAD_PATCH, std::string("the new vtable of '") + name +
+                                            "' is not data of the patch: rebuild the patch");
+    if (!in_library_or_program(u.slot, size))
+      return refuse(HOTPATCH_BAD_PATCH, std::string("the vtable '") + name + "' is not in " +
+                                            image_name() + ": rebuild the patch");
+    uintptr_t at = runtime(u.slot);
+    if (base_.relro_begin == base_.relro_end || at < base_.relro_begin ||
+        at - base_.relro_begin > base_.relro_end - base_.relro_begin ||
+        size > base_.relro_end - at)
+      return refuse(HOTPATCH_BAD_PATCH, std::string("the vtable '") + name + "' of " +
+                                            image_name() +
+                                            " is not in its relocated read-only data: "
+                                            "rebuild the patch");
+    return HOTPATCH_OK;
+  }
+
+  bool in_library_or_program(uint64_t link, uint64_t size) const {
+    uint64_t lo = base_.begin - base_.load + HOTPATCH_PATCH_BIAS;
+    uint64_t hi = base_.end - base_.load + HOTPATCH_PATCH_BIAS;
+    return link >= lo && link <= hi && size <= hi - link &&
+           !(arena_ && link < band_hi_ && link + size > band_lo_);
+  }
+
+  // Makes the pages of every vtable to rewrite writable (they are read-only
+  // after relocation); false, with the error set, if one cannot be.
+  bool open_vtables() {
+    for (uint32_t i = 0; i < header_.update_count; ++i) {
+      const hotpatch_patch_update &u = updates_[i];
+      if (!(u.flags & HOTPATCH_UPDATE_VTABLE))
+        continue;
+      uintptr_t b = runtime(u.slot) & ~uintptr_t(4095);
+      uintptr_t e = (runtime(u.slot) + u.old_body + 4095) & ~uintptr_t(4095);
+      if (mprotect(reinterpret_cast<void *>(b), e - b, PROT_READ | PROT_WRITE) != 0) {
+        refuse(HOTPATCH_MAP_FAILED, std::string("cannot make the vtable '") +
+                                        (strings_ + u.name) + "' writable: " + strerror(errno));
+        close_vtables();
+        return false;
+      }
+    }
+    return true;
+  }
+
+  void close_vtables() {
+    for (uint32_t i = 0; i < header_.update_count; ++i) {
+      const hotpatch_patch_update &u = updates_[i];
+      if (!(u.flags & HOTPATCH_UPDATE_VTABLE))
+        continue;
+      uintptr_t b = runtime(u.slot) & ~uintptr_t(4095);
+      uintptr_t e = (runtime(u.slot) + u.old_body + 4095) & ~uintptr_t(4095);
+      mprotect(reinterpret_cast<void *>(b), e - b, PROT_READ);
+    }
   }
 
   // Unwind tables are checked in the mapped patch, where the unwinder will
@@ -659,7 +733,7 @@ private:
     // program.
     for (uint32_t i = 0; i < header_.update_count; ++i) {
       const hotpatch_patch_update &u = updates_[i];
-      if (u.flags & HOTPATCH_UPDATE_NOT_HOT)
+      if (u.flags & (HOTPATCH_UPDATE_NOT_HOT | HOTPATCH_UPDATE_VTABLE))
         continue;
       void *running = __atomic_load_n(reinterpret_cast<void **>(slot_at_[i]), __ATOMIC_ACQUIRE);
       void *bases[3];
@@ -703,8 +777,9 @@ private:
       for (const hotpatch_rt::ImageSymbol &slot : elf_.slots)
         (*g_patch_slots)[runtime(slot.addr)] = slot.name;
       for (uint32_t i = 0; i < header_.update_count; ++i)
-        (*g_newest)[strings_ + updates_[i].name] =
-            reinterpret_cast<void *>(runtime(updates_[i].new_body));
+        if (!(updates_[i].flags & HOTPATCH_UPDATE_VTABLE))
+          (*g_newest)[strings_ + updates_[i].name] =
+              reinterpret_cast<void *>(runtime(updates_[i].new_body));
       g_mapped->push_back({reinterpret_cast<uintptr_t>(mapping_.addr),
                            reinterpret_cast<uintptr_t>(mapping_.addr) + mapping_.size});
       mapping_.keep = true;
@@ -712,6 +787,15 @@ private:
     }
     for (uint32_t i = 0; i < header_.update_count; ++i) {
       const hotpatch_patch_update &u = updates_[i];
+      if (u.flags & HOTPATCH_UPDATE_VTABLE) {
+        // Entry by entry: a virtual call made meanwhile finds the old
+        // function or the new one, never a torn pointer.
+        auto *to = reinterpret_cast<uint64_t *>(runtime(u.slot));
+        auto *from = reinterpret_cast<const uint64_t *>(runtime(u.new_body));
+        for (uint64_t w = 0; w < u.old_body / 8; ++w)
+          __atomic_store_n(&to[w], from[w], __ATOMIC_RELEASE);
+        continue;
+      }
       if (u.flags & HOTPATCH_UPDATE_NOT_HOT)
         continue;
       __atomic_store_n(reinterpret_cast<void **>(slot_at_[i]),

@@ -92,11 +92,22 @@ enum {
   HOTPATCH_UPDATE_NEW_FUNCTION = 1u << 0, /* not in the base */
   HOTPATCH_UPDATE_NOT_HOT = 1u << 1,      /* no slot (slot == 0): only reachable
                                              through hotpatch_current() */
-  HOTPATCH_UPDATE_INTERPOSABLE = 1u << 2  /* the slot is an exported symbol of a
+  HOTPATCH_UPDATE_INTERPOSABLE = 1u << 2, /* the slot is an exported symbol of a
                                              shared library: the dynamic linker
                                              may have bound every image to
                                              another image's copy, which is the
                                              one to write */
+  HOTPATCH_UPDATE_VTABLE = 1u << 3        /* not a function: a vtable whose
+                                             entries changed (an override added
+                                             or removed) is rewritten in place,
+                                             so that objects that exist call
+                                             the new functions. `slot` is the
+                                             running vtable (a base address in
+                                             its read-only-after-relocation
+                                             data), `new_body` the patch's
+                                             relocated copy, `old_body` the
+                                             size in bytes (a multiple of 8),
+                                             `name` the vtable's symbol */
 };
 
 /* The checksum of a patch file: FNV-1a 64 of the bytes after the header. */
