@@ -591,7 +591,7 @@ TEST(ThinlinkDriver, LinksTwiceInOneProcess) {
                                       Obj.c_str(), "-o", Out.c_str()};
     std::string OutText, ErrText;
     raw_string_ostream OS(OutText), ES(ErrText);
-    EXPECT_EQ(thinlinkMain(Argv, OS, ES), 0) << ES.str();
+    EXPECT_EQ(fatLinkMain(Argv, OS, ES), 0) << ES.str();
     EXPECT_EQ(OS.str(), "");
     auto C = readModuleCache(cachePathFor(Out));
     ASSERT_TRUE(bool(C)) << toString(C.takeError());

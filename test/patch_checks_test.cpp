@@ -189,7 +189,7 @@ TEST(PatchChecks, UnknownFlagsAreRefused) {
   hotpatch_patch_update u = p.update("_Z5valuev");
   u.flags = 0xffffffffu;
   p.set_update("_Z5valuev", u);
-  expect_refused(p.run(), "the update of '_Z5valuev' has unknown flags 0xfffffff8");
+  expect_refused(p.run(), "the update of '_Z5valuev' has unknown flags 0xfffffff0");
 }
 
 TEST(PatchChecks, ASlotlessUpdateNamingASlotIsRefused) {

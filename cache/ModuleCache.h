@@ -22,8 +22,8 @@
 // a temporary file and a rename, so a reader never sees half a cache.
 //
 //===----------------------------------------------------------------------===//
-#ifndef HOTPATCH_LINKER_MODULECACHE_H
-#define HOTPATCH_LINKER_MODULECACHE_H
+#ifndef HOTPATCH_CACHE_MODULECACHE_H
+#define HOTPATCH_CACHE_MODULECACHE_H
 
 #include "hotpatch/patch_format.h"
 

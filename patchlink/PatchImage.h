@@ -1,6 +1,6 @@
 //===- PatchImage.h - the linked patch, reduced to what is loaded ---------===//
-#ifndef HOTPATCH_LINKER_PATCHIMAGE_H
-#define HOTPATCH_LINKER_PATCHIMAGE_H
+#ifndef HOTPATCH_PATCHLINK_PATCHIMAGE_H
+#define HOTPATCH_PATCHLINK_PATCHIMAGE_H
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"

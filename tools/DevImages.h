@@ -1,6 +1,6 @@
 //===- DevImages.h - the images of a build and the objects in each --------===//
-#ifndef HOTPATCH_LINKER_DEVIMAGES_H
-#define HOTPATCH_LINKER_DEVIMAGES_H
+#ifndef HOTPATCH_TOOLS_DEVIMAGES_H
+#define HOTPATCH_TOOLS_DEVIMAGES_H
 
 #include "llvm/ADT/StringRef.h"
 

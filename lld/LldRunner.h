@@ -4,8 +4,8 @@
 // (PatchScript) both link through runLld.
 //
 //===----------------------------------------------------------------------===//
-#ifndef HOTPATCH_LINKER_LLDRUNNER_H
-#define HOTPATCH_LINKER_LLDRUNNER_H
+#ifndef HOTPATCH_LLD_LLDRUNNER_H
+#define HOTPATCH_LLD_LLDRUNNER_H
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/raw_ostream.h"

@@ -3,8 +3,8 @@
 // `thinlink --patch --base <program> -o <patch> <rebuilt objects...>`
 //
 //===----------------------------------------------------------------------===//
-#ifndef HOTPATCH_LINKER_PATCHLINKER_H
-#define HOTPATCH_LINKER_PATCHLINKER_H
+#ifndef HOTPATCH_PATCHLINK_PATCHLINKER_H
+#define HOTPATCH_PATCHLINK_PATCHLINKER_H
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/raw_ostream.h"

@@ -15,8 +15,8 @@
 // found through the context.
 //
 //===----------------------------------------------------------------------===//
-#ifndef HOTPATCH_LINKER_PATCHCONTEXT_H
-#define HOTPATCH_LINKER_PATCHCONTEXT_H
+#ifndef HOTPATCH_PATCHLINK_PATCHCONTEXT_H
+#define HOTPATCH_PATCHLINK_PATCHCONTEXT_H
 
 #include "ChainState.h"
 #include "ModuleCache.h"

@@ -5,8 +5,8 @@
 // hash, which thin links use to compare rebuilt objects with the base.
 //
 //===----------------------------------------------------------------------===//
-#ifndef HOTPATCH_LINKER_CACHEBUILDER_H
-#define HOTPATCH_LINKER_CACHEBUILDER_H
+#ifndef HOTPATCH_CACHE_CACHEBUILDER_H
+#define HOTPATCH_CACHE_CACHEBUILDER_H
 
 #include "ModuleCache.h"
 

@@ -1,6 +1,6 @@
 //===- DevLoop.h - hotpatch dev: save a file, the running program changes --===//
-#ifndef HOTPATCH_LINKER_DEVLOOP_H
-#define HOTPATCH_LINKER_DEVLOOP_H
+#ifndef HOTPATCH_TOOLS_DEVLOOP_H
+#define HOTPATCH_TOOLS_DEVLOOP_H
 
 #include <string>
 #include <vector>

@@ -1,6 +1,6 @@
 //===- BuildId.h - the GNU build-id of a linked image ---------------------===//
-#ifndef HOTPATCH_LINKER_BUILDID_H
-#define HOTPATCH_LINKER_BUILDID_H
+#ifndef HOTPATCH_CACHE_BUILDID_H
+#define HOTPATCH_CACHE_BUILDID_H
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"

@@ -25,8 +25,8 @@
 // chain. Any other mismatch is an error that says what to do.
 //
 //===----------------------------------------------------------------------===//
-#ifndef HOTPATCH_LINKER_CHAINSTATE_H
-#define HOTPATCH_LINKER_CHAINSTATE_H
+#ifndef HOTPATCH_PATCHLINK_CHAINSTATE_H
+#define HOTPATCH_PATCHLINK_CHAINSTATE_H
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"

@@ -2,7 +2,7 @@
 //
 // The fat link, as passes over the command line:
 //
-//   1. Expand response files, so every option is seen.
+//   1. (tools/thinlink.cpp) Expand response files, so every option is seen.
 //   2. Refuse what would make the output unpatchable without saying so:
 //      --strip-all (the cache and patches need the symbol table),
 //      identical code folding (one body for several functions: a patch of
@@ -25,7 +25,6 @@
 #include "CacheBuilder.h"
 #include "LldRunner.h"
 #include "ModuleCache.h"
-#include "PatchLinker.h"
 
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SmallString.h"
@@ -257,53 +256,7 @@ void setBackgroundCache(bool On) { BackgroundCache = On; }
 
 
 
-/// `thinlink --patch --base <program> -o <patch> [--keep-temps] <objects>`
-static int patchMain(ArrayRef<const char *> Args, raw_ostream &Out,
-                     raw_ostream &Err) {
-  PatchOptions P;
-  for (size_t I = 1; I < Args.size(); ++I) {
-    StringRef A = Args[I];
-    auto Value = [&]() -> std::string {
-      return I + 1 < Args.size() ? Args[++I] : "";
-    };
-    if (A == "--patch")
-      continue;
-    if (A == "--base")
-      P.Base = Value();
-    else if (A.consume_front("--base="))
-      P.Base = A.str();
-    else if (A == "-o")
-      P.Output = Value();
-    else if (A == "--keep-temps")
-      P.KeepTemps = true;
-    else if (A.starts_with("-")) {
-      Err << "thinlink: error: unknown option '" << A
-          << "' for --patch; usage: thinlink --patch --base <program> -o "
-             "<patch> <rebuilt objects...>\n";
-      return 1;
-    } else
-      P.Objects.push_back(A.str());
-  }
-  if (P.Base.empty() || P.Output.empty() || P.Objects.empty()) {
-    Err << "thinlink: error: usage: thinlink --patch --base <program> -o "
-           "<patch> <rebuilt objects...>\n";
-    return 1;
-  }
-  return runPatchLink(P, Out, Err);
-}
-
-int thinlinkMain(ArrayRef<const char *> Argv, raw_ostream &Out,
-                 raw_ostream &Err) {
-  BumpPtrAllocator Alloc;
-  SmallVector<const char *, 64> Args(Argv.begin(), Argv.end());
-  cl::ExpansionContext Expander(Alloc, cl::TokenizeGNUCommandLine);
-  if (Error E = Expander.expandResponseFiles(Args)) {
-    Err << "thinlink: error: " << toString(std::move(E)) << "\n";
-    return 1;
-  }
-  for (const char *A : ArrayRef<const char *>(Args).drop_front())
-    if (StringRef(A) == "--patch")
-      return patchMain(Args, Out, Err);
+int fatLinkMain(ArrayRef<const char *> Args, raw_ostream &Out, raw_ostream &Err) {
   LinkOptions O = scanOptions(Args);
   if (!O.DumpCache.empty())
     return dumpCache(O, Out, Err);

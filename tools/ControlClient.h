@@ -5,8 +5,8 @@
 // patches and events.
 //
 //===----------------------------------------------------------------------===//
-#ifndef HOTPATCH_LINKER_CONTROLCLIENT_H
-#define HOTPATCH_LINKER_CONTROLCLIENT_H
+#ifndef HOTPATCH_TOOLS_CONTROLCLIENT_H
+#define HOTPATCH_TOOLS_CONTROLCLIENT_H
 
 #include <string>
 #include <vector>

@@ -7,8 +7,8 @@
 // the output.
 //
 //===----------------------------------------------------------------------===//
-#ifndef HOTPATCH_LINKER_LINKDRIVER_H
-#define HOTPATCH_LINKER_LINKDRIVER_H
+#ifndef HOTPATCH_FATLINK_LINKDRIVER_H
+#define HOTPATCH_FATLINK_LINKDRIVER_H
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/raw_ostream.h"
@@ -22,10 +22,11 @@ namespace hotpatch {
 /// may have threads of its own, does not by default).
 void setBackgroundCache(bool On);
 
-/// Runs thinlink with `Argv` (Argv[0] is the program name). Returns the exit
-/// code: lld's for links, 1 for refused options and cache failures.
-int thinlinkMain(llvm::ArrayRef<const char *> Argv, llvm::raw_ostream &Out,
-                 llvm::raw_ostream &Err);
+/// Runs a fat link (or --dump-cache) with `Args`, response files already
+/// expanded (Args[0] is the program name). Returns the exit code: lld's for
+/// links, 1 for refused options and cache failures.
+int fatLinkMain(llvm::ArrayRef<const char *> Args, llvm::raw_ostream &Out,
+                llvm::raw_ostream &Err);
 
 } // namespace hotpatch
 

@@ -1,0 +1,87 @@
+//===- thinlink.cpp - the thinlink command ---------------------------------===//
+//
+// thinlink is a drop-in ld.lld. With --patch it is the thin link
+// (patchlink/); otherwise a fat link (fatlink/), which also writes the
+// module cache. Response files are expanded first, so that --patch is seen
+// wherever the build put it.
+//
+//===----------------------------------------------------------------------===//
+#include "LinkDriver.h"
+#include "PatchLinker.h"
+
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/Allocator.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <unistd.h>
+
+using namespace llvm;
+
+namespace {
+
+/// `thinlink --patch --base <program> -o <patch> [--keep-temps] <objects>`
+int patchMain(ArrayRef<const char *> Args, raw_ostream &Out,
+                     raw_ostream &Err) {
+  hotpatch::PatchOptions P;
+  for (size_t I = 1; I < Args.size(); ++I) {
+    StringRef A = Args[I];
+    auto Value = [&]() -> std::string {
+      return I + 1 < Args.size() ? Args[++I] : "";
+    };
+    if (A == "--patch")
+      continue;
+    if (A == "--base")
+      P.Base = Value();
+    else if (A.consume_front("--base="))
+      P.Base = A.str();
+    else if (A == "-o")
+      P.Output = Value();
+    else if (A == "--keep-temps")
+      P.KeepTemps = true;
+    else if (A.starts_with("-")) {
+      Err << "thinlink: error: unknown option '" << A
+          << "' for --patch; usage: thinlink --patch --base <program> -o "
+             "<patch> <rebuilt objects...>\n";
+      return 1;
+    } else
+      P.Objects.push_back(A.str());
+  }
+  if (P.Base.empty() || P.Output.empty() || P.Objects.empty()) {
+    Err << "thinlink: error: usage: thinlink --patch --base <program> -o "
+           "<patch> <rebuilt objects...>\n";
+    return 1;
+  }
+  return hotpatch::runPatchLink(P, Out, Err);
+}
+
+
+int thinlinkMain(ArrayRef<const char *> Argv, raw_ostream &Out, raw_ostream &Err) {
+  BumpPtrAllocator Alloc;
+  SmallVector<const char *, 64> Args(Argv.begin(), Argv.end());
+  cl::ExpansionContext Expander(Alloc, cl::TokenizeGNUCommandLine);
+  if (Error E = Expander.expandResponseFiles(Args)) {
+    Err << "thinlink: error: " << toString(std::move(E)) << "\n";
+    return 1;
+  }
+  for (const char *A : ArrayRef<const char *>(Args).drop_front())
+    if (StringRef(A) == "--patch")
+      return patchMain(Args, Out, Err);
+  return hotpatch::fatLinkMain(Args, Out, Err);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  InitLLVM X(argc, argv);
+  hotpatch::setBackgroundCache(true);
+  hotpatch::setPatchLinkFastExit(true);
+  int RC = thinlinkMain(ArrayRef<const char *>(argv, argc), outs(), errs());
+  // Every file is written and closed: leave without tearing down lld's and
+  // the cache's memory, as ld.lld does.
+  outs().flush();
+  errs().flush();
+  _exit(RC);
+}
