@@ -44,6 +44,7 @@
 #include "hotpatch/hotpatch.h"
 #include "hotpatch/patch_format.h"
 #include "hotpatch/slot_table.h"
+#include "debug_registration.h"
 #include "internal.h"
 #include "patch_checks.h"
 
@@ -183,6 +184,7 @@ public:
       reinterpret_cast<void (*)()>(runtime(inits_[i]))();
     publish();
     close_vtables();
+    describe_to_debuggers();
     if (result_) {
       result_->chain_index = header_.chain_index;
       result_->functions = published_;
@@ -702,6 +704,46 @@ private:
       uintptr_t e = (runtime(u.slot) + u.old_body + 4095) & ~uintptr_t(4095);
       mprotect(reinterpret_cast<void *>(b), e - b, PROT_READ);
     }
+  }
+
+  // Debuggers, profilers and hotpatch_describe_address() learn the new
+  // functions (debug_registration.cpp).
+  void describe_to_debuggers() {
+    std::vector<hotpatch_rt::DebugFunction> fns;
+    // A hot function's new body is named after the function, as the
+    // user knows it ("step(int)", not its ".hotpatch.body").
+    const std::string body = ".hotpatch.body";
+    for (const hotpatch_rt::ImageSymbol &f : elf_.functions) {
+      std::string name = f.name;
+      if (name.size() > body.size() && name.compare(name.size() - body.size(), body.size(), body) == 0)
+        name.resize(name.size() - body.size());
+      fns.push_back({runtime(f.addr), f.size, name});
+    }
+    uintptr_t code_begin = UINTPTR_MAX, code_end = 0;
+    for (const ElfW(Phdr) &p : loads_)
+      if (p.p_flags & PF_X) {
+        code_begin = std::min<uintptr_t>(code_begin, runtime(p.p_vaddr));
+        code_end = std::max<uintptr_t>(code_end, runtime(p.p_vaddr + p.p_memsz));
+      }
+    const char *eh = nullptr;
+    uintptr_t eh_addr = 0;
+    size_t eh_size = 0;
+    for (const hotpatch_rt::ImageSection &s : elf_.sections)
+      if (s.name == ".eh_frame" && (s.hdr.sh_flags & SHF_ALLOC) && s.hdr.sh_size &&
+          in_segment(s.hdr.sh_addr, s.hdr.sh_size)) {
+        eh_addr = runtime(s.hdr.sh_addr);
+        eh = reinterpret_cast<const char *>(eh_addr);
+        eh_size = s.hdr.sh_size;
+      }
+    std::string image = base_.name;
+    if (base_.is_main) {
+      char exe[4096];
+      ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+      image = n > 0 ? std::string(exe, n) : "the program";
+    }
+    if (code_begin < code_end)
+      hotpatch_rt::register_patch_debug_info(header_.chain_index, image, std::move(fns),
+                                             code_begin, code_end, eh, eh_addr, eh_size);
   }
 
   // Unwind tables are checked in the mapped patch, where the unwinder will

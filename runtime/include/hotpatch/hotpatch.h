@@ -18,6 +18,7 @@
 #define HOTPATCH_HOTPATCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #if defined(__clang__)
 #define HOTPATCH __attribute__((annotate("hotpatch")))
@@ -150,6 +151,24 @@ void hotpatch_post_event(hotpatch_event event, const char *message);
  * case the function's own address is the newest. Cast to the function's type
  * to call it: the C form of hotpatch::call. */
 void *hotpatch_current(const char *symbol);
+
+/* Where an address of patched code is: the patch that brought it (its
+ * number in its image's chain), that image, the function and the offset in
+ * it. For a crash handler, and the runtime's own messages. `file` and `line`
+ * are NULL and 0 (patches carry no line tables yet). */
+typedef struct hotpatch_address_info {
+  unsigned patch;       /* 1-based, in the chain of `image` */
+  const char *image;    /* the program's or the library's path */
+  const char *function; /* mangled name */
+  uintptr_t offset;     /* from the function's start */
+  const char *file;     /* NULL: not known */
+  unsigned line;        /* 0: not known */
+} hotpatch_address_info;
+
+/* HOTPATCH_OK and `out` filled if `addr` lies in a function a patch
+ * brought; HOTPATCH_NOT_FOUND otherwise. Does not allocate: safe to call
+ * from a signal handler once no patch is being applied. */
+hotpatch_status hotpatch_describe_address(const void *addr, hotpatch_address_info *out);
 
 /* The path of this process's control socket ("" when the runtime is
  * disabled with HOTPATCH_DISABLE=1 or could not listen). */

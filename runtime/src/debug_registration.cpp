@@ -1,0 +1,273 @@
+// debug_registration.cpp - debuggers, profilers and crash handlers see
+// patched code.
+//
+// When a patch is published, its functions are made known three ways:
+//  - the GDB JIT interface (__jit_debug_descriptor, read by GDB and LLDB):
+//    an in-memory ELF with the patch's function symbols at their running
+//    addresses and a copy of its unwind table (.eh_frame, at the address it
+//    was relocated for), so that `bt` names patched frames and unwinds
+//    through them;
+//  - /tmp/perf-<pid>.map lines, which perf and other profilers read
+//    (HOTPATCH_NO_PERF_MAP=1 turns them off);
+//  - hotpatch_describe_address(), from a list that is only ever appended to
+//    and is read without locks or allocation.
+// Patches are never unmapped, so nothing is ever unregistered.
+#include "debug_registration.h"
+#include "hotpatch/hotpatch.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+// The GDB JIT interface (gdb/doc, "JIT Compilation Interface"). The names
+// and layout are the debuggers' contract; a process has one descriptor,
+// whichever JIT in it defines it first.
+extern "C" {
+typedef enum { JIT_NOACTION = 0, JIT_REGISTER_FN, JIT_UNREGISTER_FN } jit_actions_t;
+struct jit_code_entry {
+  jit_code_entry *next_entry;
+  jit_code_entry *prev_entry;
+  const char *symfile_addr;
+  uint64_t symfile_size;
+};
+struct jit_descriptor {
+  uint32_t version;
+  uint32_t action_flag;
+  jit_code_entry *relevant_entry;
+  jit_code_entry *first_entry;
+};
+__attribute__((visibility("default"), noinline, used)) void __jit_debug_register_code() {
+  __asm__ volatile("" ::: "memory"); // the debugger's breakpoint goes here
+}
+__attribute__((visibility("default"), used)) jit_descriptor __jit_debug_descriptor = {1, 0, nullptr,
+                                                                                     nullptr};
+}
+
+namespace hotpatch_rt {
+namespace {
+
+struct Fn {
+  uintptr_t begin, size;
+  const char *name;
+};
+
+struct PatchDebug {
+  PatchDebug *next;
+  unsigned patch;
+  const char *image;
+  size_t count;
+  Fn *fns; // by address
+};
+
+std::atomic<PatchDebug *> g_patches{nullptr};
+
+bool env_on(const char *name) {
+  const char *v = getenv(name);
+  return v && *v && strcmp(v, "0") != 0;
+}
+
+char *copy(const std::string &s) {
+  char *p = static_cast<char *>(malloc(s.size() + 1));
+  if (p)
+    memcpy(p, s.c_str(), s.size() + 1);
+  return p;
+}
+
+void write_perf_map(const std::vector<DebugFunction> &fns) {
+  if (env_on("HOTPATCH_NO_PERF_MAP"))
+    return;
+  char path[64];
+  snprintf(path, sizeof path, "/tmp/perf-%d.map", static_cast<int>(getpid()));
+  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0)
+    return;
+  std::string text;
+  for (const DebugFunction &f : fns) {
+    char line[64];
+    snprintf(line, sizeof line, "%lx %lx ", static_cast<unsigned long>(f.begin),
+             static_cast<unsigned long>(f.size ? f.size : 1));
+    text += line;
+    text += f.name;
+    text += '\n';
+  }
+  ssize_t n = write(fd, text.data(), text.size());
+  (void)n; // a profiler's map is best effort
+  close(fd);
+}
+
+// An ELF the debuggers read as an object file: section headers and symbols
+// at running addresses, code left in the process (SHT_NOBITS).
+std::string jit_object(const std::vector<DebugFunction> &fns, uintptr_t code_begin,
+                       uintptr_t code_end, const char *eh_frame, uintptr_t eh_addr,
+                       size_t eh_size) {
+  std::string shstr("\0.text\0.eh_frame\0.symtab\0.strtab\0.shstrtab\0", 45);
+  std::string str(1, '\0');
+  std::vector<Elf64_Sym> syms(1);
+  memset(syms.data(), 0, sizeof(Elf64_Sym));
+  for (const DebugFunction &f : fns) {
+    Elf64_Sym s;
+    memset(&s, 0, sizeof s);
+    s.st_name = str.size();
+    str += f.name;
+    str.push_back('\0');
+    s.st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC);
+    s.st_shndx = 1;
+    s.st_value = f.begin;
+    s.st_size = f.size;
+    syms.push_back(s);
+  }
+  std::string out(sizeof(Elf64_Ehdr), '\0');
+  auto append = [&](const void *p, size_t n) {
+    while (out.size() % 8)
+      out.push_back('\0');
+    size_t off = out.size();
+    out.append(static_cast<const char *>(p), n);
+    return off;
+  };
+  Elf64_Shdr sh[6];
+  memset(sh, 0, sizeof sh);
+  sh[1].sh_name = 1; // .text
+  sh[1].sh_type = SHT_NOBITS;
+  sh[1].sh_flags = SHF_ALLOC | SHF_EXECINSTR;
+  sh[1].sh_addr = code_begin;
+  sh[1].sh_size = code_end - code_begin;
+  sh[1].sh_addralign = 16;
+  sh[2].sh_name = 7; // .eh_frame
+  sh[2].sh_type = eh_size ? SHT_PROGBITS : SHT_NOBITS;
+  sh[2].sh_flags = SHF_ALLOC;
+  sh[2].sh_addr = eh_addr;
+  sh[2].sh_size = eh_size;
+  sh[2].sh_addralign = 8;
+  if (eh_size)
+    sh[2].sh_offset = append(eh_frame, eh_size);
+  sh[3].sh_name = 17; // .symtab
+  sh[3].sh_type = SHT_SYMTAB;
+  sh[3].sh_offset = append(syms.data(), syms.size() * sizeof(Elf64_Sym));
+  sh[3].sh_size = syms.size() * sizeof(Elf64_Sym);
+  sh[3].sh_link = 4;
+  sh[3].sh_info = 1;
+  sh[3].sh_entsize = sizeof(Elf64_Sym);
+  sh[3].sh_addralign = 8;
+  sh[4].sh_name = 25; // .strtab
+  sh[4].sh_type = SHT_STRTAB;
+  sh[4].sh_offset = append(str.data(), str.size());
+  sh[4].sh_size = str.size();
+  sh[4].sh_addralign = 1;
+  sh[5].sh_name = 33; // .shstrtab
+  sh[5].sh_type = SHT_STRTAB;
+  sh[5].sh_offset = append(shstr.data(), shstr.size());
+  sh[5].sh_size = shstr.size();
+  sh[5].sh_addralign = 1;
+  Elf64_Ehdr eh;
+  memset(&eh, 0, sizeof eh);
+  memcpy(eh.e_ident, ELFMAG, SELFMAG);
+  eh.e_ident[EI_CLASS] = ELFCLASS64;
+  eh.e_ident[EI_DATA] = ELFDATA2LSB;
+  eh.e_ident[EI_VERSION] = EV_CURRENT;
+  eh.e_ident[EI_OSABI] = ELFOSABI_NONE;
+  eh.e_type = ET_EXEC;
+  eh.e_machine = EM_X86_64;
+  eh.e_version = EV_CURRENT;
+  eh.e_ehsize = sizeof eh;
+  eh.e_shentsize = sizeof(Elf64_Shdr);
+  eh.e_shnum = 6;
+  eh.e_shstrndx = 5;
+  eh.e_shoff = append(sh, sizeof sh);
+  memcpy(&out[0], &eh, sizeof eh);
+  return out;
+}
+
+void register_with_debuggers(const std::string &object) {
+  char *symfile = static_cast<char *>(malloc(object.size()));
+  auto *entry = static_cast<jit_code_entry *>(calloc(1, sizeof(jit_code_entry)));
+  if (!symfile || !entry) {
+    free(symfile);
+    free(entry);
+    return;
+  }
+  memcpy(symfile, object.data(), object.size());
+  entry->symfile_addr = symfile;
+  entry->symfile_size = object.size();
+  // The descriptor may be shared with another JIT in the process; the
+  // protocol has no lock of its own: registrations are serialised by the
+  // loader's apply lock on our side.
+  entry->next_entry = __jit_debug_descriptor.first_entry;
+  if (entry->next_entry)
+    entry->next_entry->prev_entry = entry;
+  __jit_debug_descriptor.first_entry = entry;
+  __jit_debug_descriptor.relevant_entry = entry;
+  __jit_debug_descriptor.action_flag = JIT_REGISTER_FN;
+  __jit_debug_register_code();
+  __jit_debug_descriptor.action_flag = JIT_NOACTION;
+}
+
+} // namespace
+
+void register_patch_debug_info(unsigned patch, const std::string &image,
+                               std::vector<DebugFunction> fns, uintptr_t code_begin,
+                               uintptr_t code_end, const char *eh_frame, uintptr_t eh_addr,
+                               size_t eh_size) {
+  if (fns.empty())
+    return;
+  std::sort(fns.begin(), fns.end(),
+            [](const DebugFunction &a, const DebugFunction &b) { return a.begin < b.begin; });
+  write_perf_map(fns);
+  register_with_debuggers(jit_object(fns, code_begin, code_end, eh_frame, eh_addr, eh_size));
+  auto *p = static_cast<PatchDebug *>(calloc(1, sizeof(PatchDebug)));
+  Fn *table = static_cast<Fn *>(calloc(fns.size(), sizeof(Fn)));
+  if (!p || !table) {
+    free(p);
+    free(table);
+    return;
+  }
+  for (size_t i = 0; i < fns.size(); ++i)
+    table[i] = {fns[i].begin, fns[i].size, copy(fns[i].name)};
+  p->patch = patch;
+  p->image = copy(image);
+  p->count = fns.size();
+  p->fns = table;
+  p->next = g_patches.load(std::memory_order_relaxed);
+  while (!g_patches.compare_exchange_weak(p->next, p, std::memory_order_release,
+                                          std::memory_order_relaxed)) {
+  }
+}
+
+} // namespace hotpatch_rt
+
+extern "C" __attribute__((visibility("default"))) hotpatch_status
+hotpatch_describe_address(const void *addr, hotpatch_address_info *out) {
+  auto a = reinterpret_cast<uintptr_t>(addr);
+  // Newest first: code of a later patch never overlaps an earlier one, but
+  // the newest answer is the one a reader wants if it ever did.
+  for (auto *p = hotpatch_rt::g_patches.load(std::memory_order_acquire); p; p = p->next) {
+    size_t lo = 0, hi = p->count;
+    while (lo < hi) { // the last function starting at or before a
+      size_t mid = (lo + hi) / 2;
+      if (p->fns[mid].begin <= a)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    if (lo == 0)
+      continue;
+    const hotpatch_rt::Fn &f = p->fns[lo - 1];
+    if (a - f.begin >= (f.size ? f.size : 1))
+      continue;
+    if (out) {
+      out->patch = p->patch;
+      out->image = p->image;
+      out->function = f.name;
+      out->offset = a - f.begin;
+      out->file = nullptr;
+      out->line = 0;
+    }
+    return HOTPATCH_OK;
+  }
+  return HOTPATCH_NOT_FOUND;
+}

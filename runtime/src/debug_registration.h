@@ -1,0 +1,28 @@
+// debug_registration.h - what the loader tells debuggers, profilers and
+// hotpatch_describe_address() about a published patch.
+#ifndef HOTPATCH_RT_DEBUG_REGISTRATION_H
+#define HOTPATCH_RT_DEBUG_REGISTRATION_H
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hotpatch_rt {
+
+struct DebugFunction {
+  uintptr_t begin, size; // running address
+  std::string name;      // mangled
+};
+
+// Called once per published patch, under the loader's apply lock.
+// [code_begin, code_end) is the patch's code; `eh_frame` (eh_size bytes,
+// relocated for eh_addr) its unwind table, or null.
+void register_patch_debug_info(unsigned patch, const std::string &image,
+                               std::vector<DebugFunction> fns, uintptr_t code_begin,
+                               uintptr_t code_end, const char *eh_frame, uintptr_t eh_addr,
+                               size_t eh_size);
+
+} // namespace hotpatch_rt
+
+#endif
