@@ -95,12 +95,29 @@ Expected<std::string> compactPatchImage(StringRef Elf) {
   };
   for (size_t I = 1; I < Secs.size(); ++I) {
     const ELFT::Shdr &S = Secs[I];
-    if (!InLoad(S))
-      continue;
-    ELFT::Shdr N = S;
     auto Name = Obj->getSectionName(S, *OldNames);
     if (!Name)
       return Name.takeError();
+    if (!(S.sh_flags & ELF::SHF_ALLOC) && Name->starts_with(".debug_") &&
+        S.sh_type == ELF::SHT_PROGBITS && S.sh_size) {
+      // Debug info travels in the file, never in the mapped pages: the
+      // runtime hands it to debuggers (debug_registration.cpp).
+      if (S.sh_offset > Elf.size() || S.sh_size > Elf.size() - S.sh_offset)
+        return bad("has section '" + *Name + "' outside the file");
+      ELFT::Shdr N = S;
+      N.sh_name = AddName(*Name);
+      Align(8);
+      N.sh_offset = Out.size();
+      N.sh_link = 0;
+      N.sh_info = 0;
+      Out.append(Elf.data() + S.sh_offset, S.sh_size);
+      NewIndex[I] = Kept.size();
+      Kept.push_back(N);
+      continue;
+    }
+    if (!InLoad(S))
+      continue;
+    ELFT::Shdr N = S;
     N.sh_name = AddName(*Name);
     if (S.sh_type != ELF::SHT_NOBITS && S.sh_size) {
       std::optional<uint64_t> Off = NewOffset(S.sh_offset, S.sh_size);

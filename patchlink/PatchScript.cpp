@@ -125,7 +125,7 @@ Error link(PatchContext &C, StringRef Script, StringRef BaseSymbols,
   std::vector<std::string> Args = {
       "ld.lld", Library ? "-shared" : "-pie", "--no-dynamic-linker", "-e", "0", "-z", "now",
       "-z", "norelro", "-z", "max-page-size=16", "-z", "common-page-size=16",
-      "--no-rosegment", "--hash-style=sysv", "-S",
+      "--no-rosegment", "--hash-style=sysv",
       "--no-undefined-version", "--unresolved-symbols=ignore-all",
       "--no-check-sections", "-T", Script.str(), "-o", Output.str(),
       BaseSymbols.str()};

@@ -101,11 +101,131 @@ void write_perf_map(const std::vector<DebugFunction> &fns) {
   close(fd);
 }
 
+// ---- DWARF 5, moved to the running addresses ------------------------------
+//
+// The patch link placed everything, the program's addresses and the patch's,
+// one constant below where it runs. DWARF 5 as clang writes it keeps its
+// addresses in two places: the .debug_addr tables (DW_FORM_addrx, DW_OP_addrx,
+// the rnglists' and loclists' *x forms) and the line programs'
+// DW_LNE_set_address. Each is moved by the delta; 0 and 1 are the linker's
+// marks for discarded code and stay. Anything else (another DWARF version,
+// 64-bit DWARF) and the debug sections are left out: names still work.
+
+uint64_t rd(const std::string &s, size_t off, int n) {
+  uint64_t v = 0;
+  memcpy(&v, s.data() + off, n);
+  return v;
+}
+
+bool shift_addr(std::string &s, uint64_t delta) {
+  size_t off = 0;
+  while (off + 8 <= s.size()) {
+    uint64_t len = rd(s, off, 4);
+    if (len >= 0xfffffff0u || len > s.size() - off - 4)
+      return false;
+    size_t end = off + 4 + len;
+    if (rd(s, off + 4, 2) != 5 || rd(s, off + 6, 1) != 8 || rd(s, off + 7, 1) != 0)
+      return false;
+    for (size_t p = off + 8; p + 8 <= end; p += 8) {
+      uint64_t a = rd(s, p, 8);
+      if (a > 1) {
+        a += delta;
+        memcpy(&s[p], &a, 8);
+      }
+    }
+    off = end;
+  }
+  return true;
+}
+
+bool skip_leb(const std::string &s, size_t &p, size_t end) {
+  while (p < end)
+    if (!(static_cast<unsigned char>(s[p++]) & 0x80))
+      return true;
+  return false;
+}
+
+bool shift_line(std::string &s, uint64_t delta) {
+  size_t off = 0;
+  while (off + 4 <= s.size()) {
+    uint64_t len = rd(s, off, 4);
+    if (len >= 0xfffffff0u || len > s.size() - off - 4 || len < 18)
+      return false;
+    size_t end = off + 4 + len;
+    if (rd(s, off + 4, 2) != 5)
+      return false;
+    uint64_t header_len = rd(s, off + 8, 4);
+    size_t fixed = off + 12; // min_inst_length, max_ops, default_is_stmt, line_base, line_range
+    size_t prog = fixed + header_len;
+    if (header_len < 6 || prog > end)
+      return false;
+    unsigned opcode_base = static_cast<unsigned char>(s[fixed + 5]);
+    if (opcode_base == 0 || fixed + 6 + (opcode_base - 1) > prog)
+      return false;
+    const unsigned char *lengths = reinterpret_cast<const unsigned char *>(&s[fixed + 6]);
+    for (size_t p = prog; p < end;) {
+      unsigned op = static_cast<unsigned char>(s[p++]);
+      if (op >= opcode_base)
+        continue; // special opcode
+      if (op == 0) { // extended: length, sub-opcode, operands
+        size_t at = p;
+        uint64_t n = 0;
+        for (int shift = 0; p < end; shift += 7) {
+          unsigned char b = s[p++];
+          n |= uint64_t(b & 0x7f) << shift;
+          if (!(b & 0x80) || shift > 56)
+            break;
+        }
+        if (p == at || n == 0 || n > end - p)
+          return false;
+        if (s[p] == 2 /* DW_LNE_set_address */ && n == 9) {
+          uint64_t a = rd(s, p + 1, 8);
+          if (a > 1) {
+            a += delta;
+            memcpy(&s[p + 1], &a, 8);
+          }
+        }
+        p += n;
+      } else if (op == 9) { // DW_LNS_fixed_advance_pc: one uhalf
+        p += 2;
+      } else {
+        for (unsigned i = 0; i < lengths[op - 1]; ++i)
+          if (!skip_leb(s, p, end))
+            return false;
+      }
+    }
+    off = end;
+  }
+  return true;
+}
+
+// The debug sections with their addresses moved, or none.
+std::vector<std::pair<std::string, std::string>> moved_dwarf(const std::vector<DebugSection> &in,
+                                                             uint64_t delta) {
+  std::vector<std::pair<std::string, std::string>> out;
+  bool ok = false;
+  for (const DebugSection &d : in)
+    if (d.name == ".debug_info")
+      ok = d.size >= 6 && (static_cast<unsigned char>(d.data[4]) |
+                           static_cast<unsigned char>(d.data[5]) << 8) == 5;
+  if (!ok)
+    return out;
+  for (const DebugSection &d : in) {
+    out.push_back({d.name, std::string(d.data, d.size)});
+    if ((d.name == ".debug_addr" && !shift_addr(out.back().second, delta)) ||
+        (d.name == ".debug_line" && !shift_line(out.back().second, delta)))
+      return {};
+  }
+  return out;
+}
+
 // An ELF the debuggers read as an object file: section headers and symbols
-// at running addresses, code left in the process (SHT_NOBITS).
+// at running addresses, code left in the process (SHT_NOBITS), and the
+// patch's DWARF moved to the same addresses.
 std::string jit_object(const std::vector<DebugFunction> &fns, uintptr_t code_begin,
                        uintptr_t code_end, const char *eh_frame, uintptr_t eh_addr,
-                       size_t eh_size) {
+                       size_t eh_size,
+                       const std::vector<std::pair<std::string, std::string>> &dwarf) {
   std::string shstr("\0.text\0.eh_frame\0.symtab\0.strtab\0.shstrtab\0", 45);
   std::string str(1, '\0');
   std::vector<Elf64_Sym> syms(1);
@@ -130,8 +250,18 @@ std::string jit_object(const std::vector<DebugFunction> &fns, uintptr_t code_beg
     out.append(static_cast<const char *>(p), n);
     return off;
   };
-  Elf64_Shdr sh[6];
-  memset(sh, 0, sizeof sh);
+  std::vector<Elf64_Shdr> sh(6 + dwarf.size());
+  memset(sh.data(), 0, sh.size() * sizeof(Elf64_Shdr));
+  for (size_t i = 0; i < dwarf.size(); ++i) {
+    Elf64_Shdr &d = sh[6 + i];
+    d.sh_name = shstr.size();
+    shstr += dwarf[i].first;
+    shstr.push_back('\0');
+    d.sh_type = SHT_PROGBITS;
+    d.sh_offset = append(dwarf[i].second.data(), dwarf[i].second.size());
+    d.sh_size = dwarf[i].second.size();
+    d.sh_addralign = 1;
+  }
   sh[1].sh_name = 1; // .text
   sh[1].sh_type = SHT_NOBITS;
   sh[1].sh_flags = SHF_ALLOC | SHF_EXECINSTR;
@@ -176,9 +306,9 @@ std::string jit_object(const std::vector<DebugFunction> &fns, uintptr_t code_beg
   eh.e_version = EV_CURRENT;
   eh.e_ehsize = sizeof eh;
   eh.e_shentsize = sizeof(Elf64_Shdr);
-  eh.e_shnum = 6;
+  eh.e_shnum = sh.size();
   eh.e_shstrndx = 5;
-  eh.e_shoff = append(sh, sizeof sh);
+  eh.e_shoff = append(sh.data(), sh.size() * sizeof(Elf64_Shdr));
   memcpy(&out[0], &eh, sizeof eh);
   return out;
 }
@@ -212,13 +342,15 @@ void register_with_debuggers(const std::string &object) {
 void register_patch_debug_info(unsigned patch, const std::string &image,
                                std::vector<DebugFunction> fns, uintptr_t code_begin,
                                uintptr_t code_end, const char *eh_frame, uintptr_t eh_addr,
-                               size_t eh_size) {
+                               size_t eh_size, const std::vector<DebugSection> &dwarf,
+                               uint64_t delta) {
   if (fns.empty())
     return;
   std::sort(fns.begin(), fns.end(),
             [](const DebugFunction &a, const DebugFunction &b) { return a.begin < b.begin; });
   write_perf_map(fns);
-  register_with_debuggers(jit_object(fns, code_begin, code_end, eh_frame, eh_addr, eh_size));
+  register_with_debuggers(jit_object(fns, code_begin, code_end, eh_frame, eh_addr, eh_size,
+                                     moved_dwarf(dwarf, delta)));
   auto *p = static_cast<PatchDebug *>(calloc(1, sizeof(PatchDebug)));
   Fn *table = static_cast<Fn *>(calloc(fns.size(), sizeof(Fn)));
   if (!p || !table) {

@@ -15,13 +15,23 @@ struct DebugFunction {
   std::string name;      // mangled
 };
 
+// A .debug_* section of the patch file, as the thin link linked it: its
+// addresses are link addresses, `delta` below the running ones.
+struct DebugSection {
+  std::string name;
+  const char *data;
+  size_t size;
+};
+
 // Called once per published patch, under the loader's apply lock.
 // [code_begin, code_end) is the patch's code; `eh_frame` (eh_size bytes,
-// relocated for eh_addr) its unwind table, or null.
+// relocated for eh_addr) its unwind table, or null; `dwarf` its debug
+// sections, whose addresses are `delta` below the running ones.
 void register_patch_debug_info(unsigned patch, const std::string &image,
                                std::vector<DebugFunction> fns, uintptr_t code_begin,
                                uintptr_t code_end, const char *eh_frame, uintptr_t eh_addr,
-                               size_t eh_size);
+                               size_t eh_size, const std::vector<DebugSection> &dwarf,
+                               uint64_t delta);
 
 } // namespace hotpatch_rt
 

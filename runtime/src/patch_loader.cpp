@@ -741,9 +741,16 @@ private:
       ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
       image = n > 0 ? std::string(exe, n) : "the program";
     }
+    // Debug sections stay in the file (never mapped); checked to lie in it.
+    std::vector<hotpatch_rt::DebugSection> dwarf;
+    for (const hotpatch_rt::ImageSection &s : elf_.sections)
+      if (!(s.hdr.sh_flags & SHF_ALLOC) && s.hdr.sh_type == SHT_PROGBITS &&
+          s.name.compare(0, 7, ".debug_") == 0 && s.hdr.sh_size)
+        dwarf.push_back({s.name, image_ + s.hdr.sh_offset, static_cast<size_t>(s.hdr.sh_size)});
     if (code_begin < code_end)
       hotpatch_rt::register_patch_debug_info(header_.chain_index, image, std::move(fns),
-                                             code_begin, code_end, eh, eh_addr, eh_size);
+                                             code_begin, code_end, eh, eh_addr, eh_size, dwarf,
+                                             runtime(0));
   }
 
   // Unwind tables are checked in the mapped patch, where the unwinder will
