@@ -7,7 +7,7 @@ Prints, for each, the patch's size, the rebuilt object's size and their
 ratio, and the patch's size per changed function. docs/performance.md
 ("Patch size") quotes its output.
 
-Usage: patch_sizes.py --build <hotpatch build dir> [--functions N] [--opt O2]
+Usage: patch_sizes.py --build <hotpatch build dir> [--functions N] [--opt O2] [--debug]
 """
 import argparse
 import os
@@ -43,12 +43,14 @@ def main():
     ap.add_argument("--build", required=True)
     ap.add_argument("--functions", type=int, default=400)
     ap.add_argument("--opt", default="O2")
+    ap.add_argument("--debug", action="store_true",
+                    help="compile with -g: the patch carries the rebuilt object's DWARF")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     cxx = [CLANGXX, "-I" + os.path.join(root, "runtime/include"),
            "-fplugin=" + os.path.join(build, "lib/hotpatch.so"),
-           "-fplugin-arg-hotpatch-all", "-" + args.opt, "-c"]
+           "-fplugin-arg-hotpatch-all", "-" + args.opt, "-c"] + (["-g"] if args.debug else [])
     thinlink = os.path.join(build, "bin/thinlink")
     with tempfile.TemporaryDirectory(prefix="hp-sizes-") as d:
         src, obj, prog = (os.path.join(d, f) for f in ("app.cpp", "app.o", "app"))
@@ -57,7 +59,8 @@ def main():
         subprocess.run([CLANGXX, "-fuse-ld=lld", "--ld-path=" + thinlink, obj,
                         "-L" + os.path.join(build, "lib"), "-lhotpatch", "-o", prog],
                        check=True)
-        print("program: %d functions in one file, -%s" % (args.functions, args.opt))
+        print("program: %d functions in one file, -%s%s" % (args.functions, args.opt,
+                                                             " -g" if args.debug else ""))
         print("%-10s %12s %12s %8s %14s" % ("changed", "patch bytes", "object bytes",
                                             "ratio", "bytes/function"))
         for k in (1, 10, 100):
