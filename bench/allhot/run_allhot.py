@@ -13,6 +13,9 @@ Usage: run_allhot.py --build <build dir> [--rounds N] [--levels O0,O1,O2]
   --levels L      optimisation levels, comma-separated (default O0,O1,O2)
   --target-ms MS  the length of one run of the plain build (default 250): the
                   scale factor of each program and level is calibrated on it
+  --before PLUGIN also build and time an all-hot build with another
+                  hotpatch.so (an earlier version of the plugin), interleaved
+                  with the others, and print its ratio to the plain build
   --raw           also print every time measured
   --strict        exit with status 2 when a target is missed
 
@@ -74,9 +77,10 @@ def build(args, name, sources, level, variant):
     out = os.path.join(args.work, "%s-%s-%s" % (name, level, variant))
     os.makedirs(out, exist_ok=True)
     flags = ["-" + level, "-g0", "-I", os.path.join(ROOT, "runtime", "include")]
-    if variant == "allhot":
-        flags += ["-fplugin=" + os.path.join(args.build, "lib", "hotpatch.so"),
-                  "-fplugin-arg-hotpatch-all"]
+    if variant != "plain":
+        plugin = args.before if variant == "before" else os.path.join(args.build, "lib",
+                                                                         "hotpatch.so")
+        flags += ["-fplugin=" + plugin, "-fplugin-arg-hotpatch-all"]
     objects = []
     compile_ms = 0.0
     for src in sources:
@@ -88,7 +92,7 @@ def build(args, name, sources, level, variant):
         objects.append(obj)
     exe = os.path.join(out, name)
     link = [CLANGXX, "-fuse-ld=lld"] + objects + ["-o", exe]
-    if variant == "allhot":
+    if variant != "plain":
         lib = os.path.join(args.build, "lib")
         link[2:2] = ["--ld-path=" + os.path.join(args.build, "bin", "thinlink")]
         link += ["-L" + lib, "-lhotpatch", "-Wl,-rpath," + lib, "-pthread"]
@@ -108,6 +112,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--levels", default="O0,O1,O2")
     ap.add_argument("--target-ms", type=float, default=250.0)
+    ap.add_argument("--before", default="")
     ap.add_argument("--raw", action="store_true")
     ap.add_argument("--strict", action="store_true")
     args = ap.parse_args()
@@ -121,18 +126,23 @@ def main():
     header = "%-7s %-3s %10s %10s %7s %7s %10s %10s %6s %8s" % (
         "program", "-O", "plain ms", "all ms", "ratio", "target", "plain code", "all code",
         "ratio", "compile")
+    if args.before:
+        header += " %10s %7s %10s" % ("before ms", "ratio", "code")
     print(header)
     missed = []
     for level in args.levels.split(","):
         for name, sources in PROGRAMS:
             exe_p, comp_p = build(args, name, sources, level, "plain")
             exe_a, comp_a = build(args, name, sources, level, "allhot")
+            exes = [("plain", exe_p), ("allhot", exe_a)]
+            if args.before:
+                exes.append(("before", build(args, name, sources, level, "before")[0]))
             ms1, _ = run_once(exe_p, 1)
             scale = max(1, int(round(args.target_ms / max(ms1, 0.01))))
-            times = {"plain": [], "allhot": []}
+            times = {v: [] for v, _ in exes}
             checks = set()
             for r in range(args.rounds):
-                order = [("plain", exe_p), ("allhot", exe_a)]
+                order = exes[r % len(exes):] + exes[:r % len(exes)]
                 if r % 2:
                     order.reverse()
                 for variant, exe in order:
@@ -149,11 +159,14 @@ def main():
             ok = ratio <= target
             if not ok:
                 missed.append("%s -%s %.3fx" % (name, level, ratio))
-            print("%-7s %-3s %10.1f %10.1f %6.3fx %6.2fx %10d %10d %5.2fx %7.2fx%s" % (
-                name, level, mp, ma, ratio, target, sp, sa, sa / sp, comp_a / comp_p,
-                "" if ok else "  MISSED"))
+            line = "%-7s %-3s %10.1f %10.1f %6.3fx %6.2fx %10d %10d %5.2fx %7.2fx" % (
+                name, level, mp, ma, ratio, target, sp, sa, sa / sp, comp_a / comp_p)
+            if args.before:
+                mb = statistics.median(times["before"])
+                line += " %10.1f %6.3fx %9.2fx" % (mb, mb / mp, code_size(exes[2][1]) / sp)
+            print(line + ("" if ok else "  MISSED"))
             if args.raw:
-                for v in ("plain", "allhot"):
+                for v in times:
                     print("        %-6s %s" % (v, " ".join("%.1f" % t for t in times[v])))
             sys.stdout.flush()
     print("\nload average at end %s" % loadavg())
