@@ -15,9 +15,9 @@
 // the slot themselves.
 //
 // With PluginOptions::InlineHotCalls (all mode, optimised, no LTO), a call
-// from a hot function to a hot function that is not annotated calls the body
-// instead, so the inliner may inline it: the caller is recompiled and patched
-// with its callee. Calls from functions that are not hot (main, static
+// from a hot function that is not annotated to a hot function that is not
+// annotated calls the body instead, so the inliner may inline it: the caller
+// is recompiled and patched with its callee. Calls from functions that are not hot (main, static
 // initialisers, library templates) always load the slot here, before the
 // inliner: nothing could patch a copy inlined into them.
 // HotCallLoweringPass routes the direct calls left after inlining.
@@ -39,6 +39,7 @@
 #include "hotpatch/slot_table.h"
 
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
@@ -138,6 +139,7 @@ private:
   StructType *EntryTy;
   StringSet<> AnnotatedNames;
   SetVector<Function *> Hot; // the original functions, later the bodies
+  SmallPtrSet<const Function *, 8> Annotated;
   SmallVector<GlobalValue *, 32> Used;
 };
 
@@ -160,6 +162,7 @@ SetVector<Function *> HotFunctionRewriter::collectHotFunctions() {
             canBeHot(*F) && F->getName() != "main") {
           Hot.insert(F);
           AnnotatedNames.insert(F->getName());
+          Annotated.insert(F);
         }
       }
     }
@@ -275,11 +278,16 @@ Function *HotFunctionRewriter::createThunk(Function &Body, StringRef Name,
 /// and so be inlined. Only a hot caller may inline a hot function: a patch
 /// recompiles the caller's file and republishes the caller with the callee.
 /// An annotated callee keeps its promise that every call goes through its
-/// slot (hotpatch_redirect reaches them all).
+/// slot (hotpatch_redirect reaches them all). An annotated caller inlines
+/// none: a function that runs for long (a worker's loop) is annotated so
+/// that its calls reach every patch while it runs, since a running call
+/// keeps the code it started with, inlined callees included.
 bool HotFunctionRewriter::mayInline(const CallBase &CB,
                                     const HotFunction &HF) const {
+  const Function *Caller = CB.getFunction();
   return Opts.InlineHotCalls && !(HF.Flags & HOTPATCH_ENTRY_ANNOTATED) &&
-         !isa<CallBrInst>(CB) && Hot.contains(const_cast<Function *>(CB.getFunction()));
+         !isa<CallBrInst>(CB) && !Annotated.contains(Caller) &&
+         Hot.contains(const_cast<Function *>(Caller));
 }
 
 void HotFunctionRewriter::rewriteCallSites(HotFunction &HF, bool LoadSlot) {

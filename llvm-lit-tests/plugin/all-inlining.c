@@ -1,8 +1,9 @@
 /// In all mode an optimised build lets the inliner inline one hot function
 /// into another: the caller is patched with its callee, since a patch
 /// recompiles the whole file. The calls the inliner leaves load the slot.
-/// A function that is not hot (main) never gets a hot function's code, and
-/// an annotated function is never inlined, in either mode.
+/// A function that is not hot (main) never gets a hot function's code, an
+/// annotated function is never inlined, in either mode, and an annotated
+/// function inlines no hot function.
 // RUN: %clang %hp_cflags %plugin %hp_all -O2 -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=ALL
 // RUN: %clang %hp_cflags %plugin %hp_all -O1 -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=ALL
 // RUN: %clang %hp_cflags %plugin %hp_all -Os -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=ALL
@@ -28,7 +29,16 @@ int sum_squares(int n) {
   return s + fact(n);
 }
 
-int main(int argc, char **argv) { return square(argc) + sum_squares(argc); }
+/* Annotated: a function that runs for long inlines no hot function, so each
+   of its calls reaches the newest code while it runs. */
+HOTPATCH int poll(int n) {
+  int s = 0;
+  for (int i = 0; i < n; ++i)
+    s += square(i);
+  return s;
+}
+
+int main(int argc, char **argv) { return square(argc) + sum_squares(argc) + poll(argc); }
 
 /// square is inlined into sum_squares: no call, no slot load for it. The
 /// call the inliner left (fact, noinline) loads the slot.
@@ -37,6 +47,10 @@ int main(int argc, char **argv) { return square(argc) + sum_squares(argc); }
 // ALL-DAG: load atomic ptr, ptr @cube.hotpatch.slot acquire
 // ALL-DAG: load atomic ptr, ptr @fact.hotpatch.slot acquire
 // ALL-NOT: @square
+// ALL: {{^}}}
+/// The annotated caller calls square through its slot.
+// ALL-LABEL: define {{.*}}i32 @poll{{(\.hotpatch\.body)?}}(
+// ALL: load atomic ptr, ptr @square.hotpatch.slot acquire
 // ALL: {{^}}}
 /// main is not hot: it reaches both through their slots.
 // ALL-LABEL: define {{.*}}i32 @main(
