@@ -130,12 +130,16 @@ int main(int argc, char **argv) {
   Code code = {{0}, 0};
   compile(&code, 100000);
   static VM vm;
-  struct timespec t0, t1;
+  struct timespec t0, t1, c0, c1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
   int64_t check = 0;
   for (long r = 0; r < scale; ++r) check += run(&vm, code.b);
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
   clock_gettime(CLOCK_MONOTONIC, &t1);
   double ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
-  printf("ms=%.3f check=%lld steps=%llu\n", ms, (long long)check, (unsigned long long)vm.steps);
+  double cpu = (c1.tv_sec - c0.tv_sec) * 1e3 + (c1.tv_nsec - c0.tv_nsec) / 1e6;
+  printf("ms=%.3f cpu=%.3f check=%lld steps=%llu\n", ms, cpu, (long long)check,
+         (unsigned long long)vm.steps);
   return 0;
 }
