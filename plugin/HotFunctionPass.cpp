@@ -17,10 +17,10 @@
 // With PluginOptions::InlineHotCalls (all mode, optimised, no LTO), a call
 // from a hot function that is not annotated to a hot function that is not
 // annotated calls the body instead, so the inliner may inline it: the caller
-// is recompiled and patched with its callee. Calls from functions that are not hot (main, static
-// initialisers, library templates) always load the slot here, before the
-// inliner: nothing could patch a copy inlined into them.
-// HotCallLoweringPass routes the direct calls left after inlining.
+// is recompiled and patched with its callee. Calls from functions that are
+// not hot (main, static initialisers, library templates) always load the
+// slot here, before the inliner: nothing could patch a copy inlined into
+// them. HotCallLoweringPass routes the direct calls left after inlining.
 //
 // The slot of a non-local F is linkonce_odr in its own COMDAT: every object
 // that emits F (inline functions, templates) emits the same slot, and the
