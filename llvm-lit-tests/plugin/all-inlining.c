@@ -7,6 +7,8 @@
 // RUN: %clang %hp_cflags %plugin %hp_all -O2 -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=ALL
 // RUN: %clang %hp_cflags %plugin %hp_all -O1 -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=ALL
 // RUN: %clang %hp_cflags %plugin %hp_all -Os -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=ALL
+// RUN: %clang %hp_cflags %plugin %hp_all -Oz -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=ALL
+// RUN: %clang %hp_cflags %plugin %hp_all -O3 -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=ALL
 // RUN: %clang %hp_cflags %plugin %hp_all -O2 -fplugin-arg-hotpatch-mode=callsite -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=ALL
 // RUN: %clang %hp_cflags %plugin %hp_all -O2 -fplugin-arg-hotpatch-mode=thunk -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=THUNK
 // RUN: %clang %hp_cflags %plugin -O2 -S -emit-llvm %s -o - | FileCheck %s --check-prefixes=ANNOTATED
