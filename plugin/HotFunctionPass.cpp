@@ -14,6 +14,14 @@
 // that rewrite call sites, direct calls in this module skip the thunk and load
 // the slot themselves.
 //
+// With PluginOptions::InlineHotCalls (all mode, optimised, no LTO), a call
+// from a hot function that is not annotated to a hot function that is not
+// annotated calls the body instead, so the inliner may inline it: the caller
+// is recompiled and patched with its callee. Calls from functions that are
+// not hot (main, static initialisers, library templates) always load the
+// slot here, before the inliner: nothing could patch a copy inlined into
+// them. HotCallLoweringPass routes the direct calls left after inlining.
+//
 // The slot of a non-local F is linkonce_odr in its own COMDAT: every object
 // that emits F (inline functions, templates) emits the same slot, and the
 // linkers keep one per image and merge the images' copies at run time. The
@@ -31,6 +39,7 @@
 #include "hotpatch/slot_table.h"
 
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
@@ -108,7 +117,8 @@ private:
   GlobalVariable *createSlot(Function &F, StringRef Name, Comdat *&SlotComdat);
   Function *createThunk(Function &Body, StringRef Name, GlobalVariable &Slot,
                         bool Naked);
-  void rewriteCallSites(HotFunction &HF);
+  void rewriteCallSites(HotFunction &HF, bool LoadSlot);
+  bool mayInline(const CallBase &CB, const HotFunction &HF) const;
   void emitEntry(HotFunction &HF, StringRef Name, Comdat *SlotComdat);
   void emitModuleConstructor();
   Constant *cString(StringRef S);
@@ -128,6 +138,8 @@ private:
   IntegerType *I32Ty;
   StructType *EntryTy;
   StringSet<> AnnotatedNames;
+  SetVector<Function *> Hot; // the original functions, later the bodies
+  SmallPtrSet<const Function *, 8> Annotated;
   SmallVector<GlobalValue *, 32> Used;
 };
 
@@ -150,6 +162,7 @@ SetVector<Function *> HotFunctionRewriter::collectHotFunctions() {
             canBeHot(*F) && F->getName() != "main") {
           Hot.insert(F);
           AnnotatedNames.insert(F->getName());
+          Annotated.insert(F);
         }
       }
     }
@@ -261,13 +274,35 @@ Function *HotFunctionRewriter::createThunk(Function &Body, StringRef Name,
   return Thunk;
 }
 
-void HotFunctionRewriter::rewriteCallSites(HotFunction &HF) {
+/// Whether a call may reach the body directly until HotCallLoweringPass runs,
+/// and so be inlined. Only a hot caller may inline a hot function: a patch
+/// recompiles the caller's file and republishes the caller with the callee.
+/// An annotated callee keeps its promise that every call goes through its
+/// slot (hotpatch_redirect reaches them all). An annotated caller inlines
+/// none: a function that runs for long (a worker's loop) is annotated so
+/// that its calls reach every patch while it runs, since a running call
+/// keeps the code it started with, inlined callees included.
+bool HotFunctionRewriter::mayInline(const CallBase &CB,
+                                    const HotFunction &HF) const {
+  const Function *Caller = CB.getFunction();
+  return Opts.InlineHotCalls && !(HF.Flags & HOTPATCH_ENTRY_ANNOTATED) &&
+         !isa<CallBrInst>(CB) && !Annotated.contains(Caller) &&
+         Hot.contains(const_cast<Function *>(Caller));
+}
+
+void HotFunctionRewriter::rewriteCallSites(HotFunction &HF, bool LoadSlot) {
   SmallVector<CallBase *, 16> Calls;
   for (Use &U : HF.Public->uses())
     if (auto *CB = dyn_cast<CallBase>(U.getUser()))
       if (CB->isCallee(&U) && !isa<CallBrInst>(CB))
         Calls.push_back(CB);
   for (CallBase *CB : Calls) {
+    if (mayInline(*CB, HF)) {
+      CB->setCalledOperand(HF.Body);
+      continue;
+    }
+    if (!LoadSlot)
+      continue;
     IRBuilder<> B(CB);
     LoadInst *Target = B.CreateLoad(PtrTy, HF.Slot, "hotpatch.callee");
     Target->setAtomic(AtomicOrdering::Acquire);
@@ -342,10 +377,10 @@ HotFunctionRewriter::HotFunction HotFunctionRewriter::makeHot(Function &F,
     HF.Flags |= HOTPATCH_ENTRY_THUNK | (Naked ? HOTPATCH_ENTRY_NAKED_THUNK : 0);
   }
   HF.Slot->setInitializer(HF.Body);
-  if (Opts.Mode != RewriteMode::Thunk || !Thunked) {
-    rewriteCallSites(HF);
+  bool LoadSlot = Opts.Mode != RewriteMode::Thunk || !Thunked;
+  if (LoadSlot)
     HF.Flags |= HOTPATCH_ENTRY_CALLSITE;
-  }
+  rewriteCallSites(HF, LoadSlot);
   emitEntry(HF, Name, SlotComdat);
   return HF;
 }
@@ -470,7 +505,7 @@ bool HotFunctionRewriter::run() {
       Changed = true;
     }
 
-  SetVector<Function *> Hot = collectHotFunctions();
+  Hot = collectHotFunctions();
   if (Hot.empty())
     return Changed;
   for (Function *F : Hot)

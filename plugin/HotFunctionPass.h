@@ -40,6 +40,13 @@ struct PluginOptions {
   /// .hotpatch.layouts for thinlink to compare (linker/CacheBuilder.h).
   std::shared_ptr<std::string> Layouts;
   RewriteMode Mode = RewriteMode::Both;
+  /// Calls between hot functions that are not annotated call the body
+  /// directly, so that the inliner may inline them; HotCallLoweringPass
+  /// routes the calls left after inlining through the slot. Set with
+  /// AllFunctions when the pipeline inlines and runs OptimizerLast in this
+  /// compile (-O1 and up, not an LTO pre-link). See docs/design.md,
+  /// "Inlining in all mode".
+  bool InlineHotCalls = false;
   /// The optimisation level of the compile ("O0" ... "O3", "Os", "Oz"),
   /// recorded in the object's build record (hotpatch/object_records.h).
   std::string OptLevel;

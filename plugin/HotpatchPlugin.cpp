@@ -8,13 +8,16 @@
 //     Clang's DiagnosticsEngine, at the annotation's location;
 //   - registers HotFunctionPass at the start of the optimisation pipeline,
 //     before the inliner: registered later, calls to same-file functions are
-//     already inlined and the slot would be bypassed.
+//     already inlined and the slot would be bypassed; in all mode, also
+//     HotCallLoweringPass at its end, which routes through the slots the
+//     calls between hot functions that the inliner left.
 //
 // The plugin runs as an extra action before the main one
 // (AddBeforeMainAction), so `clang -fplugin=hotpatch.so -c x.c` compiles as
 // usual with the rewrite added.
 //
 //===----------------------------------------------------------------------===//
+#include "HotCallLowering.h"
 #include "HotFunctionPass.h"
 
 #include "clang/AST/ASTConsumer.h"
@@ -438,17 +441,32 @@ public:
     if (PassOpts.AllFunctions)
       PassOpts.UserFunctions = std::make_shared<llvm::StringSet<>>();
     PassOpts.Layouts = std::make_shared<std::string>();
+    // In all mode, calls between hot functions are left to the inliner and
+    // the rest routed after it (HotCallLoweringPass), where the pipeline
+    // inlines and ends in this compile. An LTO pre-link does not: its module
+    // is optimised again at link time, with no plugin to route the calls the
+    // link-time inliner leaves, so it keeps the rewrite of pipeline start.
+    bool InlineWhenOptimising = PassOpts.AllFunctions && !CI.getCodeGenOpts().PrepareForLTO &&
+                                !CI.getCodeGenOpts().PrepareForThinLTO;
     CI.getCodeGenOpts().PassBuilderCallbacks.push_back(
-        [PassOpts](llvm::PassBuilder &PB) {
+        [PassOpts, InlineWhenOptimising](llvm::PassBuilder &PB) {
           PB.registerPipelineStartEPCallback(
-              [PassOpts](llvm::ModulePassManager &MPM, llvm::OptimizationLevel Level) {
+              [PassOpts, InlineWhenOptimising](llvm::ModulePassManager &MPM,
+                                               llvm::OptimizationLevel Level) {
                 PluginOptions Opts = PassOpts;
                 Opts.OptLevel = Level.getSizeLevel() == 2   ? "Oz"
                                 : Level.getSizeLevel() == 1 ? "Os"
                                                             : "O" + std::to_string(
                                                                         Level.getSpeedupLevel());
+                Opts.InlineHotCalls = InlineWhenOptimising && Level != llvm::OptimizationLevel::O0;
                 MPM.addPass(HotFunctionPass(std::move(Opts)));
               });
+          if (InlineWhenOptimising)
+            PB.registerOptimizerLastEPCallback(
+                [](llvm::ModulePassManager &MPM, llvm::OptimizationLevel Level) {
+                  if (Level != llvm::OptimizationLevel::O0)
+                    MPM.addPass(HotCallLoweringPass());
+                });
         });
     return std::make_unique<HotpatchConsumer>(CI, PassOpts.UserFunctions,
                                               PassOpts.Layouts);
