@@ -61,8 +61,15 @@ int devMain(const std::vector<std::string> &Args) {
   return runDev(O);
 }
 
-int applyTo(const RunningProcess &P, const std::string &Patch) {
-  ApplyReply R = applyPatchTo(P, Patch);
+/// A process refused a library's patch because it has not loaded that
+/// library (the runtime applies it from the library's journal when it does).
+bool notLoaded(const ApplyReply &R) {
+  return !R.Ok && StringRef(R.Text).contains("nor a library it has loaded");
+}
+
+int applyTo(const RunningProcess &P, const std::string &Patch,
+            const ApplyReply *Done = nullptr) {
+  ApplyReply R = Done ? *Done : applyPatchTo(P, Patch);
   if (!R.Answered) {
     errs() << "hotpatch: error: " << R.Text << "\n";
     return 1;
@@ -137,13 +144,31 @@ int main(int argc, char **argv) {
     errs() << "hotpatch: error: cannot read the patch '" << Patch << "'\n";
     return 1;
   }
-  int Failures = 0, Matched = 0;
+  int Failures = 0, Matched = 0, NotLoaded = 0;
   for (const RunningProcess &P : processesOfBuild(Id)) {
     ++Matched;
     Failures += applyTo(P, Patch);
   }
   if (!Matched) {
-    errs() << "hotpatch: error: no running process is of build " << Id;
+    // Not a program's build: a shared library's patch goes to every
+    // process that has that library loaded.
+    for (const RunningProcess &P : listRunningProcesses()) {
+      ApplyReply R = applyPatchTo(P, Patch);
+      if (notLoaded(R)) {
+        ++NotLoaded;
+        continue;
+      }
+      ++Matched;
+      Failures += applyTo(P, Patch, &R);
+    }
+    if (Matched && NotLoaded)
+      outs() << NotLoaded << " other process" << (NotLoaded == 1 ? " has" : "es have")
+             << " not loaded the library; a process that loads it later applies the "
+                "patch then\n";
+  }
+  if (!Matched) {
+    errs() << "hotpatch: error: no running process is of build " << Id
+           << " or has loaded a library of that build";
     if (listRunningProcesses().empty())
       errs() << " (" << whyNoProcessListens() << ")";
     errs() << "\n";
