@@ -26,6 +26,8 @@
 #include "ChainState.h"
 #include "ControlClient.h"
 #include "DevImages.h"
+
+#include "clang/Tooling/JSONCompilationDatabase.h"
 #include "ModuleCache.h"
 #include "PatchLinker.h"
 
@@ -151,49 +153,32 @@ private:
 
 bool DevLoop::loadCommands() {
   std::string Path = BuildDir + "/compile_commands.json";
-  auto Buf = MemoryBuffer::getFile(Path);
-  if (!Buf) {
-    errs() << "hotpatch dev: error: cannot read " << Path << ": "
-           << Buf.getError().message()
-           << "; configure the build with CMAKE_EXPORT_COMPILE_COMMANDS=ON "
+  if (!sys::fs::exists(Path)) {
+    errs() << "hotpatch dev: error: cannot read " << Path
+           << ": no such file; configure the build with CMAKE_EXPORT_COMPILE_COMMANDS=ON "
               "(hotpatch_enable() does) and pass its directory with -p\n";
     return false;
   }
-  auto V = json::parse((*Buf)->getBuffer());
-  if (!V) {
-    errs() << "hotpatch dev: error: " << Path << " is not valid JSON: "
-           << toString(V.takeError()) << "\n";
+  // Clang's own reader: "arguments" or "command" (split as the shell would),
+  // "output" when the build system wrote it.
+  std::string Err;
+  auto DB = clang::tooling::JSONCompilationDatabase::loadFromFile(
+      Path, Err, clang::tooling::JSONCommandLineSyntax::Gnu);
+  if (!DB) {
+    errs() << "hotpatch dev: error: " << Err << "\n";
     return false;
   }
-  const json::Array *Entries = V->getAsArray();
-  if (!Entries) {
-    errs() << "hotpatch dev: error: " << Path << " is not a list of commands\n";
-    return false;
-  }
-  BumpPtrAllocator Alloc;
-  StringSaver Saver(Alloc);
   Commands.clear();
-  for (const json::Value &E : *Entries) {
-    const json::Object *O = E.getAsObject();
-    if (!O)
-      continue;
+  for (const clang::tooling::CompileCommand &CC : DB->getAllCompileCommands()) {
     CompileCommand C;
-    C.Directory = O->getString("directory").value_or("").str();
-    C.Source = absolutePath(O->getString("file").value_or(""), C.Directory);
-    if (const json::Array *A = O->getArray("arguments")) {
-      for (const json::Value &Arg : *A)
-        C.Args.push_back(Arg.getAsString().value_or("").str());
-    } else if (auto Cmd = O->getString("command")) {
-      SmallVector<const char *, 32> Toks;
-      cl::TokenizeGNUCommandLine(*Cmd, Saver, Toks);
-      for (const char *T : Toks)
-        C.Args.push_back(T);
-    }
+    C.Directory = CC.Directory;
+    C.Source = absolutePath(CC.Filename, C.Directory);
+    C.Args = CC.CommandLine;
     for (size_t I = 0; I + 1 < C.Args.size(); ++I)
       if (C.Args[I] == "-o")
         C.Object = absolutePath(C.Args[I + 1], C.Directory);
-    if (auto Out = O->getString("output"))
-      C.Object = absolutePath(*Out, C.Directory);
+    if (!CC.Output.empty())
+      C.Object = absolutePath(CC.Output, C.Directory);
     if (C.Args.empty() || C.Object.empty())
       continue;
     refreshDeps(C);
