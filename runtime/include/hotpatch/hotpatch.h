@@ -151,8 +151,9 @@ void hotpatch_post_event(hotpatch_event event, const char *message);
  * to call it: the C form of hotpatch::call. */
 void *hotpatch_current(const char *symbol);
 
-/* The path of this process's control socket ("" when the runtime is
- * disabled with HOTPATCH_DISABLE=1 or could not listen). */
+/* The name of this process's control socket: "@" and its abstract name
+ * (see hotpatch/control_protocol.h), or "" when the runtime is disabled
+ * with HOTPATCH_DISABLE=1 or could not listen. */
 const char *hotpatch_socket_path(void);
 
 #ifdef __cplusplus

@@ -82,10 +82,6 @@ static inline uint64_t hotpatch_patch_checksum(const unsigned char *p, uint64_t 
   return h;
 }
 
-/* Where the runtime's control sockets live: one directory per user (0700),
- * one socket per process, "<dir>/<pid>.sock". */
-#define HOTPATCH_SOCKET_DIR_FORMAT "/tmp/hotpatch-%u"
-
 #ifdef __cplusplus
 }
 #endif
