@@ -341,6 +341,16 @@ TEST(PatchChecks, ARelocationMustWriteWritableData) {
   expect_refused(p.run(), "a relocation writes outside the patch's writable data");
 }
 
+// Found by the loader's fuzzer: the write was a misaligned 8-byte store.
+TEST(PatchChecks, ARelocationMustWriteAnAlignedPointer) {
+  Patch p;
+  size_t off = relocation_of_type(p, R_X86_64_RELATIVE); // the first, 20 bytes below the next
+  Elf64_Rela r = p.get<Elf64_Rela>(off);
+  r.r_offset -= 4;
+  p.put(off, r);
+  expect_refused(p.run(), "a relocation writes a misaligned pointer");
+}
+
 TEST(PatchChecks, TwoRelocationsMustNotWriteTheSamePlace) {
   Patch p;
   size_t first = relocation_of_type(p, R_X86_64_RELATIVE);

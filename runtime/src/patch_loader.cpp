@@ -311,8 +311,11 @@ private:
     return HOTPATCH_OK;
   }
 
+  // The patch's tables, read in place: inside a segment and aligned for
+  // their type (the mapping and the bias are page-aligned, so a link
+  // address's alignment is its runtime address's).
   template <class T> const T *at(uint64_t link_addr, size_t count = 1) const {
-    if (!in_segment(link_addr, count * sizeof(T)))
+    if (link_addr % alignof(T) || !in_segment(link_addr, count * sizeof(T)))
       return nullptr;
     return reinterpret_cast<const T *>(runtime(link_addr));
   }
@@ -401,6 +404,8 @@ private:
       return refuse(HOTPATCH_BAD_PATCH, "a relocation has no type: rebuild the patch");
     if (!in_segment(r.r_offset, 8, PF_W))
       return refuse(HOTPATCH_BAD_PATCH, "a relocation writes outside the patch's writable data");
+    if (r.r_offset % 8) // a linker places every pointer it relocates aligned
+      return refuse(HOTPATCH_BAD_PATCH, "a relocation writes a misaligned pointer: rebuild the patch");
     auto *where = reinterpret_cast<uint64_t *>(runtime(r.r_offset));
     if (type == R_X86_64_RELATIVE) {
       if (!known_target(r.r_addend))
