@@ -351,6 +351,17 @@ TEST(PatchChecks, ARelocationMustWriteAnAlignedPointer) {
   expect_refused(p.run(), "a relocation writes a misaligned pointer");
 }
 
+// Found by the mutation campaign: a damaged info word went unnoticed, and
+// with it a damaged addend.
+TEST(PatchChecks, ARelativeRelocationNamesNoSymbol) {
+  Patch p;
+  size_t off = relocation_of_type(p, R_X86_64_RELATIVE);
+  Elf64_Rela r = p.get<Elf64_Rela>(off);
+  r.r_info = ELF64_R_INFO(1, R_X86_64_RELATIVE);
+  p.put(off, r);
+  expect_refused(p.run(), "a RELATIVE relocation names a symbol");
+}
+
 TEST(PatchChecks, TwoRelocationsMustNotWriteTheSamePlace) {
   Patch p;
   size_t first = relocation_of_type(p, R_X86_64_RELATIVE);

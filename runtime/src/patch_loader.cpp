@@ -408,6 +408,8 @@ private:
       return refuse(HOTPATCH_BAD_PATCH, "a relocation writes a misaligned pointer: rebuild the patch");
     auto *where = reinterpret_cast<uint64_t *>(runtime(r.r_offset));
     if (type == R_X86_64_RELATIVE) {
+      if (ELF64_R_SYM(r.r_info) != 0) // the linker writes none: the info word was damaged
+        return refuse(HOTPATCH_BAD_PATCH, "a RELATIVE relocation names a symbol: rebuild the patch");
       if (!known_target(r.r_addend))
         return refuse(HOTPATCH_BAD_PATCH, "a relocation points outside the patch, the program "
                                           "and the patches before it: rebuild the patch");
