@@ -58,6 +58,16 @@ Expected<ChainState> ChainState::parse(StringRef Text, StringRef Path) {
   if (*Count > UINT32_MAX)
     return corrupt(Path, "count out of range");
   S.Count = *Count;
+  // Absent from chains written before patches were packed: the next patch
+  // starts at the window's bottom, under the bands those used (a patch that
+  // would overlap one is refused by the runtime, which never maps over
+  // anything).
+  if (O->get("next_free")) {
+    auto Next = unsignedField(*O, "next_free", "top level", Path);
+    if (!Next)
+      return Next.takeError();
+    S.NextFree = *Next;
+  }
   const json::Object *Secs = O->getObject("sections");
   const json::Object *Globs = O->getObject("globals");
   if (!Secs || !Globs)
@@ -137,6 +147,7 @@ std::string ChainState::serialize() const {
                              {"version", Version},
                              {"build_id", BuildId},
                              {"count", int64_t(Count)},
+                             {"next_free", int64_t(NextFree)},
                              {"sections", std::move(Secs)},
                              {"globals", std::move(Globs)},
                              {"patches", std::move(Files)}});

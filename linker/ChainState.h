@@ -42,6 +42,10 @@ struct ChainState {
 
   std::string BuildId; // hex
   uint32_t Count = 0;
+  /// The link address (with bias) at which the next patch starts: the page
+  /// after the last one's segments; 0 before the first (the window's bottom,
+  /// hotpatch/patch_format.h).
+  uint64_t NextFree = 0;
   struct Placed {
     uint64_t Hash = 0;
     uint64_t Address = 0; // link address (with bias)

@@ -31,7 +31,7 @@ Error writeScript(PatchContext &C, StringRef Path, StringRef BaseSymbols) {
   OS << "}\nSECTIONS {\n";
   std::string Patch;
   raw_string_ostream PS(Patch);
-  // The patch itself, in this chain position's band.
+  // The patch itself, from the first free page of the window up.
   PS << format("  .text 0x%llx : { *(.text .text.* hotpatch_thunks) } :text\n",
                (unsigned long long)C.PatchBase);
   PS << "  . = ALIGN(0x1000);\n"

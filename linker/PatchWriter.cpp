@@ -58,8 +58,14 @@ Error writePatch(PatchContext &C, StringRef Image) {
     return std::nullopt;
   };
   std::set<std::string> Published;
-  uint64_t BandEnd = C.PatchBase + HOTPATCH_PATCH_BAND;
-  auto InPatch = [&](uint64_t A) { return A >= C.PatchBase && A < BandEnd; };
+  // The patch lies from PatchBase up to the top of the window.
+  uint64_t WindowTop = Bias - HOTPATCH_PATCH_GAP;
+  if (Linked->Image.End > WindowTop)
+    return fail("the window for patches of " + C.BasePath + " is full after " +
+                Twine(C.Chain.Count) + " patches (" +
+                Twine(HOTPATCH_PATCH_WINDOW >> 20) +
+                " MiB); restart the program (rebuild and relink it) to start a new chain");
+  auto InPatch = [&](uint64_t A) { return A >= C.PatchBase && A < WindowTop; };
 
   for (Rebuilt &R : C.Objects) {
     for (const InputSection &S : R.Hashed.Sections) {
@@ -239,6 +245,7 @@ Error writePatch(PatchContext &C, StringRef Image) {
     }
   }
   C.Chain.Count++;
+  C.Chain.NextFree = alignTo(Linked->Image.End, 4096); // the next patch's first page
   C.Chain.Patches.push_back(absolutePath(C.Opts.Output));
   if (Error E = C.Chain.save(C.BasePath)) {
     // A patch the chain state does not count would break the next one.

@@ -7,7 +7,7 @@
 //   2. Check the build-id against the main program's, and the chain index
 //      against the number of patches applied.
 //   3. Check the ELF image: x86-64 ET_DYN, no interpreter, every PT_LOAD in
-//      this chain position's band, none writable and executable, none
+//      the patch window, none writable and executable, none
 //      overlapping or sharing a page with another of other permissions;
 //      every allocated section in a segment whose permissions match it
 //      (patch_checks.cpp). Then every slot update against what the runtime
@@ -17,7 +17,7 @@
 //      no flag bit or reserved field is unknown. Initialisers are functions
 //      of the patch. No bound is checked with a sum that could wrap: the
 //      file is untrusted until here.
-//   4. Map the band's pages at the fixed distance below the program with
+//   4. Map the segments' pages at the fixed distance below the program with
 //      MAP_FIXED_NOREPLACE (never over anything) and copy the segments in.
 //   5. Apply the dynamic relocations, each of which must write inside the
 //      patch's own segments; every relocation section the image carries must
@@ -74,7 +74,7 @@ struct Hook {
 };
 
 struct Mapped {
-  uintptr_t begin, end; // runtime addresses of a patch's band
+  uintptr_t begin, end; // runtime addresses of a patch's pages
 };
 
 // One patch at a time; the registry of applied patches.
@@ -248,9 +248,12 @@ private:
     if (ehdr_.e_phoff > header_.image_size ||
         uint64_t(ehdr_.e_phnum) * sizeof(ElfW(Phdr)) > header_.image_size - ehdr_.e_phoff)
       return refuse(HOTPATCH_BAD_PATCH, "program headers outside the image");
-    band_lo_ = HOTPATCH_PATCH_BIAS - HOTPATCH_PATCH_GAP -
-               uint64_t(header_.chain_index) * HOTPATCH_PATCH_BAND;
-    band_hi_ = band_lo_ + HOTPATCH_PATCH_BAND;
+    // Every segment in the patch window; the patch's own range is then
+    // that of its segments (earlier patches lie below it, the program above).
+    const uint64_t window_lo = HOTPATCH_PATCH_BIAS - HOTPATCH_PATCH_GAP - HOTPATCH_PATCH_WINDOW;
+    const uint64_t window_hi = HOTPATCH_PATCH_BIAS - HOTPATCH_PATCH_GAP;
+    range_lo_ = window_hi;
+    range_hi_ = window_lo;
     for (int i = 0; i < ehdr_.e_phnum; ++i) {
       ElfW(Phdr) p;
       memcpy(&p, image_ + ehdr_.e_phoff + i * sizeof p, sizeof p);
@@ -260,10 +263,12 @@ private:
         dynamic_ = p;
       if (p.p_type != PT_LOAD)
         continue;
-      if (p.p_vaddr < band_lo_ || p.p_vaddr > band_hi_ || p.p_memsz > band_hi_ - p.p_vaddr ||
+      if (p.p_vaddr < window_lo || p.p_vaddr > window_hi || p.p_memsz > window_hi - p.p_vaddr ||
           p.p_filesz > p.p_memsz || p.p_offset > header_.image_size ||
           p.p_filesz > header_.image_size - p.p_offset)
-        return refuse(HOTPATCH_BAD_PATCH, "a segment lies outside the patch's own range");
+        return refuse(HOTPATCH_BAD_PATCH, "a segment lies outside the patches' window");
+      range_lo_ = std::min<uint64_t>(range_lo_, p.p_vaddr);
+      range_hi_ = std::max<uint64_t>(range_hi_, p.p_vaddr + p.p_memsz);
       if ((p.p_flags & PF_W) && (p.p_flags & PF_X))
         return refuse(HOTPATCH_BAD_PATCH, "a segment is writable and executable");
       loads_.push_back(p);
@@ -272,7 +277,7 @@ private:
       return refuse(HOTPATCH_BAD_PATCH, "the image has nothing to load");
     std::string err = hotpatch_rt::read_patch_image(image_, header_.image_size, loads_, elf_);
     if (err.empty())
-      err = hotpatch_rt::check_segments(elf_, loads_, band_lo_, band_hi_);
+      err = hotpatch_rt::check_segments(elf_, loads_, range_lo_, range_hi_);
     if (!err.empty())
       return refuse(HOTPATCH_BAD_PATCH, err + ": rebuild the patch");
     return HOTPATCH_OK;
@@ -357,7 +362,7 @@ private:
     if (!err.empty())
       return refuse(HOTPATCH_BAD_PATCH, err + ": rebuild the patch");
     uint64_t rela = d.rela, relasz = d.relasz, jmprel = d.jmprel, pltrelsz = d.pltrelsz;
-    std::vector<uint64_t> targets;
+    std::vector<uint64_t> targets, entries;
     for (auto [table, size] : {std::pair<uint64_t, uint64_t>{rela, relasz}, {jmprel, pltrelsz}}) {
       if (!size)
         continue;
@@ -369,8 +374,17 @@ private:
         if (st != HOTPATCH_OK)
           return st;
         targets.push_back(r[i].r_offset);
+        uint32_t type = ELF64_R_TYPE(r[i].r_info);
+        if (type == R_X86_64_GLOB_DAT || type == R_X86_64_JUMP_SLOT)
+          entries.push_back(uint64_t(type) << 32 | ELF64_R_SYM(r[i].r_info));
       }
     }
+    // A linker makes one GOT entry and one PLT entry per symbol: two bound
+    // to one symbol mean one relocation's symbol was changed.
+    std::sort(entries.begin(), entries.end());
+    if (std::adjacent_find(entries.begin(), entries.end()) != entries.end())
+      return refuse(HOTPATCH_BAD_PATCH, "two GOT or PLT entries are bound to the same symbol: "
+                                        "rebuild the patch");
     // Each relocation writes a pointer of its own: two that overlap mean
     // one was moved onto another's.
     std::sort(targets.begin(), targets.end());
@@ -624,7 +638,7 @@ private:
   ElfW(Ehdr) ehdr_;
   ElfW(Phdr) dynamic_ = {};
   std::vector<ElfW(Phdr)> loads_;
-  uint64_t band_lo_ = 0, band_hi_ = 0;
+  uint64_t range_lo_ = 0, range_hi_ = 0;
   hotpatch_rt::MainImage main_;
   hotpatch_rt::PatchImage elf_;
   std::vector<hotpatch_rt::RegisteredSlot> slots_;

@@ -81,11 +81,14 @@ for i in range(shnum):
 def region(off):
     for a,b,n in regions:
         if a<=off<b:
-            # An addend (where a relocated pointer points) is initial data.
+            # An addend or a symbol (where a relocated pointer points, which
+            # function a call reaches) is no more verifiable than code.
             if n.startswith('.rela') and (off-a) % 24 >= 16: return n + ' addend'
+            if n.startswith('.rela') and 12 <= (off-a) % 24 < 16: return n + ' symbol'
             return n
     return 'padding'
-UNVERIFIABLE={'.text','.plt','.rodata','.data','.rela.dyn addend','.rela.plt addend'}
+UNVERIFIABLE={'.text','.plt','.rodata','.data','.rela.dyn addend','.rela.plt addend',
+              '.rela.dyn symbol','.rela.plt symbol'}
 results = collections.Counter()
 examples = {}
 def one(i):
@@ -118,8 +121,9 @@ with ThreadPoolExecutor(jobs) as ex:
         done += 1
         if "VERIFIABLE" in cls or "crash" in cls:
             examples.setdefault(cls, []).append((desc, rc, out[-300:]))
-        if done % 10000 == 0:
-            print("... %d mutants, %.0f s" % (done, time.monotonic() - start), file=sys.stderr, flush=True)
+        if done % 5000 == 0: # figures so far, for long campaigns
+            print("... %d mutants, %.0f s: %s" % (done, time.monotonic() - start,
+                  ", ".join("%s %d" % kv for kv in sorted(results.items()))), file=sys.stderr, flush=True)
 took = time.monotonic() - start
 for k, v in sorted(results.items()):
     print("%-50s %d" % (k, v))

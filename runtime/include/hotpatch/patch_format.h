@@ -37,11 +37,17 @@ extern "C" {
 #define HOTPATCH_PATCH_VERSION 1u
 #define HOTPATCH_PATCH_BIAS 0x80000000ull /* 2 GiB */
 
-/* Each patch of a chain gets its own 16 MiB band, below the previous one:
- * patch n (1-based) is linked in [BIAS - 64 MiB - n * 16 MiB, + 16 MiB). */
-#define HOTPATCH_PATCH_BAND 0x1000000ull
-#define HOTPATCH_PATCH_GAP 0x4000000ull
-#define HOTPATCH_PATCH_MAX_CHAIN 120u
+/* The patches of a chain share one window below the program,
+ * [BIAS - GAP - WINDOW, BIAS - GAP) in patch-link addresses (64 MiB to
+ * 1984 MiB below the program, where 32-bit PC-relative references from a
+ * patch still reach all of it). They are packed upward in chain order: the
+ * first at the window's bottom, each next one from the page after the
+ * previous one's last segment (the thin link's chain state records where),
+ * so a one-function patch takes the three pages of its three segments. The
+ * runtime checks that every segment lies in the window; the mapping, made
+ * with MAP_FIXED_NOREPLACE, cannot overlap an earlier patch. */
+#define HOTPATCH_PATCH_GAP 0x4000000ull     /* 64 MiB */
+#define HOTPATCH_PATCH_WINDOW 0x78000000ull /* 1920 MiB */
 
 struct hotpatch_patch_header {
   char magic[8];            /* HOTPATCH_PATCH_MAGIC */
