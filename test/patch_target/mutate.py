@@ -121,6 +121,9 @@ with ThreadPoolExecutor(jobs) as ex:
         done += 1
         if "VERIFIABLE" in cls or "crash" in cls:
             examples.setdefault(cls, []).append((desc, rc, out[-300:]))
+        if "VERIFIABLE" in cls: # at once: a long campaign may be stopped
+            print("!! mutant %d: %s %s exit %d %r" % (done - 1, cls, desc, rc, out[-300:]),
+                  file=sys.stderr, flush=True)
         if done % 5000 == 0: # figures so far, for long campaigns
             print("... %d mutants, %.0f s: %s" % (done, time.monotonic() - start,
                   ", ".join("%s %d" % kv for kv in sorted(results.items()))), file=sys.stderr, flush=True)
