@@ -78,7 +78,33 @@ for i in range(shnum):
     nm,typ,fl,addr,off,size=struct.unpack_from('<IIQQQQ',e,shoff+i*64)
     name=e[names_off+nm:e.index(b'\0',names_off+nm)].decode()
     if typ!=8 and size: regions.append((img+off,img+off+size,name))
+    if name=='.eh_frame': eh_frame=(img+off,size)
+def uleb(b, p):
+    v=s=0
+    while True:
+        c=b[p]; p+=1; v|=(c&0x7f)<<s; s+=7
+        if c<0x80: return v,p
+# The call frame instructions of .eh_frame (what a function does to its
+# frame, as its code does it) are no more verifiable than the code.
+cfi=[]
+if 'eh_frame' in globals():
+    at,size=eh_frame; p=at
+    while p+8<=at+size:
+        ln,cie=struct.unpack_from('<II',good,p)
+        if ln==0 or ln==0xffffffff: break
+        end=p+4+ln
+        if cie==0:
+            q=p+9; aug=good[q:good.index(b'\0',q)]; q+=len(aug)+1
+            _,q=uleb(good,q); _,q=uleb(good,q); q+=1
+            if aug.startswith(b'z'): n,q=uleb(good,q); q+=n
+        else:
+            q=p+16; n,q=uleb(good,q); q+=n
+        cfi.append((q,end))
+        p=end
 def region(off):
+    for a,b in cfi:
+        if a<=off<b: return '.eh_frame instructions'
+
     for a,b,n in regions:
         if a<=off<b:
             # An addend or a symbol (where a relocated pointer points, which
@@ -88,7 +114,7 @@ def region(off):
             return n
     return 'padding'
 UNVERIFIABLE={'.text','.plt','.rodata','.data','.rela.dyn addend','.rela.plt addend',
-              '.rela.dyn symbol','.rela.plt symbol'}
+              '.rela.dyn symbol','.rela.plt symbol','.eh_frame instructions'}
 results = collections.Counter()
 examples = {}
 def one(i):
