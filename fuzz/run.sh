@@ -6,7 +6,7 @@
 # report, whose input libFuzzer saves under the scratch directory's name
 # printed below).
 set -euo pipefail
-FUZZER=$1 SEEDS=$2
+FUZZER=$(realpath "$1") SEEDS=$2
 shift 2
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/hotpatch-fuzz.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
