@@ -71,8 +71,13 @@ def main():
     ap.add_argument("--clangxx", default="/usr/lib/llvm-19/bin/clang++")
     ap.add_argument("--count", type=int, default=5000)
     ap.add_argument("--workdir", required=True)
+    ap.add_argument("--apply-only", action="store_true",
+                    help="apply the patches p1..pN an earlier run left in --workdir")
     a = ap.parse_args()
     build, wd = os.path.abspath(a.build), os.path.abspath(a.workdir)
+    if a.apply_only:
+        os.chdir(wd)
+        return apply_all(a.count, [], 0)
     shutil.rmtree(wd, ignore_errors=True)
     os.makedirs(wd)
     os.chdir(wd)
@@ -97,19 +102,23 @@ def main():
         run([thinlink, "--patch", "--base", "./app", "-o", "p%d.hpp" % i, "app.o"])
         link_ms.append((time.monotonic() - t) * 1000)
     made_s = time.monotonic() - t0
-    sizes = [os.path.getsize("p%d.hpp" % i) for i in range(1, a.count + 1)]
+    return apply_all(a.count, link_ms, made_s)
+
+def apply_all(count, link_ms, made_s):
+    """Applies p1..p<count> to one running program and prints the figures."""
+    sizes = [os.path.getsize("p%d.hpp" % i) for i in range(1, count + 1)]
 
     app = subprocess.Popen(["./app"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                            env=dict(os.environ, HOTPATCH_DISABLE="1", HOTPATCH_NO_CATCH_UP="1"))
     t0 = time.monotonic()
     out, _ = app.communicate("".join(os.path.abspath("p%d.hpp" % i) + "\n"
-                                     for i in range(1, a.count + 1)), timeout=3600)
+                                     for i in range(1, count + 1)), timeout=3600)
     apply_s = time.monotonic() - t0
     lines = out.splitlines()
     start = re.match(r"start value (\d+) mappings (\d+) rss (\d+)", lines[0])
     end = re.match(r"end mappings (\d+) rss (\d+)", lines[-1])
     patches = [re.match(r"patch (\d+) value (\d+) at (0x[0-9a-f]+) ms ([0-9.]+)", l) for l in lines[1:-1]]
-    ok = (start and end and len(patches) == a.count and all(patches) and
+    ok = (start and end and len(patches) == count and all(patches) and
           all(int(m.group(1)) == i + 1 and int(m.group(2)) == (2 if (i + 1) % 2 else 1)
               for i, m in enumerate(patches)))
     print("patches: %d in one process" % len(patches))
@@ -122,9 +131,9 @@ def main():
     apply_ms = [float(m.group(4)) for m in patches]
     k = min(100, len(patches))
     first, last = sum(apply_ms[:k]) / k, sum(apply_ms[-k:]) / k
-    lfirst, llast = sum(link_ms[:k]) / k, sum(link_ms[-k:]) / k
-    print("made: %.1f s, thin link %.1f ms a patch (first %d: %.1f ms, last %d: %.1f ms, ratio %.2f)"
-          % (made_s, made_s * 1000 / a.count, k, lfirst, k, llast, llast / lfirst))
+    if link_ms:
+            print("made: %.1f s, thin link %.1f ms a patch (first %d: %.1f ms, last %d: %.1f ms, ratio %.2f)"
+              % (made_s, made_s * 1000 / count, k, lfirst, k, llast, llast / lfirst))
     print("patch file: %.1f KB on average" % (sum(sizes) / len(sizes) / 1000))
     print("applied: %.2f s in all; apply %.3f ms a patch (first %d: %.3f ms, last %d: %.3f ms, ratio %.2f)"
           % (apply_s, sum(apply_ms) / len(apply_ms), k, first, k, last, last / first))
@@ -133,9 +142,9 @@ def main():
               % ((addrs[-1] - addrs[0]) / len(steps) / 1024, min(steps) / 1024, max(steps) / 1024))
         print("address space a patch at most 64 KiB: %s" % ("yes" if 0 < max(steps) <= 65536 else "NO"))
     m0, r0, m1, r1 = int(start.group(2)), int(start.group(3)), int(end.group(1)), int(end.group(2))
-    print("mappings: %d before, %d after (%.2f a patch)" % (m0, m1, (m1 - m0) / a.count))
+    print("mappings: %d before, %d after (%.2f a patch)" % (m0, m1, (m1 - m0) / count))
     print("resident memory: %.1f MiB before, %.1f MiB after (%.1f KiB a patch)"
-          % (r0 / 1024, r1 / 1024, (r1 - r0) / a.count))
+          % (r0 / 1024, r1 / 1024, (r1 - r0) / count))
     return 0
 
 if __name__ == "__main__":
