@@ -117,11 +117,13 @@ Error link(PatchContext &C, StringRef Script, StringRef BaseSymbols,
   // The runtime copies each segment into its mapping, so segments need no
   // page alignment in the file (max-page-size=16: a one-function patch is a
   // few KiB, not 4 KiB of padding per segment); the script keeps them on
-  // separate pages in memory.
+  // separate pages in memory. --apply-dynamic-relocs writes each RELATIVE
+  // relocation's value at its place too: the runtime checks that the two
+  // agree, so that neither a place nor an addend can change unnoticed.
   std::vector<std::string> Args = {
       "ld.lld", "-pie", "--no-dynamic-linker", "-e", "0", "-z", "now",
       "-z", "norelro", "-z", "max-page-size=16", "-z", "common-page-size=16",
-      "--no-rosegment", "--hash-style=sysv", "-S",
+      "--no-rosegment", "--hash-style=sysv", "-S", "--apply-dynamic-relocs",
       "--no-undefined-version", "--unresolved-symbols=ignore-all",
       "--no-check-sections", "-T", Script.str(), "-o", Output.str(),
       BaseSymbols.str()};

@@ -363,6 +363,18 @@ TEST(PatchChecks, ARelocationMustWriteAnAlignedPointer) {
   expect_refused(p.run(), "a relocation writes a misaligned pointer");
 }
 
+// Found by the mutation campaign: a relocation's place moved within the
+// data, or its addend changed, went unnoticed (a constructor then followed
+// a wrong pointer). The place holds the addend too, and must.
+TEST(PatchChecks, ARelocationsPlaceMustHoldItsAddend) {
+  Patch p;
+  size_t off = relocation_of_type(p, R_X86_64_RELATIVE);
+  Elf64_Rela r = p.get<Elf64_Rela>(off);
+  r.r_addend += 8;
+  p.put(off, r);
+  expect_refused(p.run(), "a relocation's place does not hold its addend");
+}
+
 // Found by the mutation campaign: one PLT entry bound to another's symbol
 // (a call of __cxa_allocate_exception reached __cxa_throw).
 TEST(PatchChecks, TwoPltEntriesMustNotNameOneSymbol) {

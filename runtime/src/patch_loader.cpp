@@ -362,6 +362,9 @@ private:
     if (!err.empty())
       return refuse(HOTPATCH_BAD_PATCH, err + ": rebuild the patch");
     uint64_t rela = d.rela, relasz = d.relasz, jmprel = d.jmprel, pltrelsz = d.pltrelsz;
+    // The tables as a whole first, then each relocation: a place two
+    // relocations write would otherwise be seen already relocated.
+    std::vector<const ElfW(Rela) *> relocs;
     std::vector<uint64_t> targets, entries;
     for (auto [table, size] : {std::pair<uint64_t, uint64_t>{rela, relasz}, {jmprel, pltrelsz}}) {
       if (!size)
@@ -370,9 +373,7 @@ private:
       if (!r)
         return refuse(HOTPATCH_BAD_PATCH, "relocations lie outside the patch");
       for (size_t i = 0; i < size / sizeof(ElfW(Rela)); ++i) {
-        hotpatch_status st = apply(r[i], symtab, strtab, strsz);
-        if (st != HOTPATCH_OK)
-          return st;
+        relocs.push_back(&r[i]);
         targets.push_back(r[i].r_offset);
         uint32_t type = ELF64_R_TYPE(r[i].r_info);
         if (type == R_X86_64_GLOB_DAT || type == R_X86_64_JUMP_SLOT)
@@ -391,6 +392,11 @@ private:
     for (size_t i = 1; i < targets.size(); ++i)
       if (targets[i] - targets[i - 1] < 8)
         return refuse(HOTPATCH_BAD_PATCH, "two relocations write the same place: rebuild the patch");
+    for (const ElfW(Rela) *r : relocs) {
+      hotpatch_status st = apply(*r, symtab, strtab, strsz);
+      if (st != HOTPATCH_OK)
+        return st;
+    }
     return HOTPATCH_OK;
   }
 
@@ -427,6 +433,11 @@ private:
       if (!known_target(r.r_addend))
         return refuse(HOTPATCH_BAD_PATCH, "a relocation points outside the patch, the program "
                                           "and the patches before it: rebuild the patch");
+      // The link wrote the addend at the place as well (--apply-dynamic-
+      // relocs): a place or an addend changed alone no longer agree.
+      if (*where != uint64_t(r.r_addend))
+        return refuse(HOTPATCH_BAD_PATCH, "a relocation's place does not hold its addend: "
+                                          "rebuild the patch");
       *where = runtime(r.r_addend);
       return HOTPATCH_OK;
     }

@@ -107,14 +107,14 @@ def region(off):
 
     for a,b,n in regions:
         if a<=off<b:
-            # An addend or a symbol (where a relocated pointer points, which
-            # function a call reaches) is no more verifiable than code.
-            if n.startswith('.rela') and (off-a) % 24 >= 16: return n + ' addend'
+            # A relocation's symbol (which function a call reaches) is no more
+            # verifiable than code; its addend is, against its place.
             if n.startswith('.rela') and 12 <= (off-a) % 24 < 16: return n + ' symbol'
             return n
     return 'padding'
-UNVERIFIABLE={'.text','.plt','.rodata','.data','.rela.dyn addend','.rela.plt addend',
-              '.rela.dyn symbol','.rela.plt symbol','.eh_frame instructions'}
+# Symbol names decide, like relocation symbols, which function is reached.
+UNVERIFIABLE={'.text','.plt','.rodata','.data','.rela.dyn symbol','.rela.plt symbol',
+              '.dynstr','.eh_frame instructions'}
 results = collections.Counter()
 examples = {}
 def one(i):

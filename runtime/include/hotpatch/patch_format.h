@@ -34,7 +34,8 @@ extern "C" {
 #endif
 
 #define HOTPATCH_PATCH_MAGIC "HPPATCH"  /* 8 bytes with the NUL */
-#define HOTPATCH_PATCH_VERSION 1u
+/* 2: the place of every RELATIVE relocation holds its addend. */
+#define HOTPATCH_PATCH_VERSION 2u
 #define HOTPATCH_PATCH_BIAS 0x80000000ull /* 2 GiB */
 
 /* The patches of a chain share one window below the program,
