@@ -375,6 +375,17 @@ TEST(PatchChecks, ARelocationsPlaceMustHoldItsAddend) {
   expect_refused(p.run(), "a relocation's place does not hold its addend");
 }
 
+// Found by the mutation campaign: a GOT entry's relocation moved onto the
+// next word, which left the entry null (a call through it crashed).
+TEST(PatchChecks, AGotRelocationsPlaceMustHoldWhatTheLinkWrote) {
+  Patch p;
+  size_t off = relocation_of_type(p, R_X86_64_GLOB_DAT);
+  Elf64_Rela r = p.get<Elf64_Rela>(off);
+  r.r_offset += 8; // .got.plt's first word, the address of .dynamic
+  p.put(off, r);
+  expect_refused(p.run(), "a relocation's place does not hold what the link wrote there");
+}
+
 // Found by the mutation campaign: one PLT entry bound to another's symbol
 // (a call of __cxa_allocate_exception reached __cxa_throw).
 TEST(PatchChecks, TwoPltEntriesMustNotNameOneSymbol) {

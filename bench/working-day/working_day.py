@@ -132,7 +132,8 @@ def apply_all(count, link_ms, made_s):
     k = min(100, len(patches))
     first, last = sum(apply_ms[:k]) / k, sum(apply_ms[-k:]) / k
     if link_ms:
-            print("made: %.1f s, thin link %.1f ms a patch (first %d: %.1f ms, last %d: %.1f ms, ratio %.2f)"
+        lfirst, llast = sum(link_ms[:k]) / k, sum(link_ms[-k:]) / k
+        print("made: %.1f s, thin link %.1f ms a patch (first %d: %.1f ms, last %d: %.1f ms, ratio %.2f)"
               % (made_s, made_s * 1000 / count, k, lfirst, k, llast, llast / lfirst))
     print("patch file: %.1f KB on average" % (sum(sizes) / len(sizes) / 1000))
     print("applied: %.2f s in all; apply %.3f ms a patch (first %d: %.3f ms, last %d: %.3f ms, ratio %.2f)"

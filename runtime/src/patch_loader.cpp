@@ -447,6 +447,14 @@ private:
     const ElfW(Sym) *sym = at<ElfW(Sym)>(symtab + index * sizeof(ElfW(Sym)));
     if (!sym || sym->st_name >= strsz)
       return refuse(HOTPATCH_BAD_PATCH, "a relocation names a symbol outside the patch");
+    // What the link wrote at the place (--apply-dynamic-relocs): the
+    // symbol's link value plus the addend, or for a PLT entry's slot the
+    // address of the PLT code that first jumps through it.
+    uint64_t link_value = (sym->st_shndx != SHN_UNDEF ? sym->st_value : 0) +
+                          (type == R_X86_64_64 ? uint64_t(r.r_addend) : 0);
+    if (type == R_X86_64_JUMP_SLOT ? !in_segment(*where, 1, PF_X) : *where != link_value)
+      return refuse(HOTPATCH_BAD_PATCH, "a relocation's place does not hold what the link wrote "
+                                        "there: rebuild the patch");
     uint64_t value;
     if (sym->st_shndx != SHN_UNDEF) {
       if (!known_target(sym->st_value))

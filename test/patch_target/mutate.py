@@ -96,9 +96,9 @@ if 'eh_frame' in globals():
         if cie==0:
             q=p+9; aug=good[q:good.index(b'\0',q)]; q+=len(aug)+1
             _,q=uleb(good,q); _,q=uleb(good,q); q+=1
-            if aug.startswith(b'z'): n,q=uleb(good,q); q+=n
+            if aug.startswith(b"z"): k,q=uleb(good,q); q+=k
         else:
-            q=p+16; n,q=uleb(good,q); q+=n
+            q=p+16; k,q=uleb(good,q); q+=k
         cfi.append((q,end))
         p=end
 def region(off):
