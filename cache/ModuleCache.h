@@ -70,11 +70,10 @@ struct ImageLayout {
   Segment Tls; // the PT_TLS segment, when HasTls
   /// Patches are linked at a fixed distance below Begin: the runtime maps
   /// them in [Begin - PatchWindowFar, Begin - PatchWindowNear), where 32-bit
-  /// PC-relative references into the image still reach (the bands of
+  /// PC-relative references into the image still reach (the window of
   /// hotpatch/patch_format.h).
   uint64_t PatchWindowNear = HOTPATCH_PATCH_GAP;
-  uint64_t PatchWindowFar =
-      HOTPATCH_PATCH_GAP + uint64_t(HOTPATCH_PATCH_MAX_CHAIN) * HOTPATCH_PATCH_BAND;
+  uint64_t PatchWindowFar = HOTPATCH_PATCH_GAP + HOTPATCH_PATCH_WINDOW;
 };
 
 enum class SymbolKind : uint8_t { NoType = 0, Object = 1, Func = 2, Section = 3, File = 4, Common = 5, Tls = 6, IFunc = 10 };

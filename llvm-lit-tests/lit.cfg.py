@@ -21,6 +21,9 @@ clangxx = os.path.join(tools, "clang++")
 plugin = "-fplugin=" + config.hotpatch_plugin
 cflags = "-I" + config.hotpatch_include
 ldflags = "-L{0} -lhotpatch -Wl,-rpath,{0} -pthread".format(config.hotpatch_runtime_dir)
+# A runtime built with sanitizers takes their runtime from the program.
+if config.hotpatch_sanitize_link:
+    ldflags += " " + config.hotpatch_sanitize_link
 
 config.substitutions += [
     ("%clangxx", clangxx),

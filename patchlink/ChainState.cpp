@@ -58,11 +58,15 @@ Expected<ChainState> ChainState::parse(StringRef Text, StringRef Path) {
   if (*Count > UINT32_MAX)
     return corrupt(Path, "count out of range");
   S.Count = *Count;
-  if (O->get("next_address")) {
-    auto Next = unsignedField(*O, "next_address", "top level", Path);
+  // Absent from chains written before patches were packed: the next patch
+  // starts at the window's bottom, under the bands those used (a patch that
+  // would overlap one is refused by the runtime, which never maps over
+  // anything).
+  if (O->get("next_free")) {
+    auto Next = unsignedField(*O, "next_free", "top level", Path);
     if (!Next)
       return Next.takeError();
-    S.NextAddress = *Next;
+    S.NextFree = *Next;
   }
   const json::Object *Secs = O->getObject("sections");
   const json::Object *Globs = O->getObject("globals");
@@ -143,10 +147,10 @@ std::string ChainState::serialize() const {
                              {"version", Version},
                              {"build_id", BuildId},
                              {"count", int64_t(Count)},
+                             {"next_free", int64_t(NextFree)},
                              {"sections", std::move(Secs)},
                              {"globals", std::move(Globs)},
-                             {"patches", std::move(Files)},
-                             {"next_address", int64_t(NextAddress)}});
+                             {"patches", std::move(Files)}});
   return formatv("{0:2}", V).str() + "\n";
 }
 

@@ -14,7 +14,6 @@
 //                     {"hash": "<hex>", "address": N, "size": N}, ... },
 //     "globals": { "<symbol>": <address>, ... },
 //     "patches": [ "<absolute path of patch 1>", ... ],
-//     "next_address": N   (shared libraries: where the next patch goes)
 //   }
 //
 // Saving also writes `<program>.hpjournal` (hotpatch/journal_format.h), the
@@ -43,6 +42,10 @@ struct ChainState {
 
   std::string BuildId; // hex
   uint32_t Count = 0;
+  /// The link address (with bias) at which the next patch starts: the page
+  /// after the last one's segments; 0 before the first (the window's bottom,
+  /// hotpatch/patch_format.h).
+  uint64_t NextFree = 0;
   struct Placed {
     uint64_t Hash = 0;
     uint64_t Address = 0; // link address (with bias)
@@ -51,9 +54,6 @@ struct ChainState {
   std::map<std::string, Placed> Sections;  // section key -> where it lives
   std::map<std::string, uint64_t> Globals; // global symbols patches defined
   std::vector<std::string> Patches;        // patch files, in chain order
-  /// A shared library's patches are packed in its patch area: where the
-  /// next one goes (link address), 0 before the first.
-  uint64_t NextAddress = 0;
 
   static std::string pathFor(llvm::StringRef Program) {
     return (Program + ".hpchain").str();

@@ -40,7 +40,7 @@ static Error placeInArena(PatchContext &C) {
     return fail("'" + C.Opts.Base + "' has no patch area: it was not linked with the "
                 "hotpatch runtime; link the library with thinlink and libhotpatch "
                 "(hotpatch_enable() does) and restart the program");
-  C.PatchBase = std::max(Begin->Address + Bias, C.Chain.NextAddress);
+  C.PatchBase = std::max(Begin->Address + Bias, C.Chain.NextFree);
   C.BandEnd = End->Address + Bias;
   if (C.PatchBase + 0x10000 > C.BandEnd)
     return fail("the patch area of '" + C.Opts.Base + "' is full (" +
@@ -95,13 +95,15 @@ Error loadBase(PatchContext &C) {
   C.Chain = std::move(*St);
   if (C.Base.Image.Kind == ImageKind::SharedLibrary)
     return placeInArena(C);
-  if (C.Chain.Count + 1 > HOTPATCH_PATCH_MAX_CHAIN)
-    return fail("this base already has " + Twine(C.Chain.Count) +
-                " patches, the most one chain can hold; restart the program "
-                "(rebuild and relink it) to start a new chain");
-  C.PatchBase = Bias - HOTPATCH_PATCH_GAP -
-              uint64_t(C.Chain.Count + 1) * HOTPATCH_PATCH_BAND;
-  C.BandEnd = C.PatchBase + HOTPATCH_PATCH_BAND;
+  // Patches are packed upward in the window, in chain order
+  // (hotpatch/patch_format.h); whether this one fits is known once linked.
+  uint64_t Bottom = Bias - HOTPATCH_PATCH_GAP - HOTPATCH_PATCH_WINDOW;
+  C.PatchBase = C.Chain.NextFree ? C.Chain.NextFree : Bottom;
+  if (C.PatchBase < Bottom || C.PatchBase >= Bias - HOTPATCH_PATCH_GAP || C.PatchBase % 4096)
+    return fail("the chain state of " + C.BasePath + " places the next patch at 0x" +
+                utohexstr(C.PatchBase) + ", outside the patch window; remove " +
+                ChainState::pathFor(C.BasePath) + ", rebuild the program and restart it");
+  C.BandEnd = Bias - HOTPATCH_PATCH_GAP;
   return Error::success();
 }
 

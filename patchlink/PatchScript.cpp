@@ -31,7 +31,7 @@ Error writeScript(PatchContext &C, StringRef Path, StringRef BaseSymbols) {
   OS << "}\nSECTIONS {\n";
   std::string Patch;
   raw_string_ostream PS(Patch);
-  // The patch itself, in this chain position's band.
+  // The patch itself, from the first free page of the window up.
   PS << format("  .text 0x%llx : { *(.text .text.* hotpatch_thunks) } :text\n",
                (unsigned long long)C.PatchBase);
   PS << "  . = ALIGN(0x1000);\n"
@@ -117,7 +117,9 @@ Error link(PatchContext &C, StringRef Script, StringRef BaseSymbols,
   // The runtime copies each segment into its mapping, so segments need no
   // page alignment in the file (max-page-size=16: a one-function patch is a
   // few KiB, not 4 KiB of padding per segment); the script keeps them on
-  // separate pages in memory.
+  // separate pages in memory. --apply-dynamic-relocs writes each RELATIVE
+  // relocation's value at its place too: the runtime checks that the two
+  // agree, so that neither a place nor an addend can change unnoticed.
   // A library's patch is a shared object: its thread-locals stay in the
   // library's TLS block (no relaxation to the executable's), and the
   // library's exported symbols stay interposable (Interposition.cpp).
@@ -125,7 +127,7 @@ Error link(PatchContext &C, StringRef Script, StringRef BaseSymbols,
   std::vector<std::string> Args = {
       "ld.lld", Library ? "-shared" : "-pie", "--no-dynamic-linker", "-e", "0", "-z", "now",
       "-z", "norelro", "-z", "max-page-size=16", "-z", "common-page-size=16",
-      "--no-rosegment", "--hash-style=sysv",
+      "--no-rosegment", "--hash-style=sysv", "--apply-dynamic-relocs",
       "--no-undefined-version", "--unresolved-symbols=ignore-all",
       "--no-check-sections", "-T", Script.str(), "-o", Output.str(),
       BaseSymbols.str()};

@@ -58,8 +58,16 @@ Error writePatch(PatchContext &C, StringRef Image) {
     return std::nullopt;
   };
   std::set<std::string> Published;
-  uint64_t BandEnd = C.BandEnd;
-  auto InPatch = [&](uint64_t A) { return A >= C.PatchBase && A < BandEnd; };
+  // The patch lies from PatchBase up to the top of its window (below the
+  // program, or the library's patch area).
+  uint64_t WindowTop = C.BandEnd;
+  if (Linked->Image.End > WindowTop)
+    return fail("the window for patches of " + C.BasePath + " is full after " +
+                Twine(C.Chain.Count) + " patches (" +
+                Twine((C.BandEnd - C.PatchBase) >> 20) +
+                " MiB left); restart the program (rebuild and relink it) to start a new chain");
+  auto InPatch = [&](uint64_t A) { return A >= C.PatchBase && A < WindowTop; };
+  uint64_t BandEnd = WindowTop;
 
   for (Rebuilt &R : C.Objects) {
     for (const InputSection &S : R.Hashed.Sections) {
@@ -272,16 +280,8 @@ Error writePatch(PatchContext &C, StringRef Image) {
       }
     }
   }
-  // The next patch of a library goes on the page after this one's end.
-  uint64_t End = C.PatchBase;
-  for (const Segment &S : Linked->Image.Segments)
-    if (S.Type == ELF::PT_LOAD && S.VAddr >= C.PatchBase && S.VAddr < BandEnd)
-      End = std::max(End, S.VAddr + S.MemSize);
-  if (End > BandEnd)
-    return fail("the patch does not fit in the patch area of '" + C.Opts.Base +
-                "'; rebuild the library and restart the program");
-  C.Chain.NextAddress = (End + 0xfff) & ~uint64_t(0xfff);
   C.Chain.Count++;
+  C.Chain.NextFree = alignTo(Linked->Image.End, 4096); // the next patch's first page
   C.Chain.Patches.push_back(absolutePath(C.Opts.Output));
   if (Error E = C.Chain.save(C.BasePath)) {
     // A patch the chain state does not count would break the next one.

@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   clang-19 lld-19 llvm-19-dev llvm-19-tools libclang-19-dev liblld-19-dev
   libzstd-dev libgtest-dev cmake ninja-build python3
-  libcpp-httplib-dev curl gdb
+  libcpp-httplib-dev curl gdb libclang-rt-19-dev
 )
 
 missing=()

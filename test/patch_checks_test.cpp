@@ -248,6 +248,18 @@ TEST(PatchChecks, AnFdeMustNameACie) {
   expect_refused(p.run(), "an FDE of its unwind table names no CIE of the table");
 }
 
+// Found by the mutation campaign: an FDE moved onto another function's
+// code, whose exceptions then ended the program.
+TEST(PatchChecks, TwoFdesMustNotDescribeTheSameCode) {
+  Patch p;
+  size_t first = second_record(p); // the first FDE, after the CIE
+  size_t second = first + 4 + p.get<uint32_t>(first);
+  // pc_begin is pc-relative: point the second at the first's code.
+  int32_t to = p.get<int32_t>(first + 8) - int32_t(second - first);
+  p.put<int32_t>(second + 8, to);
+  expect_refused(p.run(), "two of its unwind records describe the same code");
+}
+
 TEST(PatchChecks, AnFdeMustDescribeThePatchsCode) {
   Patch p;
   size_t fde = second_record(p);
@@ -339,6 +351,61 @@ TEST(PatchChecks, ARelocationMustWriteWritableData) {
   r.r_offset = p.update("_Z5valuev").new_body; // into the new code
   p.put(off, r);
   expect_refused(p.run(), "a relocation writes outside the patch's writable data");
+}
+
+// Found by the loader's fuzzer: the write was a misaligned 8-byte store.
+TEST(PatchChecks, ARelocationMustWriteAnAlignedPointer) {
+  Patch p;
+  size_t off = relocation_of_type(p, R_X86_64_RELATIVE); // the first, 20 bytes below the next
+  Elf64_Rela r = p.get<Elf64_Rela>(off);
+  r.r_offset -= 4;
+  p.put(off, r);
+  expect_refused(p.run(), "a relocation writes a misaligned pointer");
+}
+
+// Found by the mutation campaign: a relocation's place moved within the
+// data, or its addend changed, went unnoticed (a constructor then followed
+// a wrong pointer). The place holds the addend too, and must.
+TEST(PatchChecks, ARelocationsPlaceMustHoldItsAddend) {
+  Patch p;
+  size_t off = relocation_of_type(p, R_X86_64_RELATIVE);
+  Elf64_Rela r = p.get<Elf64_Rela>(off);
+  r.r_addend += 8;
+  p.put(off, r);
+  expect_refused(p.run(), "a relocation's place does not hold its addend");
+}
+
+// Found by the mutation campaign: a GOT entry's relocation moved onto the
+// next word, which left the entry null (a call through it crashed).
+TEST(PatchChecks, AGotRelocationsPlaceMustHoldWhatTheLinkWrote) {
+  Patch p;
+  size_t off = relocation_of_type(p, R_X86_64_GLOB_DAT);
+  Elf64_Rela r = p.get<Elf64_Rela>(off);
+  r.r_offset += 8; // .got.plt's first word, the address of .dynamic
+  p.put(off, r);
+  expect_refused(p.run(), "a relocation's place does not hold what the link wrote there");
+}
+
+// Found by the mutation campaign: one PLT entry bound to another's symbol
+// (a call of __cxa_allocate_exception reached __cxa_throw).
+TEST(PatchChecks, TwoPltEntriesMustNotNameOneSymbol) {
+  Patch p;
+  size_t rela = p.contents(".rela.plt");
+  Elf64_Rela a = p.get<Elf64_Rela>(rela), b = p.get<Elf64_Rela>(rela + sizeof(Elf64_Rela));
+  b.r_info = ELF64_R_INFO(ELF64_R_SYM(a.r_info), ELF64_R_TYPE(b.r_info));
+  p.put(rela + sizeof(Elf64_Rela), b);
+  expect_refused(p.run(), "two GOT or PLT entries are bound to the same symbol");
+}
+
+// Found by the mutation campaign: a damaged info word went unnoticed, and
+// with it a damaged addend.
+TEST(PatchChecks, ARelativeRelocationNamesNoSymbol) {
+  Patch p;
+  size_t off = relocation_of_type(p, R_X86_64_RELATIVE);
+  Elf64_Rela r = p.get<Elf64_Rela>(off);
+  r.r_info = ELF64_R_INFO(1, R_X86_64_RELATIVE);
+  p.put(off, r);
+  expect_refused(p.run(), "a RELATIVE relocation names a symbol");
 }
 
 TEST(PatchChecks, TwoRelocationsMustNotWriteTheSamePlace) {

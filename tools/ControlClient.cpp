@@ -1,62 +1,121 @@
 //===- ControlClient.cpp - talk to running programs' control sockets ------===//
+//
+// Finding listeners: the runtime listens on abstract Unix socket names
+// (hotpatch/control_protocol.h), which no directory lists; the kernel's
+// table of Unix sockets, /proc/net/unix, does. Every name there is
+// untrusted (anyone can bind any abstract name, a name may even hold a
+// newline): it is only a place to connect to, and who answers is what
+// SO_PEERCRED says.
+//
+//===----------------------------------------------------------------------===//
 #include "ControlClient.h"
 
+#include "hotpatch/control_protocol.h"
 #include "hotpatch/patch_format.h"
 
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/ADT/StringRef.h"
-#include "llvm/Support/FileSystem.h"
-#include "llvm/Support/Path.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/MemoryBuffer.h"
 
 #include <cerrno>
-#include <csignal>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
-#include <sys/time.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace llvm;
 
 namespace hotpatch {
 
-std::string controlSocketDir() {
-  char Dir[64];
-  snprintf(Dir, sizeof Dir, HOTPATCH_SOCKET_DIR_FORMAT, unsigned(getuid()));
-  return Dir;
+static std::string namePrefix() {
+  char Buf[64];
+  snprintf(Buf, sizeof Buf, HOTPATCH_CONTROL_PREFIX_FORMAT, unsigned(getuid()));
+  return Buf;
 }
 
-std::string controlSocketOf(int Pid) {
-  std::string S = controlSocketDir() + "/" + std::to_string(Pid) + ".sock";
-  return sys::fs::exists(S) ? S : "";
+/// The abstract names under this user's prefix on which a socket listens,
+/// from the kernel's table. Lines read
+///   Num RefCount Protocol Flags Type St Inode [Path]
+/// with an abstract path shown as '@' and its name (NULs shown as '@').
+static std::vector<std::string> listeningNames(std::string &Error) {
+  std::vector<std::string> Out;
+  auto Table = MemoryBuffer::getFileAsStream("/proc/net/unix");
+  if (!Table) {
+    Error = "cannot read /proc/net/unix (" + Table.getError().message() +
+            "), where the processes' sockets are listed";
+    return Out;
+  }
+  std::string Prefix = "@" + namePrefix();
+  StringSet<> Seen;
+  SmallVector<StringRef, 0> Lines;
+  (*Table)->getBuffer().split(Lines, '\n');
+  for (StringRef Line : Lines) {
+    SmallVector<StringRef, 8> F;
+    Line.split(F, ' ', /*MaxSplit=*/7, /*KeepEmpty=*/false);
+    const unsigned kAcceptConn = 0x10000; // __SO_ACCEPTCON: a listener
+    unsigned Flags = 0, Type = 0;
+    if (F.size() != 8 || F[3].getAsInteger(16, Flags) || !(Flags & kAcceptConn) ||
+        F[4].getAsInteger(16, Type) || Type != SOCK_STREAM || !F[7].starts_with(Prefix))
+      continue;
+    std::string Name = F[7].drop_front().str();
+    if (Name.size() < sizeof(sockaddr_un::sun_path) && Seen.insert(Name).second)
+      Out.push_back(Name);
+  }
+  return Out;
 }
 
-static std::string askOnce(const std::string &Socket, const std::string &Request,
-                           unsigned TimeoutMs) {
+/// Connects to the abstract name `Name`; -1 if nothing listens there.
+/// `Peer` gets the listener's credentials as the kernel recorded them.
+static int connectTo(const std::string &Name, ucred &Peer, unsigned TimeoutMs) {
+  sockaddr_un Addr;
+  if (Name.size() + 1 > sizeof Addr.sun_path)
+    return -1;
   int Fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (Fd < 0)
-    return "";
+    return -1;
   // A stopped or hung process must not stop us talking to the others.
   timeval T = {time_t(TimeoutMs / 1000), suseconds_t(TimeoutMs % 1000 * 1000)};
   setsockopt(Fd, SOL_SOCKET, SO_RCVTIMEO, &T, sizeof T);
   setsockopt(Fd, SOL_SOCKET, SO_SNDTIMEO, &T, sizeof T);
-  sockaddr_un Addr;
   memset(&Addr, 0, sizeof Addr);
   Addr.sun_family = AF_UNIX;
-  strncpy(Addr.sun_path, Socket.c_str(), sizeof Addr.sun_path - 1);
+  memcpy(Addr.sun_path + 1, Name.data(), Name.size());
+  socklen_t Len = socklen_t(offsetof(sockaddr_un, sun_path) + 1 + Name.size());
+  socklen_t CredLen = sizeof Peer;
+  if (connect(Fd, reinterpret_cast<sockaddr *>(&Addr), Len) != 0 ||
+      getsockopt(Fd, SOL_SOCKET, SO_PEERCRED, &Peer, &CredLen) != 0) {
+    close(Fd);
+    return -1;
+  }
+  return Fd;
+}
+
+/// One request and its reply line from the listener `Name` if it is this
+/// user's (and process `Pid`'s, unless 0); "" otherwise. `Peer` gets who
+/// listens.
+static std::string askOnce(const std::string &Name, const std::string &Request,
+                           unsigned TimeoutMs, int Pid, ucred &Peer) {
+  Peer = ucred{0, uid_t(-1), gid_t(-1)};
+  int Fd = connectTo(Name, Peer, TimeoutMs);
+  if (Fd < 0)
+    return "";
   std::string Reply;
-  if (connect(Fd, reinterpret_cast<sockaddr *>(&Addr), sizeof Addr) == 0) {
+  // Another user's listener is never told anything: a patch path or an
+  // event is this user's business.
+  if (Peer.uid == getuid() && (Pid == 0 || Peer.pid == Pid)) {
     std::string Line = Request + "\n";
     // MSG_NOSIGNAL: a process that answers and closes before reading the
     // request (it is busy) must not end this one with SIGPIPE.
     if (send(Fd, Line.data(), Line.size(), MSG_NOSIGNAL) == ssize_t(Line.size())) {
       char Buf[512];
       ssize_t N;
-      while (Reply.find('\n') == std::string::npos && (N = read(Fd, Buf, sizeof Buf)) > 0)
+      while (Reply.find('\n') == std::string::npos && Reply.size() < 65536 &&
+             (N = read(Fd, Buf, sizeof Buf)) > 0)
         Reply.append(Buf, N);
       Reply = Reply.substr(0, Reply.find('\n'));
     }
@@ -65,13 +124,13 @@ static std::string askOnce(const std::string &Socket, const std::string &Request
   return Reply;
 }
 
-std::string askProcess(const std::string &Socket, const std::string &Request,
-                       unsigned TimeoutMs) {
+static std::string askRetrying(const std::string &Socket, const std::string &Request,
+                               unsigned TimeoutMs, int Pid, ucred &Peer) {
   // A process serving as many clients as it will says so at once; those
   // clients are cut off within seconds, so ask again for a while.
   std::string Reply;
   for (int Try = 0; Try < 60; ++Try) {
-    Reply = askOnce(Socket, Request, TimeoutMs);
+    Reply = askOnce(Socket, Request, TimeoutMs, Pid, Peer);
     if (!StringRef(Reply).starts_with("error busy"))
       break;
     usleep(100 * 1000);
@@ -79,60 +138,79 @@ std::string askProcess(const std::string &Socket, const std::string &Request,
   return Reply;
 }
 
-std::vector<RunningProcess> listRunningProcesses() {
-  std::vector<RunningProcess> Out;
-  std::error_code EC;
-  for (sys::fs::directory_iterator It(controlSocketDir(), EC), End; It != End && !EC;
-       It.increment(EC)) {
-    StringRef Name = sys::path::filename(It->path());
-    if (!Name.consume_back(".sock"))
-      continue;
-    int Pid;
-    if (Name.getAsInteger(10, Pid))
-      continue;
-    if (kill(Pid, 0) != 0 && errno == ESRCH) {
-      ::unlink(It->path().c_str()); // the process is gone (fs::remove skips sockets)
+std::string askProcess(const std::string &Socket, const std::string &Request,
+                       unsigned TimeoutMs, int Pid) {
+  ucred Peer;
+  return askRetrying(Socket, Request, TimeoutMs, Pid, Peer);
+}
+
+std::string controlSocketOf(int Pid) {
+  char Own[96];
+  snprintf(Own, sizeof Own, HOTPATCH_CONTROL_NAME_FORMAT, unsigned(getuid()), Pid);
+  auto IsIt = [&](const std::string &Name) {
+    ucred Peer;
+    int Fd = connectTo(Name, Peer, 1000);
+    if (Fd < 0)
+      return false;
+    close(Fd);
+    return Peer.uid == getuid() && Peer.pid == Pid;
+  };
+  if (IsIt(Own))
+    return Own;
+  // Its name was taken (then it added a random suffix), or it lives in
+  // another pid namespace and named itself after a pid we do not see.
+  std::string Error;
+  for (const std::string &Name : listeningNames(Error))
+    if (Name != Own && IsIt(Name))
+      return Name;
+  return "";
+}
+
+ProcessScan scanProcesses() {
+  ProcessScan Scan;
+  for (const std::string &Name : listeningNames(Scan.Error)) {
+    ucred Peer;
+    std::string Hello = askRetrying(Name, "hello", 2000, 0, Peer);
+    if (Peer.uid != uid_t(-1) && Peer.uid != getuid()) {
+      Scan.Impostors.push_back("@" + Name + " (uid " + std::to_string(Peer.uid) + ")");
       continue;
     }
-    std::string Hello = askProcess(It->path(), "hello");
     SmallVector<StringRef, 5> Words;
     StringRef(Hello).split(Words, ' ');
-    if (Words.size() != 5 || Words[0] != "hotpatch")
+    unsigned Version = 0;
+    if (Words.size() < 2 || Words[0] != "hotpatch" || Words[1].getAsInteger(10, Version))
+      continue; // gone meanwhile, or not the runtime
+    if (Version != HOTPATCH_CONTROL_VERSION) {
+      Scan.OtherVersions.push_back(std::to_string(Peer.pid) + " (version " +
+                                   std::to_string(Version) + ")");
       continue;
+    }
     unsigned Applied = 0;
-    Words[4].getAsInteger(10, Applied);
-    Out.push_back({Pid, It->path(), Words[3].str(), Applied});
+    if (Words.size() != 5 || Words[4].getAsInteger(10, Applied))
+      continue;
+    Scan.Processes.push_back({int(Peer.pid), Name, Words[3].str(), Applied});
   }
-  return Out;
+  return Scan;
 }
 
-static std::string octal(unsigned Mode) {
-  char Buf[8];
-  snprintf(Buf, sizeof Buf, "%03o", Mode);
-  return Buf;
-}
+std::vector<RunningProcess> listRunningProcesses() { return scanProcesses().Processes; }
 
-bool controlSocketDirIsPrivate() {
-  struct stat St;
-  return lstat(controlSocketDir().c_str(), &St) == 0 && S_ISDIR(St.st_mode) &&
-         St.st_uid == getuid() && !(St.st_mode & 077);
-}
-
-std::string whyNoProcessListens() {
-  std::string Dir = controlSocketDir();
-  struct stat St;
-  if (lstat(Dir.c_str(), &St) != 0)
-    return Dir + " does not exist: no program linked with libhotpatch has run as "
-                 "this user since the machine started";
-  if (!S_ISDIR(St.st_mode) || St.st_uid != getuid() || (St.st_mode & 077))
-    return Dir + " is not a private directory of this user (owner uid " +
-           std::to_string(St.st_uid) + ", mode " + octal(St.st_mode & 0777) +
-           "): programs refuse to listen there, so that no other "
-           "user can send them patches; remove it (another user may have made it to "
-           "block patching) and restart the programs";
-  return "no program listens in " + Dir +
-         ": are they running, linked with libhotpatch, and started without "
-         "HOTPATCH_DISABLE?";
+std::string whyNoProcessListens(const ProcessScan &Scan) {
+  if (!Scan.Error.empty())
+    return Scan.Error;
+  std::string Why;
+  if (!Scan.Impostors.empty())
+    Why += "ignored " + std::to_string(Scan.Impostors.size()) +
+           " socket(s) named for this user but opened by another user (" +
+           join(Scan.Impostors, ", ") + "); ";
+  if (!Scan.OtherVersions.empty())
+    Why += "process(es) " + join(Scan.OtherVersions, ", ") +
+           " speak another control protocol than this hotpatch (version " +
+           std::to_string(HOTPATCH_CONTROL_VERSION) +
+           "): use the hotpatch of the build they are linked with; ";
+  return Why + "no program of this user listens on @" + namePrefix() +
+         "*: are they running, linked with libhotpatch, started without "
+         "HOTPATCH_DISABLE, and in this network namespace?";
 }
 
 std::vector<RunningProcess> processesOfBuild(const std::string &BuildId) {
@@ -157,7 +235,7 @@ std::string buildIdOfPatch(const std::string &Path) {
 
 ApplyReply applyPatchTo(const RunningProcess &P, const std::string &PatchPath) {
   ApplyReply R;
-  R.Text = askProcess(P.Socket, "apply " + PatchPath, /*TimeoutMs=*/30000);
+  R.Text = askProcess(P.Socket, "apply " + PatchPath, /*TimeoutMs=*/30000, P.Pid);
   if (R.Text.empty()) {
     R.Text = "process " + std::to_string(P.Pid) + " did not answer";
     return R;

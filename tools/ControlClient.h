@@ -1,8 +1,11 @@
 //===- ControlClient.h - talk to running programs' control sockets --------===//
 //
-// The client side of the runtime's control socket (protocol in
-// runtime/src/server_linux.cpp): find the processes that listen, send them
-// patches and events.
+// The client side of the runtime's control socket (the contract:
+// runtime/include/hotpatch/control_protocol.h): find the processes of this
+// user that listen, send them patches and events. Nothing a socket's name
+// says is believed: a listener is talked to only when the kernel reports
+// (SO_PEERCRED) that it runs as this user, and a process's pid is the one
+// the kernel reports.
 //
 //===----------------------------------------------------------------------===//
 #ifndef HOTPATCH_TOOLS_CONTROLCLIENT_H
@@ -15,33 +18,42 @@ namespace hotpatch {
 
 struct RunningProcess {
   int Pid = 0;
-  std::string Socket;
+  std::string Socket;  // the abstract name, without its leading NUL
   std::string BuildId; // hex
   unsigned Applied = 0;
 };
 
-/// The directory of this user's control sockets.
-std::string controlSocketDir();
-
-/// The socket of one process ("" if it does not listen).
+/// The abstract socket name of one process of this user that listens
+/// ("" if none does).
 std::string controlSocketOf(int Pid);
 
-/// Sends one request line; returns the reply line, "" if none came within
-/// the timeout.
+/// Sends one request line to the listener `Socket` (an abstract name) if it
+/// runs as this user (and, when `Pid` is not 0, is that process); returns
+/// the reply line, "" if there was none within the timeout or the listener
+/// is someone else.
 std::string askProcess(const std::string &Socket, const std::string &Request,
-                       unsigned TimeoutMs = 2000);
+                       unsigned TimeoutMs = 2000, int Pid = 0);
 
-/// Every process of this user that answers; removes sockets of dead ones.
+/// What a look for listening processes found.
+struct ProcessScan {
+  std::vector<RunningProcess> Processes; // of this user, this protocol
+  /// Listeners under this user's prefix that run as another user (never
+  /// sent anything): "<name> (uid N)".
+  std::vector<std::string> Impostors;
+  /// Processes of this user speaking another protocol version:
+  /// "<pid> (version N)".
+  std::vector<std::string> OtherVersions;
+  std::string Error; // the socket table could not be read
+};
+ProcessScan scanProcesses();
+
+/// Every process of this user that answers (scanProcesses().Processes).
 std::vector<RunningProcess> listRunningProcesses();
 
-/// Why listRunningProcesses() found nothing: the socket directory does not
-/// exist, belongs to another user (the runtime then refuses to listen), or
-/// holds no live socket.
-std::string whyNoProcessListens();
-
-/// Whether the socket directory exists, is a directory, belongs to this user
-/// and is closed to others (the runtime listens only there).
-bool controlSocketDirIsPrivate();
+/// Why scanProcesses() found no process: the socket table is unreadable,
+/// listeners under this user's name are another user's, processes speak
+/// another protocol version, or nothing listens.
+std::string whyNoProcessListens(const ProcessScan &Scan);
 
 /// The build-id (hex) a patch file was made for; "" if it is unreadable.
 std::string buildIdOfPatch(const std::string &Path);

@@ -6,8 +6,9 @@
 //   hotpatch list                        the processes listening for patches
 //   hotpatch dev [-p dir] -- prog args   watch, recompile, patch (DevLoop.cpp)
 //
-// Talks to the runtime's control socket (runtime/src/server_linux.cpp has
-// the protocol) and prints what each process answered.
+// Talks to the runtime's control socket (the protocol:
+// runtime/include/hotpatch/control_protocol.h) and prints what each process
+// answered.
 //
 //===----------------------------------------------------------------------===//
 #include "ControlClient.h"
@@ -94,16 +95,16 @@ int main(int argc, char **argv) {
   if (Args[0] == "dev")
     return devMain(Args);
   if (Args[0] == "list") {
-    std::vector<RunningProcess> Procs = listRunningProcesses();
-    for (const RunningProcess &P : Procs)
+    ProcessScan Scan = scanProcesses();
+    for (const RunningProcess &P : Scan.Processes)
       outs() << P.Pid << " build " << P.BuildId << ", " << P.Applied
              << " patches applied\n";
-    if (!Procs.empty())
+    if (!Scan.Processes.empty())
       return 0;
-    errs() << "hotpatch: no process is listening for patches: " << whyNoProcessListens()
+    errs() << "hotpatch: no process is listening for patches: " << whyNoProcessListens(Scan)
            << "\n";
-    // A directory the programs refuse is a problem to fix, not an empty list.
-    return !sys::fs::exists(controlSocketDir()) || controlSocketDirIsPrivate() ? 0 : 1;
+    // A socket table we cannot read is a problem to fix, not an empty list.
+    return Scan.Error.empty() ? 0 : 1;
   }
   if (Args[0] != "apply")
     return usage();
@@ -131,10 +132,9 @@ int main(int argc, char **argv) {
   if (!All) {
     std::string Socket = controlSocketOf(Pid);
     if (Socket.empty()) {
-      errs() << "hotpatch: error: process " << Pid << " is not listening for patches ("
-             << controlSocketDir() << "/" << Pid << ".sock"
-             << " does not exist): is it running, linked with libhotpatch, and "
-                "started without HOTPATCH_DISABLE?\n";
+      errs() << "hotpatch: error: process " << Pid
+             << " of this user is not listening for patches: is it running as this "
+                "user, linked with libhotpatch, and started without HOTPATCH_DISABLE?\n";
       return 1;
     }
     return applyTo(RunningProcess{Pid, Socket, "", 0}, Patch);
@@ -169,8 +169,9 @@ int main(int argc, char **argv) {
   if (!Matched) {
     errs() << "hotpatch: error: no running process is of build " << Id
            << " or has loaded a library of that build";
-    if (listRunningProcesses().empty())
-      errs() << " (" << whyNoProcessListens() << ")";
+    ProcessScan Scan = scanProcesses();
+    if (Scan.Processes.empty())
+      errs() << " (" << whyNoProcessListens(Scan) << ")";
     errs() << "\n";
     return 1;
   }

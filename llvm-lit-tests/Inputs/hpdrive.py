@@ -25,6 +25,8 @@ import subprocess
 import sys
 import time
 
+import hpsock  # beside this file
+
 TIMEOUT = 20.0
 
 
@@ -59,13 +61,8 @@ def main():
                               stderr=subprocess.STDOUT)
              for _ in range(args.instances)]
     # The runtime's socket appears when the program has started.
-    sock_dir = "/tmp/hotpatch-%d" % os.getuid()
     for p in procs:
-        deadline = time.monotonic() + TIMEOUT
-        while not os.path.exists(os.path.join(sock_dir, "%d.sock" % p.pid)):
-            if time.monotonic() > deadline or p.poll() is not None:
-                break
-            time.sleep(0.01)
+        hpsock.wait_listening(p, TIMEOUT)
     env = dict(os.environ, PID=str(procs[0].pid), PIDS=" ".join(str(p.pid) for p in procs),
                HOTPATCH=args.hotpatch, THINLINK=args.thinlink)
     workdir = os.path.dirname(os.path.abspath(args.script))

@@ -1,12 +1,9 @@
-// control_protocol.cpp - the control socket's requests and their replies
-// (protocol version 1, one request per connection, one line each way):
-//
-//   "hello"         -> "hotpatch 1 <pid> <build-id hex> <patches applied>"
-//   "apply <path>"  -> "ok <chain index> <functions> <check ms> <map ms> <total ms>"
-//                   or "error <status>: <message>"
-//   "event <name> [message]" -> "ok", after the event hooks ran; names:
-//                   patch-starting, patch-applied, rebuild-starting,
-//                   rebuild-failed, restart-needed, shutdown
+// control_protocol.cpp - the control socket's requests and their replies,
+// as hotpatch/control_protocol.h defines them (one request per connection,
+// one line each way). The request is untrusted text from a peer of the
+// program's own user: anything but the requests below is answered with an
+// error naming them.
+#include "hotpatch/control_protocol.h"
 #include "hotpatch/hotpatch.h"
 #include "internal.h"
 
@@ -20,7 +17,7 @@ namespace hotpatch_rt {
 std::string handle_request(const std::string &request) {
   if (request == "hello") {
     std::string id = hotpatch_rt_build_id_hex();
-    return "hotpatch 1 " + std::to_string(getpid()) + " " + (id.empty() ? "-" : id) + " " +
+    return "hotpatch " + std::to_string(HOTPATCH_CONTROL_VERSION) + " " + std::to_string(getpid()) + " " + (id.empty() ? "-" : id) + " " +
            std::to_string(hotpatch_patch_count());
   }
   if (request.compare(0, 6, "apply ") == 0) {

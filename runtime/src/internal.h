@@ -49,10 +49,6 @@ std::vector<RegisteredSlot> registered_slots();
 // The reply to one control-socket request (control_protocol.cpp).
 std::string handle_request(const std::string &request);
 
-// Removes the sockets of processes that are gone from `dir`
-// (socket_sweep.cpp).
-void sweep_stale_sockets(const char *dir, pid_t self);
-
 // Around fork(): each part takes its locks before the child is made and
 // releases them after, in parent and child, so that the child never
 // inherits a lock held by a thread it does not have.

@@ -104,13 +104,13 @@ std::string read_patch_image(const char *image, uint64_t size,
 }
 
 std::string check_segments(const PatchImage &image, const std::vector<ElfW(Phdr)> &loads,
-                           uint64_t band_lo, uint64_t band_hi) {
+                           uint64_t range_lo, uint64_t range_hi) {
   std::vector<ElfW(Phdr)> sorted = loads;
   std::sort(sorted.begin(), sorted.end(),
             [](const ElfW(Phdr) &a, const ElfW(Phdr) &b) { return a.p_vaddr < b.p_vaddr; });
   for (size_t i = 0; i + 1 < sorted.size(); ++i) {
     const ElfW(Phdr) &a = sorted[i], &b = sorted[i + 1];
-    uint64_t a_end = a.p_vaddr + a.p_memsz; // both lie in the band: no wrap
+    uint64_t a_end = a.p_vaddr + a.p_memsz; // both lie in the window: no wrap
     if (a_end > b.p_vaddr)
       return "two of its segments overlap";
     if (a.p_flags != b.p_flags && ((a_end + 4095) & ~uint64_t(4095)) > (b.p_vaddr & ~uint64_t(4095)))
@@ -120,9 +120,9 @@ std::string check_segments(const PatchImage &image, const std::vector<ElfW(Phdr)
     const ElfW(Shdr) &h = s.hdr;
     if (!(h.sh_flags & SHF_ALLOC) || h.sh_size == 0 || (h.sh_flags & SHF_TLS))
       continue;
-    // Sections of the program (at its addresses, far above the band) are
-    // not loaded from the patch.
-    if (h.sh_addr >= band_hi || (h.sh_addr < band_lo && h.sh_addr + h.sh_size <= band_lo))
+    // Sections of the program (at its addresses, far above the patch) and
+    // of earlier patches (below it) are not loaded from the patch.
+    if (h.sh_addr >= range_hi || (h.sh_addr < range_lo && h.sh_addr + h.sh_size <= range_lo))
       continue;
     const ElfW(Phdr) *seg = segment_of(loads, h.sh_addr, h.sh_size);
     if (!seg)

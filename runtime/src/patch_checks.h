@@ -37,15 +37,16 @@ struct PatchImage {
 };
 
 // Reads the section and symbol tables of `image` (`size` bytes), whose
-// loadable segments are `loads` (already checked to lie in the patch's band).
+// loadable segments are `loads` (already checked to lie in the patch window).
 std::string read_patch_image(const char *image, uint64_t size,
                              const std::vector<ElfW(Phdr)> &loads, PatchImage &out);
 
-// Every allocated section of the band lies in a segment whose permissions
+// Every allocated section in [range_lo, range_hi), the span of the
+// segments, lies in a segment whose permissions
 // match it (code executable, writable data writable, all readable), and no
 // two segments overlap or share a page with different permissions.
 std::string check_segments(const PatchImage &image, const std::vector<ElfW(Phdr)> &loads,
-                           uint64_t band_lo, uint64_t band_hi);
+                           uint64_t range_lo, uint64_t range_hi);
 
 // The names of the functions starting at `addr` (empty if none does).
 std::vector<const ImageSymbol *> functions_at(const PatchImage &image, uint64_t addr);

@@ -8,7 +8,7 @@
 //      executable or a shared library the process loaded; check the chain
 //      index against the number of patches applied to that image.
 //   3. Check the ELF image: x86-64 ET_DYN, no interpreter, every PT_LOAD in
-//      this chain position's band, none writable and executable, none
+//      the patch window, none writable and executable, none
 //      overlapping or sharing a page with another of other permissions;
 //      every allocated section in a segment whose permissions match it
 //      (patch_checks.cpp). Then every slot update against what the runtime
@@ -18,7 +18,7 @@
 //      no flag bit or reserved field is unknown. Initialisers are functions
 //      of the patch. No bound is checked with a sum that could wrap: the
 //      file is untrusted until here.
-//   4. Map the band's pages at the fixed distance below the image with
+//   4. Map the segments' pages at the fixed distance below the image with
 //      MAP_FIXED_NOREPLACE (never over anything) and copy the segments in.
 //   5. Apply the dynamic relocations, each of which must write inside the
 //      patch's own segments; every relocation section the image carries must
@@ -80,7 +80,7 @@ struct Hook {
 };
 
 struct Mapped {
-  uintptr_t begin, end; // runtime addresses of a patch's band
+  uintptr_t begin, end; // runtime addresses of a patch's pages
 };
 
 // One patch at a time; the registry of applied patches.
@@ -175,10 +175,15 @@ public:
     if ((st = map()) != HOTPATCH_OK || (st = relocate()) != HOTPATCH_OK ||
         (st = check_unwind()) != HOTPATCH_OK || (st = protect()) != HOTPATCH_OK)
       return st;
-    if (!open_vtables())
-      return HOTPATCH_MAP_FAILED;
     double map_ms = ms_since(t1);
     register_unwind();
+#ifdef HOTPATCH_FUZZING
+    // The loader's fuzzer (fuzz/) meets every input with the same program:
+    // all is checked, nothing runs or is published, and all is undone.
+    return refuse(HOTPATCH_BAD_PATCH, "fully checked; a fuzzing build applies nothing");
+#endif
+    if (!open_vtables())
+      return HOTPATCH_MAP_FAILED;
     // New globals are constructed before any new code can reach them.
     for (uint32_t i = 0; i < header_.init_count; ++i)
       reinterpret_cast<void (*)()>(runtime(inits_[i]))();
@@ -291,20 +296,25 @@ private:
     if (ehdr_.e_phoff > header_.image_size ||
         uint64_t(ehdr_.e_phnum) * sizeof(ElfW(Phdr)) > header_.image_size - ehdr_.e_phoff)
       return refuse(HOTPATCH_BAD_PATCH, "program headers outside the image");
-    if (base_.is_main) {
-      band_lo_ = HOTPATCH_PATCH_BIAS - HOTPATCH_PATCH_GAP -
-                 uint64_t(header_.chain_index) * HOTPATCH_PATCH_BAND;
-      band_hi_ = band_lo_ + HOTPATCH_PATCH_BAND;
-    } else {
+    // Every segment in the image's patch window (below the program, or a
+    // library's patch area); the patch's own range is then that of its
+    // segments (earlier patches lie below it).
+    uint64_t window_lo = HOTPATCH_PATCH_BIAS - HOTPATCH_PATCH_GAP - HOTPATCH_PATCH_WINDOW;
+    uint64_t window_hi = HOTPATCH_PATCH_BIAS - HOTPATCH_PATCH_GAP;
+    if (!base_.is_main) {
       uintptr_t b, e;
       if (!arena_of(base_, b, e))
         return refuse(HOTPATCH_BAD_PATCH, image_name() + " has no patch area: link it with "
                                                          "thinlink and the hotpatch runtime "
                                                          "(hotpatch_enable() does)");
-      band_lo_ = b - base_.load + HOTPATCH_PATCH_BIAS;
-      band_hi_ = e - base_.load + HOTPATCH_PATCH_BIAS;
+      window_lo = b - base_.load + HOTPATCH_PATCH_BIAS;
+      window_hi = e - base_.load + HOTPATCH_PATCH_BIAS;
       arena_ = true;
     }
+    band_lo_ = window_lo;
+    band_hi_ = window_hi;
+    range_lo_ = window_hi;
+    range_hi_ = window_lo;
     for (int i = 0; i < ehdr_.e_phnum; ++i) {
       ElfW(Phdr) p;
       memcpy(&p, image_ + ehdr_.e_phoff + i * sizeof p, sizeof p);
@@ -314,10 +324,12 @@ private:
         dynamic_ = p;
       if (p.p_type != PT_LOAD)
         continue;
-      if (p.p_vaddr < band_lo_ || p.p_vaddr > band_hi_ || p.p_memsz > band_hi_ - p.p_vaddr ||
+      if (p.p_vaddr < window_lo || p.p_vaddr > window_hi || p.p_memsz > window_hi - p.p_vaddr ||
           p.p_filesz > p.p_memsz || p.p_offset > header_.image_size ||
           p.p_filesz > header_.image_size - p.p_offset)
-        return refuse(HOTPATCH_BAD_PATCH, "a segment lies outside the patch's own range");
+        return refuse(HOTPATCH_BAD_PATCH, "a segment lies outside the patches' window");
+      range_lo_ = std::min<uint64_t>(range_lo_, p.p_vaddr);
+      range_hi_ = std::max<uint64_t>(range_hi_, p.p_vaddr + p.p_memsz);
       if ((p.p_flags & PF_W) && (p.p_flags & PF_X))
         return refuse(HOTPATCH_BAD_PATCH, "a segment is writable and executable");
       loads_.push_back(p);
@@ -326,7 +338,7 @@ private:
       return refuse(HOTPATCH_BAD_PATCH, "the image has nothing to load");
     std::string err = hotpatch_rt::read_patch_image(image_, header_.image_size, loads_, elf_);
     if (err.empty())
-      err = hotpatch_rt::check_segments(elf_, loads_, band_lo_, band_hi_);
+      err = hotpatch_rt::check_segments(elf_, loads_, range_lo_, range_hi_);
     if (!err.empty())
       return refuse(HOTPATCH_BAD_PATCH, err + ": rebuild the patch");
     return HOTPATCH_OK;
@@ -382,8 +394,11 @@ private:
     return HOTPATCH_OK;
   }
 
+  // The patch's tables, read in place: inside a segment and aligned for
+  // their type (the mapping and the bias are page-aligned, so a link
+  // address's alignment is its runtime address's).
   template <class T> const T *at(uint64_t link_addr, size_t count = 1) const {
-    if (!in_segment(link_addr, count * sizeof(T)))
+    if (link_addr % alignof(T) || !in_segment(link_addr, count * sizeof(T)))
       return nullptr;
     return reinterpret_cast<const T *>(runtime(link_addr));
   }
@@ -420,7 +435,10 @@ private:
     if (!err.empty())
       return refuse(HOTPATCH_BAD_PATCH, err + ": rebuild the patch");
     uint64_t rela = d.rela, relasz = d.relasz, jmprel = d.jmprel, pltrelsz = d.pltrelsz;
-    std::vector<uint64_t> targets;
+    // The tables as a whole first, then each relocation: a place two
+    // relocations write would otherwise be seen already relocated.
+    std::vector<const ElfW(Rela) *> relocs;
+    std::vector<uint64_t> targets, entries;
     for (auto [table, size] : {std::pair<uint64_t, uint64_t>{rela, relasz}, {jmprel, pltrelsz}}) {
       if (!size)
         continue;
@@ -428,18 +446,30 @@ private:
       if (!r)
         return refuse(HOTPATCH_BAD_PATCH, "relocations lie outside the patch");
       for (size_t i = 0; i < size / sizeof(ElfW(Rela)); ++i) {
-        hotpatch_status st = apply(r[i], symtab, strtab, strsz);
-        if (st != HOTPATCH_OK)
-          return st;
+        relocs.push_back(&r[i]);
         targets.push_back(r[i].r_offset);
+        uint32_t type = ELF64_R_TYPE(r[i].r_info);
+        if (type == R_X86_64_GLOB_DAT || type == R_X86_64_JUMP_SLOT)
+          entries.push_back(uint64_t(type) << 32 | ELF64_R_SYM(r[i].r_info));
       }
     }
+    // A linker makes one GOT entry and one PLT entry per symbol: two bound
+    // to one symbol mean one relocation's symbol was changed.
+    std::sort(entries.begin(), entries.end());
+    if (std::adjacent_find(entries.begin(), entries.end()) != entries.end())
+      return refuse(HOTPATCH_BAD_PATCH, "two GOT or PLT entries are bound to the same symbol: "
+                                        "rebuild the patch");
     // Each relocation writes a pointer of its own: two that overlap mean
     // one was moved onto another's.
     std::sort(targets.begin(), targets.end());
     for (size_t i = 1; i < targets.size(); ++i)
       if (targets[i] - targets[i - 1] < 8)
         return refuse(HOTPATCH_BAD_PATCH, "two relocations write the same place: rebuild the patch");
+    for (const ElfW(Rela) *r : relocs) {
+      hotpatch_status st = apply(*r, symtab, strtab, strsz);
+      if (st != HOTPATCH_OK)
+        return st;
+    }
     return HOTPATCH_OK;
   }
 
@@ -487,11 +517,20 @@ private:
       return refuse(HOTPATCH_BAD_PATCH, "a relocation has no type: rebuild the patch");
     if (!in_segment(r.r_offset, 8, PF_W))
       return refuse(HOTPATCH_BAD_PATCH, "a relocation writes outside the patch's writable data");
+    if (r.r_offset % 8) // a linker places every pointer it relocates aligned
+      return refuse(HOTPATCH_BAD_PATCH, "a relocation writes a misaligned pointer: rebuild the patch");
     auto *where = reinterpret_cast<uint64_t *>(runtime(r.r_offset));
     if (type == R_X86_64_RELATIVE) {
+      if (ELF64_R_SYM(r.r_info) != 0) // the linker writes none: the info word was damaged
+        return refuse(HOTPATCH_BAD_PATCH, "a RELATIVE relocation names a symbol: rebuild the patch");
       if (!known_target(r.r_addend))
         return refuse(HOTPATCH_BAD_PATCH, "a relocation points outside the patch, the program "
                                           "and the patches before it: rebuild the patch");
+      // The link wrote the addend at the place as well (--apply-dynamic-
+      // relocs): a place or an addend changed alone no longer agree.
+      if (*where != uint64_t(r.r_addend))
+        return refuse(HOTPATCH_BAD_PATCH, "a relocation's place does not hold its addend: "
+                                          "rebuild the patch");
       *where = runtime(r.r_addend);
       return HOTPATCH_OK;
     }
@@ -521,6 +560,14 @@ private:
                                          : (index ? sym->st_value : 0) + r.r_addend;
       return HOTPATCH_OK;
     }
+    // What the link wrote at the place (--apply-dynamic-relocs): the
+    // symbol's link value plus the addend, or for a PLT entry's slot the
+    // address of the PLT code that first jumps through it.
+    uint64_t link_value = (sym->st_shndx != SHN_UNDEF ? sym->st_value : 0) +
+                          (type == R_X86_64_64 ? uint64_t(r.r_addend) : 0);
+    if (type == R_X86_64_JUMP_SLOT ? !in_segment(*where, 1, PF_X) : *where != link_value)
+      return refuse(HOTPATCH_BAD_PATCH, "a relocation's place does not hold what the link wrote "
+                                        "there: rebuild the patch");
     uint64_t value;
     if (sym->st_shndx != SHN_UNDEF) {
       if (!known_target(sym->st_value))
@@ -870,6 +917,7 @@ private:
   bool arena_ = false; // the patch goes in its library's patch area
   hotpatch_rt::Image base_; // the image the patch was made for
   std::vector<uintptr_t> slot_at_; // each update's slot, as the process binds it
+  uint64_t range_lo_ = 0, range_hi_ = 0;
   hotpatch_rt::PatchImage elf_;
   std::vector<hotpatch_rt::RegisteredSlot> slots_;
   std::vector<Mapped> earlier_; // the bands of the patches applied before

@@ -10,6 +10,7 @@
 // change how the program's own frames unwind).
 #include "patch_checks.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 
@@ -295,6 +296,14 @@ std::string check_unwind(const PatchImage &image,
     }
     out.push_back({s.hdr.sh_addr});
   }
+  // A compiler describes each piece of code once: two records for the same
+  // bytes mean one was moved, and the unwinder would pick either.
+  std::vector<CodeRange> sorted = covered;
+  std::sort(sorted.begin(), sorted.end(),
+            [](const CodeRange &a, const CodeRange &b) { return a.begin < b.begin; });
+  for (size_t i = 1; i < sorted.size(); ++i)
+    if (sorted[i].begin - sorted[i - 1].begin < sorted[i - 1].size)
+      return "two of its unwind records describe the same code";
   return "";
 }
 

@@ -1,11 +1,16 @@
 // server_linux.cpp - the runtime's control socket: where it listens and how
-// its clients are served (the requests: control_protocol.cpp).
+// its clients are served (the requests: control_protocol.cpp; the contract:
+// hotpatch/control_protocol.h).
 //
-// When libhotpatch is loaded it listens on a Unix socket,
-// /tmp/hotpatch-<uid>/<pid>.sock, in a directory only this user can enter
-// (0700, checked to be ours), with the socket itself 0600, and every peer
-// checked with SO_PEERCRED to be this user. HOTPATCH_DISABLE=1 in the
-// environment turns all of it off: no thread, no socket, nothing.
+// When libhotpatch is loaded it listens on a Unix socket in the abstract
+// namespace, "@hotpatch/<uid>/<pid>", or, when another socket has that
+// name, "@hotpatch/<uid>/<pid>.<random>": a name can be squatted by anyone,
+// so it must never be the only one we can take. Every peer is checked with
+// SO_PEERCRED to be this user. An abstract socket is no file: it goes away
+// with the process (nothing stale is left behind by a crash), and there is
+// no directory another user could create first to stop us listening.
+// HOTPATCH_DISABLE=1 in the environment turns all of it off: no thread, no
+// socket, nothing.
 //
 // No client can stop or delay another, nor the program:
 //  - each connection is served on a thread of its own, at most kMaxClients
@@ -17,29 +22,27 @@
 //    SIGPIPE, whose default action would end the program.
 // Applies are serialised by the patch loader itself.
 //
-// The socket appears under its final name only once it listens (bound as
-// <pid>.tmp, renamed), and at start the listener removes the sockets of
-// processes that are gone (socket_sweep.cpp).
-//
-// After fork() the child listens on a socket of its own, <child pid>.sock,
-// from the fork handler on: it keeps the patches its parent had applied
-// (they are in its memory) and takes later ones. The parent's listening
-// socket and its clients' connections are closed in the child.
+// After fork() the child listens on a socket of its own, named after its
+// own pid, from the fork handler on: it keeps the patches its parent had
+// applied (they are in its memory) and takes later ones. The parent's
+// listening socket and its clients' connections are closed in the child.
 #include "hotpatch/hotpatch.h"
-#include "hotpatch/patch_format.h"
+#include "hotpatch/control_protocol.h"
 #include "internal.h"
 
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <poll.h>
 #include <pthread.h>
 #include <string>
+#include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -48,14 +51,12 @@
 namespace {
 
 constexpr int kMaxClients = 16;
-constexpr int kRequestMs = 5000;
-constexpr int kReplyMs = 5000;
-constexpr size_t kMaxRequest = 4096;
+constexpr int kRequestMs = HOTPATCH_CONTROL_REQUEST_MS;
+constexpr int kReplyMs = HOTPATCH_CONTROL_REPLY_MS;
+constexpr size_t kMaxRequest = HOTPATCH_CONTROL_MAX_REQUEST;
 
 bool g_enabled = false;
-char g_socket_dir[64] = "";
-char g_socket_path[108] = "";
-pid_t g_socket_owner = 0; // a forked child must not remove its parent's socket
+char g_socket_path[108] = ""; // "@" and the abstract name, for people
 int g_listen_fd = -1;
 // Connections being served: fd + 1, 0 when free.
 std::atomic<int> g_clients[kMaxClients];
@@ -163,9 +164,7 @@ void dispatch(int fd) {
   close(fd);
 }
 
-void *listen_loop(void *sweep) {
-  if (sweep)
-    hotpatch_rt::sweep_stale_sockets(g_socket_dir, getpid());
+void *listen_loop(void *) {
   for (;;) {
     int fd = accept4(g_listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) {
@@ -187,52 +186,63 @@ void *listen_loop(void *sweep) {
   }
 }
 
-void remove_socket() {
-  if (g_socket_path[0] && getpid() == g_socket_owner)
-    unlink(g_socket_path);
+// 64 random bits in hex, for a name nobody could have taken in advance.
+bool random_suffix(char (&out)[17]) {
+  uint64_t r;
+  if (getrandom(&r, sizeof r, GRND_NONBLOCK) != ssize_t(sizeof r))
+    return false;
+  snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(r));
+  return true;
 }
 
-// Creates this process's socket and its listener thread, which first
-// removes stale sockets if `sweep`.
-void start_listening(bool sweep) {
-  snprintf(g_socket_dir, sizeof g_socket_dir, HOTPATCH_SOCKET_DIR_FORMAT,
-           static_cast<unsigned>(getuid()));
-  if (mkdir(g_socket_dir, 0700) != 0 && errno != EEXIST)
-    return;
-  struct stat st;
-  if (lstat(g_socket_dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
-      (st.st_mode & 077)) {
-    fprintf(stderr, "hotpatch: warning: %s is not a private directory of this user; "
-                    "the runtime does not listen for patches\n", g_socket_dir);
-    return;
-  }
+// Binds `fd` to the abstract name `name` (without its NUL); false with errno.
+bool bind_abstract(int fd, const char *name) {
   struct sockaddr_un addr;
   memset(&addr, 0, sizeof addr);
   addr.sun_family = AF_UNIX;
-  int pid = static_cast<int>(getpid());
-  snprintf(addr.sun_path, sizeof addr.sun_path, "%s/%d.tmp", g_socket_dir, pid);
-  char path[sizeof addr.sun_path];
-  snprintf(path, sizeof path, "%s/%d.sock", g_socket_dir, pid);
+  size_t n = strlen(name);
+  if (n + 1 > sizeof addr.sun_path) {
+    errno = ENAMETOOLONG;
+    return false;
+  }
+  memcpy(addr.sun_path + 1, name, n);
+  // The name is exactly these bytes: the length, not a NUL, ends it.
+  socklen_t len = socklen_t(offsetof(sockaddr_un, sun_path) + 1 + n);
+  return bind(fd, reinterpret_cast<sockaddr *>(&addr), len) == 0;
+}
+
+// Creates this process's socket and its listener thread.
+void start_listening() {
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return;
-  unlink(addr.sun_path);
-  if (bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0 ||
-      chmod(addr.sun_path, 0600) != 0 || listen(fd, 16) != 0 ||
-      rename(addr.sun_path, path) != 0) { // replaces a stale socket of this pid
-    unlink(addr.sun_path);
+  char name[96];
+  snprintf(name, sizeof name, HOTPATCH_CONTROL_NAME_FORMAT, static_cast<unsigned>(getuid()),
+           static_cast<int>(getpid()));
+  bool bound = bind_abstract(fd, name);
+  // Taken: by another user who wants to keep us from listening, or by a
+  // process of the same pid in another pid namespace. A random name then.
+  size_t base = strlen(name);
+  char suffix[17];
+  for (int attempt = 0; !bound && errno == EADDRINUSE && attempt < 8; ++attempt) {
+    if (!random_suffix(suffix))
+      break;
+    snprintf(name + base, sizeof name - base, ".%s", suffix);
+    bound = bind_abstract(fd, name);
+  }
+  if (!bound || listen(fd, 16) != 0) {
+    fprintf(stderr, "hotpatch: warning: cannot listen for patches on @%s: %s\n", name,
+            strerror(errno));
     close(fd);
     return;
   }
   g_listen_fd = fd;
-  memcpy(g_socket_path, path, sizeof g_socket_path);
-  g_socket_owner = getpid();
+  snprintf(g_socket_path, sizeof g_socket_path, "@%s", name);
   pthread_t thread;
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  if (pthread_create(&thread, &attr, listen_loop, sweep ? &g_socket_dir : nullptr) != 0) {
-    remove_socket();
+  if (pthread_create(&thread, &attr, listen_loop, nullptr) != 0) {
     g_socket_path[0] = '\0';
     g_listen_fd = -1;
     close(fd);
@@ -265,9 +275,7 @@ void after_fork_child() {
     close(g_listen_fd);
   g_listen_fd = -1;
   g_socket_path[0] = '\0';
-  // Its parent swept at its start: children of a pre-forking server do not
-  // each contact all their siblings.
-  start_listening(false);
+  start_listening();
 }
 
 __attribute__((constructor)) void start_server() {
@@ -276,8 +284,7 @@ __attribute__((constructor)) void start_server() {
   if (off && *off && strcmp(off, "0") != 0)
     return;
   g_enabled = true;
-  atexit(remove_socket);
-  start_listening(true);
+  start_listening();
 }
 
 } // namespace

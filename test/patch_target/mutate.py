@@ -1,18 +1,26 @@
 #!/usr/bin/env python3
 """A mutation campaign against the patch loader.
 
-    mutate.py <build>/test/patch_target/app <build>/test/patch_target/good.hpp COUNT SEED
+    mutate.py <build>/test/patch_target/app <build>/test/patch_target/good.hpp COUNT SEED [JOBS]
 
 Makes COUNT single mutations of the good patch (a flipped bit, a random
 byte, a 32-bit value, a pointer-sized add), recomputes each one's checksum,
-applies each in a fresh run of the program and prints how many were refused
-with the old code still running, accepted with the same behaviour, accepted
-with other behaviour (split by where the mutation lies: code and initial data
-cannot be verified), or crashed or hung; then examples of the last kinds.
+applies each to a fresh run of the program (which prints what runs before
+and after) and prints how many were refused with the old code still
+running, accepted with the same behaviour, accepted with other behaviour,
+or crashed or hung inside apply; each kind split by where the mutation lies,
+because code and initial data cannot be verified (a new global's constructor
+runs during apply: a mutated one may crash there). Then the figures, and
+examples of what went wrong.
+
+Exits 1 if any mutation outside code and initial data crashed or hung the
+program, or was accepted (or refused) with behaviour other than a refusal
+or the good patch's: those are checks the loader lacks.
 """
-import collections, os, random, struct, subprocess, sys, tempfile
+import collections, os, random, struct, subprocess, sys, tempfile, time
 from concurrent.futures import ThreadPoolExecutor
 app, good_path, n, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+jobs = int(sys.argv[5]) if len(sys.argv) > 5 else 2
 good = open(good_path, "rb").read()
 HDR = 72
 def checksum(b):
@@ -37,8 +45,10 @@ def run(data, tag):
     return r.returncode, r.stdout.decode(errors="replace")
 rc, good_out = run(fix(good), "good")
 assert rc == 0 and "apply: ok" in good_out, good_out
-rng = random.Random(seed)
 def mutant(i):
+    # Made when needed, from its own generator: 100,000 patches are not
+    # held in memory, and mutant i is the same whatever the job count.
+    rng = random.Random(seed * 1000003 + i)
     b = bytearray(good)
     kind = rng.choice(["bit", "byte", "word", "qword"])
     off = rng.randrange(0, len(b))
@@ -68,34 +78,91 @@ for i in range(shnum):
     nm,typ,fl,addr,off,size=struct.unpack_from('<IIQQQQ',e,shoff+i*64)
     name=e[names_off+nm:e.index(b'\0',names_off+nm)].decode()
     if typ!=8 and size: regions.append((img+off,img+off+size,name))
+    if name=='.eh_frame': eh_frame=(img+off,size)
+def uleb(b, p):
+    v=s=0
+    while True:
+        c=b[p]; p+=1; v|=(c&0x7f)<<s; s+=7
+        if c<0x80: return v,p
+# The call frame instructions of .eh_frame (what a function does to its
+# frame, as its code does it) are no more verifiable than the code.
+cfi=[]
+if 'eh_frame' in globals():
+    at,size=eh_frame; p=at
+    while p+8<=at+size:
+        ln,cie=struct.unpack_from('<II',good,p)
+        if ln==0 or ln==0xffffffff: break
+        end=p+4+ln
+        if cie==0:
+            q=p+9; aug=good[q:good.index(b'\0',q)]; q+=len(aug)+1
+            _,q=uleb(good,q); _,q=uleb(good,q); q+=1
+            if aug.startswith(b"z"): k,q=uleb(good,q); q+=k
+        else:
+            q=p+16; k,q=uleb(good,q); q+=k
+        cfi.append((q,end))
+        p=end
 def region(off):
+    for a,b in cfi:
+        if a<=off<b: return '.eh_frame instructions'
+
     for a,b,n in regions:
-        if a<=off<b: return n
+        if a<=off<b:
+            # A relocation's symbol (which function a call reaches) is no more
+            # verifiable than code; its addend is, against its place.
+            if n.startswith('.rela') and 12 <= (off-a) % 24 < 16: return n + ' symbol'
+            return n
     return 'padding'
-UNVERIFIABLE={'.text','.plt','.rodata','.data'}
+# Symbol names decide, like relocation symbols, which function is reached.
+UNVERIFIABLE={'.text','.plt','.rodata','.data','.rela.dyn symbol','.rela.plt symbol',
+              '.dynstr','.eh_frame instructions'}
 results = collections.Counter()
 examples = {}
-muts = [mutant(i) for i in range(n)]
 def one(i):
-    data, desc = muts[i]
+    data, desc = mutant(i)
+    reg = desc[desc.index("(")+1:-1]
+    # A qword reaching into an addend may change it: unverifiable as well.
+    if desc.startswith("qword") or desc.startswith("word"):
+        off = int(desc[desc.index("@")+1:desc.index("(")])
+        width = 8 if desc.startswith("qword") else 4
+        if any(region(o) in UNVERIFIABLE for o in range(off, off + width)):
+            reg = region(next(o for o in range(off, off + width) if region(o) in UNVERIFIABLE))
+    where = "code/data bytes" if reg in UNVERIFIABLE else "VERIFIABLE"
     rc, out = run(data, "%d-%d" % (seed, i))
     if rc == -999:
-        cls = "HANG (apply line seen)" if "apply:" in out else "HANG inside apply"
+        cls = "hang after apply" if "apply:" in out else "hang inside apply"
     elif "apply: ok" in out:
-        reg = desc[desc.index("(")+1:-1]
-        cls = "accepted, same as good" if (rc, out) == (0, good_out) else ("accepted, differs (code/data bytes)" if reg in UNVERIFIABLE else "accepted, DIFFERENT")
+        cls = "accepted, same as good" if (rc, out) == (0, good_out) else "accepted, other behaviour"
     elif "apply: " in out:
-        cls = "refused, old code ran" if out.endswith("after 1 one\ncaught 1\npatches 0\n") and rc == 0 else "refused, then DIFFERENT"
+        cls = "refused, old code ran" if out.endswith("after 1 one\ncaught 1\npatches 0\n") and rc == 0 else "refused, other behaviour"
     else:
-        cls = "CRASH inside apply"
+        cls = "crash inside apply"
+    if cls not in ("accepted, same as good", "refused, old code ran"):
+        cls += " (%s)" % where
     return cls, desc, rc, out
-with ThreadPoolExecutor(2) as ex:
-    for cls, desc, rc, out in ex.map(one, range(n)):
+start = time.monotonic()
+done = 0
+with ThreadPoolExecutor(jobs) as ex:
+    for cls, desc, rc, out in ex.map(one, range(n), chunksize=16):
         results[cls] += 1
-        if "DIFF" in cls or "CRASH" in cls:
+        done += 1
+        if "VERIFIABLE" in cls or "crash" in cls:
             examples.setdefault(cls, []).append((desc, rc, out[-300:]))
+        if "VERIFIABLE" in cls: # at once: a long campaign may be stopped
+            print("!! mutant %d: %s %s exit %d %r" % (done - 1, cls, desc, rc, out[-300:]),
+                  file=sys.stderr, flush=True)
+        if done % 5000 == 0: # figures so far, for long campaigns
+            print("... %d mutants, %.0f s: %s" % (done, time.monotonic() - start,
+                  ", ".join("%s %d" % kv for kv in sorted(results.items()))), file=sys.stderr, flush=True)
+took = time.monotonic() - start
 for k, v in sorted(results.items()):
-    print("%-28s %d" % (k, v))
+    print("%-50s %d" % (k, v))
+bad = sum(v for k, v in results.items() if "VERIFIABLE" in k)
+crashes = sum(v for k, v in results.items() if k.startswith(("crash", "hang inside")))
+print("mutants: %d in %.0f s (%.0f a second, %d jobs)" % (n, took, n / took, jobs))
+print("crashes or hangs inside apply: %d, all from code or initial data: %s" %
+      (crashes, "yes" if not any(k.startswith(("crash", "hang inside")) and "VERIFIABLE" in k for k in results) else "NO"))
+print("wrong outcomes outside code and initial data: %d" % bad)
 for k, v in examples.items():
     for desc, rc, out in v[:20]:
         print("--", k, desc, "exit", rc, repr(out))
+sys.exit(1 if bad else 0)

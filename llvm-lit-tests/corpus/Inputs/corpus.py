@@ -70,6 +70,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Inputs"))
+import hpsock  # llvm-lit-tests/Inputs
+
 STEP_TIMEOUT = 20.0
 CHAIN_ROOM = 110  # a chain holds 120 patches; restart the program before that
 BAD = ("SILENT", "FALSE-REFUSAL", "WRONG", "CORPUS-ERROR")
@@ -270,12 +273,7 @@ class Program:
         self.proc = subprocess.Popen([self.path], cwd=self.cwd, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      restore_signals=keep_sigpipe)
-        sock = "/tmp/hotpatch-%d/%d.sock" % (os.getuid(), self.proc.pid)
-        deadline = time.monotonic() + STEP_TIMEOUT
-        while not os.path.exists(sock):
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                break
-            time.sleep(0.01)
+        hpsock.wait_listening(self.proc, STEP_TIMEOUT)
         self.counter = 0
 
     def stop(self):

@@ -170,8 +170,9 @@ typedef struct hotpatch_address_info {
  * from a signal handler once no patch is being applied. */
 hotpatch_status hotpatch_describe_address(const void *addr, hotpatch_address_info *out);
 
-/* The path of this process's control socket ("" when the runtime is
- * disabled with HOTPATCH_DISABLE=1 or could not listen). */
+/* The name of this process's control socket: "@" and its abstract name
+ * (see hotpatch/control_protocol.h), or "" when the runtime is disabled
+ * with HOTPATCH_DISABLE=1 or could not listen. */
 const char *hotpatch_socket_path(void);
 
 #ifdef __cplusplus

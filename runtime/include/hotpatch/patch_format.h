@@ -44,14 +44,21 @@ extern "C" {
 #endif
 
 #define HOTPATCH_PATCH_MAGIC "HPPATCH"  /* 8 bytes with the NUL */
-#define HOTPATCH_PATCH_VERSION 1u
+/* 2: the place of every RELATIVE relocation holds its addend. */
+#define HOTPATCH_PATCH_VERSION 2u
 #define HOTPATCH_PATCH_BIAS 0x80000000ull /* 2 GiB */
 
-/* Each patch of a chain gets its own 16 MiB band, below the previous one:
- * patch n (1-based) is linked in [BIAS - 64 MiB - n * 16 MiB, + 16 MiB). */
-#define HOTPATCH_PATCH_BAND 0x1000000ull
-#define HOTPATCH_PATCH_GAP 0x4000000ull
-#define HOTPATCH_PATCH_MAX_CHAIN 120u
+/* The patches of a chain share one window below the program,
+ * [BIAS - GAP - WINDOW, BIAS - GAP) in patch-link addresses (64 MiB to
+ * 1984 MiB below the program, where 32-bit PC-relative references from a
+ * patch still reach all of it). They are packed upward in chain order: the
+ * first at the window's bottom, each next one from the page after the
+ * previous one's last segment (the thin link's chain state records where),
+ * so a one-function patch takes the three pages of its three segments. The
+ * runtime checks that every segment lies in the window; the mapping, made
+ * with MAP_FIXED_NOREPLACE, cannot overlap an earlier patch. */
+#define HOTPATCH_PATCH_GAP 0x4000000ull     /* 64 MiB */
+#define HOTPATCH_PATCH_WINDOW 0x78000000ull /* 1920 MiB */
 
 /* A shared library's patches cannot go below it, where the process maps
  * thread stacks and malloc arenas: thinlink gives each library that links
@@ -117,10 +124,6 @@ static inline uint64_t hotpatch_patch_checksum(const unsigned char *p, uint64_t 
     h = (h ^ p[i]) * 0x100000001b3ull;
   return h;
 }
-
-/* Where the runtime's control sockets live: one directory per user (0700),
- * one socket per process, "<dir>/<pid>.sock". */
-#define HOTPATCH_SOCKET_DIR_FORMAT "/tmp/hotpatch-%u"
 
 #ifdef __cplusplus
 }
