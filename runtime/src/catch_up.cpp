@@ -45,16 +45,6 @@ std::string journal_of(const hotpatch_rt::Image &image, std::string &who) {
   return who + HOTPATCH_JOURNAL_SUFFIX;
 }
 
-std::string hex(const std::string &bytes) {
-  static const char digits[] = "0123456789abcdef";
-  std::string s;
-  for (unsigned char c : bytes) {
-    s += digits[c >> 4];
-    s += digits[c & 15];
-  }
-  return s;
-}
-
 void catch_up(const hotpatch_rt::Image &image) {
   std::string who;
   std::string journal = journal_of(image, who);
@@ -63,7 +53,7 @@ void catch_up(const hotpatch_rt::Image &image) {
   FILE *f = fopen(journal.c_str(), "re");
   if (!f)
     return; // no patch made for this image: the usual case
-  std::string build_id = hex(image.build_id);
+  std::string build_id = hotpatch_rt::hex(image.build_id);
   char magic[32] = "", id[129] = "";
   int version = 0;
   if (fscanf(f, "%31s %d %128s", magic, &version, id) != 3 ||

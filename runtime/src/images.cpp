@@ -91,6 +91,16 @@ bool image_with_build_id(const std::string &id, Image &out) {
   return false;
 }
 
+std::string hex(const std::string &bytes) {
+  static const char digits[] = "0123456789abcdef";
+  std::string s;
+  for (unsigned char c : bytes) {
+    s += digits[c >> 4];
+    s += digits[c & 15];
+  }
+  return s;
+}
+
 bool image_containing(uintptr_t addr, Image &out) {
   for (Image &i : loaded_images())
     if (addr >= i.begin && addr < i.end) {

@@ -29,6 +29,8 @@ std::vector<Image> loaded_images();
 // patch header holds it).
 bool image_with_build_id(const std::string &id, Image &out);
 bool image_containing(uintptr_t addr, Image &out);
+// Bytes (a build-id) in lower-case hex (images.cpp).
+std::string hex(const std::string &bytes);
 
 // The calling thread's hotpatch_last_error() message (slot_table.cpp).
 void set_error_message(const std::string &msg);

@@ -110,15 +110,7 @@ std::string hex_number(uint64_t v) {
   return buf;
 }
 
-std::string hex(const std::string &bytes) {
-  static const char digits[] = "0123456789abcdef";
-  std::string s;
-  for (unsigned char c : bytes) {
-    s += digits[c >> 4];
-    s += digits[c & 15];
-  }
-  return s;
-}
+using hotpatch_rt::hex;
 
 double ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t)
@@ -728,35 +720,27 @@ private:
            !(arena_ && link < band_hi_ && link + size > band_lo_);
   }
 
-  // Makes the pages of every vtable to rewrite writable (they are read-only
-  // after relocation); false, with the error set, if one cannot be.
-  bool open_vtables() {
+  // Gives the pages of every vtable to rewrite `prot`: writable for the
+  // copy (they are read-only after relocation), read-only again after.
+  // False, with the error set and every page read-only, if one cannot be.
+  bool protect_vtables(int prot) {
     for (uint32_t i = 0; i < header_.update_count; ++i) {
       const hotpatch_patch_update &u = updates_[i];
       if (!(u.flags & HOTPATCH_UPDATE_VTABLE))
         continue;
       uintptr_t b = runtime(u.slot) & ~uintptr_t(4095);
       uintptr_t e = (runtime(u.slot) + u.old_body + 4095) & ~uintptr_t(4095);
-      if (mprotect(reinterpret_cast<void *>(b), e - b, PROT_READ | PROT_WRITE) != 0) {
+      if (mprotect(reinterpret_cast<void *>(b), e - b, prot) != 0 && prot != PROT_READ) {
         refuse(HOTPATCH_MAP_FAILED, std::string("cannot make the vtable '") +
                                         (strings_ + u.name) + "' writable: " + strerror(errno));
-        close_vtables();
+        protect_vtables(PROT_READ);
         return false;
       }
     }
     return true;
   }
-
-  void close_vtables() {
-    for (uint32_t i = 0; i < header_.update_count; ++i) {
-      const hotpatch_patch_update &u = updates_[i];
-      if (!(u.flags & HOTPATCH_UPDATE_VTABLE))
-        continue;
-      uintptr_t b = runtime(u.slot) & ~uintptr_t(4095);
-      uintptr_t e = (runtime(u.slot) + u.old_body + 4095) & ~uintptr_t(4095);
-      mprotect(reinterpret_cast<void *>(b), e - b, PROT_READ);
-    }
-  }
+  bool open_vtables() { return protect_vtables(PROT_READ | PROT_WRITE); }
+  void close_vtables() { protect_vtables(PROT_READ); }
 
   // Debuggers, profilers and hotpatch_describe_address() learn the new
   // functions (debug_registration.cpp).
