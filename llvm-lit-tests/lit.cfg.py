@@ -42,6 +42,7 @@ config.substitutions += [
     ("%cmake_cxx", "cmake -G Ninja -DCMAKE_CXX_COMPILER={0} -DCMAKE_C_COMPILER={1} -DHotpatch_DIR={2}".format(
         clangxx, clang, config.hotpatch_obj_root)),
     ("%hp_all", "-fplugin-arg-hotpatch-all"),
+    ("%hp_sanitize_link", config.hotpatch_sanitize_link or "''"),
     ("%inputs", os.path.join(config.test_source_root, "Inputs")),
 ]
 

@@ -71,6 +71,9 @@ def main():
     ap.add_argument("--clangxx", default="/usr/lib/llvm-19/bin/clang++")
     ap.add_argument("--count", type=int, default=5000)
     ap.add_argument("--workdir", required=True)
+    ap.add_argument("--link-flags", default="",
+                    help="more flags to link the program with (the sanitizers' runtime, "
+                         "when the runtime was built with them)")
     ap.add_argument("--apply-only", action="store_true",
                     help="apply the patches p1..pN an earlier run left in --workdir")
     a = ap.parse_args()
@@ -93,7 +96,7 @@ def main():
     compile_version(2, "v2.o")
     shutil.copy("v1.o", "app.o")
     run([a.clangxx, "-fuse-ld=lld", "--ld-path=" + thinlink, "app.o", "-L" + lib, "-lhotpatch",
-         "-Wl,-rpath," + lib, "-pthread", "-o", "app"])
+         "-Wl,-rpath," + lib, "-pthread", "-o", "app"] + a.link_flags.split())
     t0 = time.monotonic()
     link_ms = []
     for i in range(1, a.count + 1):
