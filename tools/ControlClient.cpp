@@ -254,4 +254,8 @@ ApplyReply applyPatchTo(const RunningProcess &P, const std::string &PatchPath) {
   return R;
 }
 
+bool refusedAsOtherBuild(const ApplyReply &R) {
+  return R.Answered && !R.Ok && StringRef(R.Text).starts_with("error wrong build:");
+}
+
 } // namespace hotpatch

@@ -72,6 +72,12 @@ struct ApplyReply {
 };
 ApplyReply applyPatchTo(const RunningProcess &P, const std::string &PatchPath);
 
+/// The process refused the patch because none of its images is the build
+/// the patch was made for ("error wrong build"): for a shared library's
+/// patch, it has not loaded that library (it applies the patch from the
+/// library's journal when it does).
+bool refusedAsOtherBuild(const ApplyReply &R);
+
 } // namespace hotpatch
 
 #endif

@@ -501,7 +501,7 @@ void DevLoop::handleChanges(const std::set<std::string> &Changed) {
     std::string ImageName = sys::path::filename(M.Image->Path).str();
     for (const RunningProcess &Proc : Procs) {
       ApplyReply R = applyPatchTo(Proc, M.P.Output);
-      if (!R.Ok && M.Image->Library && StringRef(R.Text).contains("nor a library it has loaded")) {
+      if (M.Image->Library && refusedAsOtherBuild(R)) {
         // Saved beside the library: applied when the process loads it.
         ++Waiting;
         continue;

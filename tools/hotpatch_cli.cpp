@@ -62,12 +62,6 @@ int devMain(const std::vector<std::string> &Args) {
   return runDev(O);
 }
 
-/// A process refused a library's patch because it has not loaded that
-/// library (the runtime applies it from the library's journal when it does).
-bool notLoaded(const ApplyReply &R) {
-  return !R.Ok && StringRef(R.Text).contains("nor a library it has loaded");
-}
-
 int applyTo(const RunningProcess &P, const std::string &Patch,
             const ApplyReply *Done = nullptr) {
   ApplyReply R = Done ? *Done : applyPatchTo(P, Patch);
@@ -154,7 +148,7 @@ int main(int argc, char **argv) {
     // process that has that library loaded.
     for (const RunningProcess &P : listRunningProcesses()) {
       ApplyReply R = applyPatchTo(P, Patch);
-      if (notLoaded(R)) {
+      if (refusedAsOtherBuild(R)) {
         ++NotLoaded;
         continue;
       }

@@ -563,12 +563,13 @@ private:
     // address of the PLT code that first jumps through it.
     uint64_t link_value = (sym->st_shndx != SHN_UNDEF ? sym->st_value : 0) +
                           (type == R_X86_64_64 ? uint64_t(r.r_addend) : 0);
-    // In a library's patch (linked -shared) a symbol the dynamic linker
-    // binds is preemptible: the link wrote only the addend there.
+    // In a library's patch (linked -shared) a library symbol the dynamic
+    // linker binds is preemptible: the link wrote only the addend there.
+    bool preemptible = sym->st_shndx != SHN_UNDEF && in_library_proper(sym->st_value);
     uint64_t preemptible_value = type == R_X86_64_64 ? uint64_t(r.r_addend) : 0;
     if (type == R_X86_64_JUMP_SLOT
             ? !in_segment(*where, 1, PF_X)
-            : *where != link_value && (base_.is_main || *where != preemptible_value))
+            : *where != link_value && !(preemptible && *where == preemptible_value))
       return refuse(HOTPATCH_BAD_PATCH, "a relocation's place does not hold what the link wrote "
                                         "there: rebuild the patch");
     uint64_t value;

@@ -155,7 +155,7 @@ void *hotpatch_current(const char *symbol);
 /* Where an address of patched code is: the patch that brought it (its
  * number in its image's chain), that image, the function and the offset in
  * it. For a crash handler, and the runtime's own messages. `file` and `line`
- * are NULL and 0 (patches carry no line tables yet). */
+ * are NULL and 0: not resolved yet (debuggers show lines, see the user guide). */
 typedef struct hotpatch_address_info {
   unsigned patch;       /* 1-based, in the chain of `image` */
   const char *image;    /* the program's or the library's path */
