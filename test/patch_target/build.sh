@@ -6,7 +6,7 @@ set -euo pipefail
 CXX=$1 PLUGIN=$2 THINLINK=$3 INCLUDE=$4 LIBDIR=$5 SRC=$6 OUT=$7
 LINK_FLAGS=("${@:8}") # the sanitizers' runtime, when the runtime was built with them
 rm -rf "$OUT" && mkdir -p "$OUT" && cd "$OUT"
-FLAGS=(-I"$INCLUDE" -fplugin="$PLUGIN" -fplugin-arg-hotpatch-all -O2)
+FLAGS=(-I"$INCLUDE" -I"$SRC" -fplugin="$PLUGIN" -fplugin-arg-hotpatch-all -O2)
 cp "$SRC/v1.cpp" app.cpp
 "$CXX" "${FLAGS[@]}" -c app.cpp -o app.o
 "$CXX" -fuse-ld=lld --ld-path="$THINLINK" app.o -L"$LIBDIR" -lhotpatch -Wl,-rpath,"$LIBDIR" \

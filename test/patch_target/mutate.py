@@ -16,11 +16,18 @@ examples of what went wrong.
 Exits 1 if any mutation outside code and initial data crashed or hung the
 program, or was accepted (or refused) with behaviour other than a refusal
 or the good patch's: those are checks the loader lacks.
+
+Each job keeps one program started with `app --serve`, which applies every
+mutant it is sent in a forked child of itself: a fresh copy of a program
+that has only started, at a few milliseconds a mutant instead of a process
+start (--exec runs a new process for each mutant instead).
 """
-import collections, os, random, struct, subprocess, sys, tempfile, time
+import collections, os, random, select, struct, subprocess, sys, tempfile, threading, time
 from concurrent.futures import ThreadPoolExecutor
-app, good_path, n, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-jobs = int(sys.argv[5]) if len(sys.argv) > 5 else 2
+args = [a for a in sys.argv[1:] if a != "--exec"]
+exec_each = "--exec" in sys.argv[1:]
+app, good_path, n, seed = args[0], args[1], int(args[2]), int(args[3])
+jobs = int(args[4]) if len(args) > 4 else 2
 good = open(good_path, "rb").read()
 HDR = 72
 def checksum(b):
@@ -32,17 +39,63 @@ def fix(b):
     b = bytearray(b)
     b[56:64] = struct.pack("<Q", checksum(bytes(b[HDR:])))
     return bytes(b)
+ENV = dict(os.environ, HOTPATCH_DISABLE="1")
+MARK = b"\x01\x02=" # then "exit N" or "signal S" (target_main.h)
+class Server:
+    """One `app --serve`: a program that runs each patch it is sent in a
+    forked child, answering with the child's output and how it ended."""
+    def __init__(self):
+        self.p = subprocess.Popen([app, "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, env=ENV)
+        self.buf = b""
+    def run(self, path):
+        self.p.stdin.write(path.encode() + b"\n")
+        self.p.stdin.flush()
+        deadline = time.monotonic() + 30 # the child ends itself after 10 s
+        while MARK not in self.buf or self.buf.find(b"\n", self.buf.find(MARK)) < 0:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.p.stdout], [], [], left)[0]:
+                raise TimeoutError("the server did not answer")
+            chunk = os.read(self.p.stdout.fileno(), 65536)
+            if not chunk:
+                raise EOFError("the server ended")
+            self.buf += chunk
+        i = self.buf.index(MARK)
+        j = self.buf.index(b"\n", i)
+        out, status, self.buf = self.buf[:i], self.buf[i+len(MARK):j].decode(), self.buf[j+1:]
+        kind, value = status.split()
+        rc = int(value) if kind == "exit" else -int(value)
+        return (-999 if rc == -14 else rc), out.decode(errors="replace") # SIGALRM: the child hung
+    def close(self):
+        self.p.kill()
+        self.p.wait()
+servers = threading.local()
+all_servers = []
 def run(data, tag):
     path = os.path.join(tempfile.gettempdir(), "hotpatch-mutant-%d-%s.hpp" % (os.getpid(), tag))
     open(path, "wb").write(data)
-    try:
-        r = subprocess.run(["stdbuf", "-o0", app, path], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           env=dict(os.environ, HOTPATCH_DISABLE="1"), timeout=10)
-    except subprocess.TimeoutExpired as e:
+    if exec_each:
+        try:
+            r = subprocess.run(["stdbuf", "-o0", app, path], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, env=ENV, timeout=10)
+            rc, out = r.returncode, r.stdout.decode(errors="replace")
+        except subprocess.TimeoutExpired as e:
+            rc, out = -999, (e.stdout or b"").decode(errors="replace")
+    else:
+        if not hasattr(servers, "s"):
+            servers.s = Server()
+            all_servers.append(servers.s)
+        try:
+            rc, out = servers.s.run(path)
+        except (TimeoutError, EOFError) as e:
+            servers.s.close() # a fresh server for the next mutant
+            del servers.s
+            rc, out = -999, "(%s)" % e
+    if rc == -999:
         os.rename(path, path + ".hang")
-        return -999, (e.stdout or b"").decode(errors="replace")
-    os.unlink(path)
-    return r.returncode, r.stdout.decode(errors="replace")
+    else:
+        os.unlink(path)
+    return rc, out
 rc, good_out = run(fix(good), "good")
 assert rc == 0 and "apply: ok" in good_out, good_out
 def mutant(i):
@@ -154,11 +207,14 @@ with ThreadPoolExecutor(jobs) as ex:
             print("... %d mutants, %.0f s: %s" % (done, time.monotonic() - start,
                   ", ".join("%s %d" % kv for kv in sorted(results.items()))), file=sys.stderr, flush=True)
 took = time.monotonic() - start
+for srv in all_servers:
+    srv.close()
 for k, v in sorted(results.items()):
     print("%-50s %d" % (k, v))
 bad = sum(v for k, v in results.items() if "VERIFIABLE" in k)
 crashes = sum(v for k, v in results.items() if k.startswith(("crash", "hang inside")))
-print("mutants: %d in %.0f s (%.0f a second, %d jobs)" % (n, took, n / took, jobs))
+print("mutants: %d in %.0f s (%.0f a second, %d jobs, %s)" % (n, took, n / took, jobs,
+      "a process each" if exec_each else "a forked child each"))
 print("crashes or hangs inside apply: %d, all from code or initial data: %s" %
       (crashes, "yes" if not any(k.startswith(("crash", "hang inside")) and "VERIFIABLE" in k for k in results) else "NO"))
 print("wrong outcomes outside code and initial data: %d" % bad)

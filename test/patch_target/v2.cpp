@@ -24,15 +24,4 @@ int guarded() { // new: has exception tables
   return 0;
 }
 
-int main(int argc, char **argv) {
-  std::printf("before %d %s\n", value(), word());
-  hotpatch_status st = hotpatch_apply_file(argc > 1 ? argv[1] : nullptr, nullptr);
-  std::printf("apply: %s: %s\n", hotpatch_status_string(st), hotpatch_last_error());
-  std::printf("after %d %s\n", value(), word());
-  try {
-    thrower();
-  } catch (int e) {
-    std::printf("caught %d\n", e);
-  }
-  std::printf("patches %u\n", hotpatch_patch_count());
-}
+#include "target_main.h"
