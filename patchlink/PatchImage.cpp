@@ -1,6 +1,8 @@
 //===- PatchImage.cpp - the linked patch, reduced to what is loaded -------===//
 #include "PatchImage.h"
 
+#include "hotpatch/patch_format.h"
+
 #include "llvm/BinaryFormat/ELF.h"
 #include "llvm/Object/ELF.h"
 
@@ -17,7 +19,7 @@ static Error bad(const Twine &What) {
   return createStringError(inconvertibleErrorCode(), "the linked patch " + What);
 }
 
-Expected<std::string> compactPatchImage(StringRef Elf) {
+Expected<std::string> compactPatchImage(StringRef Elf, StringRef Lines) {
   auto Obj = ELFFile<ELFT>::create(Elf);
   if (!Obj)
     return Obj.takeError();
@@ -171,6 +173,7 @@ Expected<std::string> compactPatchImage(StringRef Elf) {
   // complete before it is written.
   uint32_t SymTabName = AddName(".symtab"), StrTabName = AddName(".strtab"),
            ShStrTabName = AddName(".shstrtab");
+  uint32_t LinesName = Lines.empty() ? 0 : AddName(HOTPATCH_LINES_SECTION);
   auto AddSection = [&](uint32_t Name, uint32_t Type, StringRef Data, uint64_t EntSize,
                         uint64_t AddrAlign) {
     Align(8);
@@ -193,6 +196,8 @@ Expected<std::string> compactPatchImage(StringRef Elf) {
   size_t StrTab = AddSection(StrTabName, ELF::SHT_STRTAB, Str, 0, 1);
   Kept[SymTab].sh_link = StrTab;
   Kept[SymTab].sh_info = FirstGlobal;
+  if (!Lines.empty())
+    AddSection(LinesName, ELF::SHT_PROGBITS, Lines, 0, 8);
   size_t ShStrTab = AddSection(ShStrTabName, ELF::SHT_STRTAB, ShStr, 0, 1);
 
   Align(8);

@@ -15,8 +15,10 @@ namespace hotpatch {
 /// symbol table of the symbols the patch defines. The program's unchanged
 /// sections that the patch link placed at their running addresses (ghosts)
 /// and their symbols are left out: a patch's size follows the edit, not
-/// the object it came from.
-llvm::Expected<std::string> compactPatchImage(llvm::StringRef Elf);
+/// the object it came from. Its debug sections are kept, unloaded, for
+/// debuggers, and `Lines` (LineTable.h), when not empty, becomes its
+/// HOTPATCH_LINES_SECTION.
+llvm::Expected<std::string> compactPatchImage(llvm::StringRef Elf, llvm::StringRef Lines = {});
 
 } // namespace hotpatch
 

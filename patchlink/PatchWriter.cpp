@@ -10,6 +10,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "CacheBuilder.h"
+#include "LineTable.h"
 #include "PatchImage.h"
 
 using namespace llvm;
@@ -225,7 +226,10 @@ Error writePatch(PatchContext &C, StringRef Image) {
   H.strings_size = C.Strings.size();
   // Only what the runtime loads travels: no ghost sections, no program
   // symbols (PatchImage.h).
-  auto Compact = compactPatchImage((*Buf)->getBuffer());
+  auto Lines = buildLineTable((*Buf)->getBuffer());
+  if (!Lines)
+    return Lines.takeError();
+  auto Compact = compactPatchImage((*Buf)->getBuffer(), *Lines);
   if (!Compact)
     return Compact.takeError();
   H.image_size = Compact->size();

@@ -35,7 +35,10 @@ std::string read_all(const std::string &path) {
 // The good patch, with accessors for the parts the tests change.
 class Patch {
 public:
-  Patch() : bytes_(read_all(HOTPATCH_TEST_PATCH_DIR "/good.hpp")) {}
+  // `dir`: "" for the program and patch built without debug info, "/g" for
+  // those built with -g (the patch then has DWARF and a line table).
+  explicit Patch(std::string dir = "")
+      : dir_(HOTPATCH_TEST_PATCH_DIR + dir), bytes_(read_all(dir_ + "/good.hpp")) {}
 
   template <class T> T get(size_t off) const {
     T v;
@@ -116,7 +119,7 @@ public:
     set_header(h);
     std::string path = testing::TempDir() + "hotpatch-mutant-" + std::to_string(getpid()) + ".hpp";
     std::ofstream(path, std::ios::binary) << bytes_;
-    std::string cmd = "HOTPATCH_DISABLE=1 " HOTPATCH_TEST_PATCH_DIR "/app " + path + " 2>&1";
+    std::string cmd = "HOTPATCH_DISABLE=1 " + dir_ + "/app " + path + " 2>&1";
     std::string out;
     if (FILE *p = popen(cmd.c_str(), "r")) {
       char buf[512];
@@ -131,6 +134,7 @@ public:
   }
 
 private:
+  std::string dir_;
   std::string bytes_;
 };
 
@@ -513,6 +517,66 @@ TEST(PatchChecks, ExceptionTablesMustBeThePatchs) {
   ASSERT_TRUE(changed) << "no FDE names exception tables";
   expect_refused(p.run(), "an FDE of its unwind table names exception tables outside the patch, "
                           "the program and the patches before it");
+}
+
+
+// The line table of a patch built with -g (hotpatch/patch_format.h,
+// HOTPATCH_LINES_SECTION): its rows, where the tests change them.
+struct Lines {
+  size_t header, rows;
+  hotpatch_lines_header h;
+};
+Lines lines(const Patch &p) {
+  Lines l;
+  l.header = p.contents(HOTPATCH_LINES_SECTION);
+  l.h = p.get<hotpatch_lines_header>(l.header);
+  l.rows = l.header + sizeof(hotpatch_lines_header);
+  return l;
+}
+
+TEST(PatchChecks, TheGoodPatchWithDebugInfoApplies) {
+  Patch p("/g");
+  Lines l = lines(p);
+  EXPECT_GT(l.h.row_count, 2u);
+  EXPECT_EQ(p.run(), "before 1 one\napply: ok: \nafter 2 two\ncaught 2\npatches 1\nexit 0\n");
+}
+
+TEST(PatchChecks, ALineTableRowMustNameAFile) {
+  Patch p("/g");
+  Lines l = lines(p);
+  auto row = p.get<hotpatch_line>(l.rows);
+  row.file = l.h.files_size; // one past the paths
+  p.put(l.rows, row);
+  expect_refused(p.run(), "a row of its line table names no file");
+}
+
+TEST(PatchChecks, ALineTableRowMustLieInTheCode) {
+  Patch p("/g");
+  Lines l = lines(p);
+  auto row = p.get<hotpatch_line>(l.rows);
+  row.addr = HOTPATCH_PATCH_BIAS + 0x1000; // the program's code, not the patch's
+  p.put(l.rows, row);
+  expect_refused(p.run(), "a row of its line table lies outside its code");
+}
+
+TEST(PatchChecks, ALineTableMustBeSortedByAddress) {
+  Patch p("/g");
+  Lines l = lines(p);
+  auto first = p.get<hotpatch_line>(l.rows);
+  auto second = p.get<hotpatch_line>(l.rows + sizeof(hotpatch_line));
+  ASSERT_LT(first.addr, second.addr);
+  std::swap(first.addr, second.addr);
+  p.put(l.rows, first);
+  p.put(l.rows + sizeof(hotpatch_line), second);
+  expect_refused(p.run(), "its line table is not sorted by address");
+}
+
+TEST(PatchChecks, ALineTableMustHoldWhatItsHeaderSays) {
+  Patch p("/g");
+  Lines l = lines(p);
+  l.h.row_count += 1;
+  p.put(l.header, l.h);
+  expect_refused(p.run(), "its line table's size does not match its rows and files");
 }
 
 } // namespace

@@ -10,7 +10,9 @@
 //  - /tmp/perf-<pid>.map lines, which perf and other profilers read
 //    (HOTPATCH_NO_PERF_MAP=1 turns them off);
 //  - hotpatch_describe_address(), from a list that is only ever appended to
-//    and is read without locks or allocation.
+//    and is read without locks or allocation: each patch's functions, and
+//    its source lines from the line table the thin link resolved from the
+//    DWARF (patch_format.h, HOTPATCH_LINES_SECTION).
 // Patches are never unmapped, so nothing is ever unregistered.
 #include "debug_registration.h"
 #include "hotpatch/hotpatch.h"
@@ -57,13 +59,34 @@ struct Fn {
   const char *name;
 };
 
+struct Line {
+  uintptr_t addr;   // running address
+  const char *file; // null: no line from here on (the end of a sequence)
+  uint32_t line;
+};
+
 struct PatchDebug {
   PatchDebug *next;
   unsigned patch;
   const char *image;
   size_t count;
   Fn *fns; // by address
+  size_t line_count;
+  Line *lines; // by address
 };
+
+// The line at `a` in a patch's table, or nullptr.
+const Line *line_at(const PatchDebug &p, uintptr_t a) {
+  size_t lo = 0, hi = p.line_count;
+  while (lo < hi) { // the last row starting at or before a
+    size_t mid = (lo + hi) / 2;
+    if (p.lines[mid].addr <= a)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo && p.lines[lo - 1].file ? &p.lines[lo - 1] : nullptr;
+}
 
 std::atomic<PatchDebug *> g_patches{nullptr};
 
@@ -343,7 +366,7 @@ void register_patch_debug_info(unsigned patch, const std::string &image,
                                std::vector<DebugFunction> fns, uintptr_t code_begin,
                                uintptr_t code_end, const char *eh_frame, uintptr_t eh_addr,
                                size_t eh_size, const std::vector<DebugSection> &dwarf,
-                               uint64_t delta) {
+                               const LineTable &lines, uint64_t delta) {
   if (fns.empty())
     return;
   std::sort(fns.begin(), fns.end(),
@@ -360,6 +383,22 @@ void register_patch_debug_info(unsigned patch, const std::string &image,
   }
   for (size_t i = 0; i < fns.size(); ++i)
     table[i] = {fns[i].begin, fns[i].size, copy(fns[i].name)};
+  // Lines: one block of rows, then the paths they name (checked by
+  // read_line_table: every row names a terminated path of the table).
+  if (!lines.rows.empty()) {
+    size_t rows = lines.rows.size() * sizeof(Line);
+    if (char *block = static_cast<char *>(malloc(rows + lines.files.size()))) {
+      Line *l = reinterpret_cast<Line *>(block);
+      char *files = block + rows;
+      memcpy(files, lines.files.data(), lines.files.size());
+      for (size_t i = 0; i < lines.rows.size(); ++i) {
+        const hotpatch_line &r = lines.rows[i];
+        l[i] = {uintptr_t(r.addr + delta), r.line ? files + r.file : nullptr, r.line};
+      }
+      p->lines = l;
+      p->line_count = lines.rows.size();
+    }
+  }
   p->patch = patch;
   p->image = copy(image);
   p->count = fns.size();
@@ -396,8 +435,9 @@ hotpatch_describe_address(const void *addr, hotpatch_address_info *out) {
       out->image = p->image;
       out->function = f.name;
       out->offset = a - f.begin;
-      out->file = nullptr;
-      out->line = 0;
+      const hotpatch_rt::Line *l = hotpatch_rt::line_at(*p, a);
+      out->file = l ? l->file : nullptr;
+      out->line = l ? l->line : 0;
     }
     return HOTPATCH_OK;
   }

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "patch_checks.h"
+
 namespace hotpatch_rt {
 
 struct DebugFunction {
@@ -26,12 +28,13 @@ struct DebugSection {
 // Called once per published patch, under the loader's apply lock.
 // [code_begin, code_end) is the patch's code; `eh_frame` (eh_size bytes,
 // relocated for eh_addr) its unwind table, or null; `dwarf` its debug
-// sections, whose addresses are `delta` below the running ones.
+// sections and `lines` its line table, whose addresses are `delta` below
+// the running ones.
 void register_patch_debug_info(unsigned patch, const std::string &image,
                                std::vector<DebugFunction> fns, uintptr_t code_begin,
                                uintptr_t code_end, const char *eh_frame, uintptr_t eh_addr,
                                size_t eh_size, const std::vector<DebugSection> &dwarf,
-                               uint64_t delta);
+                               const LineTable &lines, uint64_t delta);
 
 } // namespace hotpatch_rt
 

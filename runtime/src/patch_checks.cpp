@@ -103,6 +103,49 @@ std::string read_patch_image(const char *image, uint64_t size,
   return "";
 }
 
+std::string read_line_table(const char *image, const PatchImage &img,
+                            const std::vector<ElfW(Phdr)> &loads, LineTable &out) {
+  const ImageSection *sec = nullptr;
+  for (const ImageSection &s : img.sections)
+    if (s.name == HOTPATCH_LINES_SECTION) {
+      if (sec)
+        return "it has two line tables";
+      sec = &s;
+    }
+  if (!sec)
+    return "";
+  const ElfW(Shdr) &h = sec->hdr; // its contents lie in the image (read_patch_image)
+  if (h.sh_type != SHT_PROGBITS || (h.sh_flags & SHF_ALLOC))
+    return "its line table is not a section of data that is not loaded";
+  hotpatch_lines_header lh;
+  if (h.sh_size < sizeof lh)
+    return "its line table is truncated";
+  memcpy(&lh, image + h.sh_offset, sizeof lh);
+  if (uint64_t(lh.row_count) * sizeof(hotpatch_line) + lh.files_size != h.sh_size - sizeof lh)
+    return "its line table's size does not match its rows and files";
+  const char *files = image + h.sh_offset + sizeof lh + uint64_t(lh.row_count) * sizeof(hotpatch_line);
+  if (lh.files_size && files[lh.files_size - 1] != 0)
+    return "its line table's last file name is not terminated";
+  out.files.assign(files, lh.files_size);
+  out.rows.resize(lh.row_count);
+  memcpy(out.rows.data(), image + h.sh_offset + sizeof lh, out.rows.size() * sizeof(hotpatch_line));
+  for (size_t i = 0; i < out.rows.size(); ++i) {
+    const hotpatch_line &r = out.rows[i];
+    if (i && r.addr < out.rows[i - 1].addr)
+      return "its line table is not sorted by address";
+    if (r.line && r.file >= lh.files_size)
+      return "a row of its line table names no file";
+    bool in_code = false;
+    for (const ElfW(Phdr) &p : loads)
+      if ((p.p_flags & PF_X) && r.addr >= p.p_vaddr &&
+          (r.line ? r.addr - p.p_vaddr < p.p_memsz : r.addr - p.p_vaddr <= p.p_memsz))
+        in_code = true;
+    if (!in_code)
+      return "a row of its line table lies outside its code";
+  }
+  return "";
+}
+
 std::string check_segments(const PatchImage &image, const std::vector<ElfW(Phdr)> &loads,
                            uint64_t range_lo, uint64_t range_hi) {
   std::vector<ElfW(Phdr)> sorted = loads;

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "hotpatch/patch_format.h"
+
 namespace hotpatch_rt {
 
 struct ImageSection {
@@ -47,6 +49,19 @@ std::string read_patch_image(const char *image, uint64_t size,
 // two segments overlap or share a page with different permissions.
 std::string check_segments(const PatchImage &image, const std::vector<ElfW(Phdr)> &loads,
                            uint64_t range_lo, uint64_t range_hi);
+
+// The patch's source lines (hotpatch/patch_format.h, HOTPATCH_LINES_SECTION):
+// rows by address in its code, each naming a path in `files`.
+struct LineTable {
+  std::vector<hotpatch_line> rows;
+  std::string files;
+};
+
+// Reads the line table of `image`, if it has one: rows ascending, each in
+// an executable segment (a row of line 0 may end one), naming a path of the
+// table. An image without one gives an empty table.
+std::string read_line_table(const char *image, const PatchImage &img,
+                            const std::vector<ElfW(Phdr)> &loads, LineTable &out);
 
 // The names of the functions starting at `addr` (empty if none does).
 std::vector<const ImageSymbol *> functions_at(const PatchImage &image, uint64_t addr);

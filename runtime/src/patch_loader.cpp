@@ -337,6 +337,8 @@ private:
     std::string err = hotpatch_rt::read_patch_image(image_, header_.image_size, loads_, elf_);
     if (err.empty())
       err = hotpatch_rt::check_segments(elf_, loads_, range_lo_, range_hi_);
+    if (err.empty())
+      err = hotpatch_rt::read_line_table(image_, elf_, loads_, lines_);
     if (!err.empty())
       return refuse(HOTPATCH_BAD_PATCH, err + ": rebuild the patch");
     return HOTPATCH_OK;
@@ -793,7 +795,7 @@ private:
     if (code_begin < code_end)
       hotpatch_rt::register_patch_debug_info(header_.chain_index, image, std::move(fns),
                                              code_begin, code_end, eh, eh_addr, eh_size, dwarf,
-                                             runtime(0));
+                                             lines_, runtime(0));
   }
 
   // Unwind tables are checked in the mapped patch, where the unwinder will
@@ -915,6 +917,7 @@ private:
   std::vector<uintptr_t> slot_at_; // each update's slot, as the process binds it
   uint64_t range_lo_ = 0, range_hi_ = 0;
   hotpatch_rt::PatchImage elf_;
+  hotpatch_rt::LineTable lines_;
   std::vector<hotpatch_rt::RegisteredSlot> slots_;
   std::vector<Mapped> earlier_; // the bands of the patches applied before
   std::vector<hotpatch_rt::UnwindTable> unwind_tables_;

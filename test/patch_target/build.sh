@@ -14,3 +14,14 @@ cp "$SRC/v1.cpp" app.cpp
 cp "$SRC/v2.cpp" app.cpp
 "$CXX" "${FLAGS[@]}" -c app.cpp -o app.o
 "$THINLINK" --patch --base ./app -o good.hpp app.o > /dev/null
+
+# The same with debug info, in g/: a patch that carries DWARF and a line
+# table (hotpatch/patch_format.h, HOTPATCH_LINES_SECTION).
+mkdir g && cd g
+cp "$SRC/v1.cpp" app.cpp
+"$CXX" "${FLAGS[@]}" -g -c app.cpp -o app.o
+"$CXX" -fuse-ld=lld --ld-path="$THINLINK" app.o -L"$LIBDIR" -lhotpatch -Wl,-rpath,"$LIBDIR" \
+  -pthread "${LINK_FLAGS[@]}" -o app
+cp "$SRC/v2.cpp" app.cpp
+"$CXX" "${FLAGS[@]}" -g -c app.cpp -o app.o
+"$THINLINK" --patch --base ./app -o good.hpp app.o > /dev/null

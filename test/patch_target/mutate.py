@@ -97,7 +97,8 @@ def run(data, tag):
         os.unlink(path)
     return rc, out
 rc, good_out = run(fix(good), "good")
-assert rc == 0 and "apply: ok" in good_out, good_out
+# The good patch must change what runs, or no mutant could be told from it.
+assert rc == 0 and "apply: ok" in good_out and "after 1 one" not in good_out, good_out
 def mutant(i):
     # Made when needed, from its own generator: 100,000 patches are not
     # held in memory, and mutant i is the same whatever the job count.

@@ -16,7 +16,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void run_once(const char *path) {
+// Annotated: it runs across the patch, so it inlines none of the functions
+// it shows (in all mode an optimised hot caller may inline them, and a
+// running caller keeps its old code).
+HOTPATCH static void run_once(const char *path) {
   std::printf("before %d %s\n", value(), word());
   hotpatch_status st = hotpatch_apply_file(path, nullptr);
   std::printf("apply: %s: %s\n", hotpatch_status_string(st), hotpatch_last_error());

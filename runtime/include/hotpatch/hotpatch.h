@@ -154,15 +154,16 @@ void *hotpatch_current(const char *symbol);
 
 /* Where an address of patched code is: the patch that brought it (its
  * number in its image's chain), that image, the function and the offset in
- * it. For a crash handler, and the runtime's own messages. `file` and `line`
- * are NULL and 0: not resolved yet (debuggers show lines, see the user guide). */
+ * it, and the source file and line of that instruction when the patch was
+ * built with debug info (-g). For a crash handler, and the runtime's own
+ * messages. */
 typedef struct hotpatch_address_info {
   unsigned patch;       /* 1-based, in the chain of `image` */
   const char *image;    /* the program's or the library's path */
   const char *function; /* mangled name */
   uintptr_t offset;     /* from the function's start */
-  const char *file;     /* NULL: not known */
-  unsigned line;        /* 0: not known */
+  const char *file;     /* the source file's path; NULL: not known (no -g) */
+  unsigned line;        /* 1-based; 0: not known */
 } hotpatch_address_info;
 
 /* HOTPATCH_OK and `out` filled if `addr` lies in a function a patch

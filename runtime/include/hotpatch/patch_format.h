@@ -117,6 +117,32 @@ enum {
                                              `name` the vtable's symbol */
 };
 
+/* Source lines. When the rebuilt objects carry DWARF line tables, the image
+ * has a section (not loaded) named HOTPATCH_LINES_SECTION: the rows of those
+ * tables that lie in the patch's code, as the thin link resolved them, for
+ * hotpatch_describe_address() (debuggers read the DWARF itself):
+ *
+ *   struct hotpatch_lines_header
+ *   struct hotpatch_line rows[row_count]  (by address, ascending)
+ *   char files[files_size]                (NUL-terminated paths)
+ *
+ * A row's line holds from its address to the next row's; line 0 ends a
+ * sequence of code (no line there). Optional: a runtime that does not know
+ * the section ignores it, so it came without a change of version. */
+#define HOTPATCH_LINES_SECTION ".hotpatch_lines"
+
+struct hotpatch_lines_header {
+  uint32_t row_count;
+  uint32_t files_size;
+};
+
+struct hotpatch_line {
+  uint64_t addr;            /* patch-image address, in an executable segment
+                               (or at its end, for a row of line 0) */
+  uint32_t file;            /* offset of the file's path in files */
+  uint32_t line;            /* 1-based; 0: the end of a sequence */
+};
+
 /* The checksum of a patch file: FNV-1a 64 of the bytes after the header. */
 static inline uint64_t hotpatch_patch_checksum(const unsigned char *p, uint64_t n) {
   uint64_t h = 0xcbf29ce484222325ull;
