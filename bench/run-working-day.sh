@@ -4,7 +4,7 @@
 # patch, first 100 against last 100; address space, mappings and resident
 # memory). docs/performance.md ("A working day") comes from it.
 #
-# Usage: bench/run-working-day.sh [build-dir] [--count N]
+# Usage: bench/run-working-day.sh [build-dir] [--count N] [--resume | --apply-only]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cmake --build "$BUILD" --target thinlink hotpatch_runtime hotpatch_plugin -j 2

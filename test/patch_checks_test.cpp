@@ -520,6 +520,40 @@ TEST(PatchChecks, ExceptionTablesMustBeThePatchs) {
 }
 
 
+
+TEST(PatchChecks, TheDynamicSymbolTableMustBeDynsym) {
+  // Moved by one symbol, every relocation would be bound to its neighbour's
+  // symbol (a call of __cxa_allocate_exception reaching __cxa_throw).
+  Patch p;
+  size_t dyn = p.contents(".dynamic");
+  bool moved = false;
+  for (size_t at = dyn; p.get<Elf64_Dyn>(at).d_tag != DT_NULL; at += sizeof(Elf64_Dyn))
+    if (p.get<Elf64_Dyn>(at).d_tag == DT_SYMTAB) {
+      Elf64_Dyn d = p.get<Elf64_Dyn>(at);
+      d.d_un.d_ptr += sizeof(Elf64_Sym);
+      p.put(at, d);
+      moved = true;
+    }
+  ASSERT_TRUE(moved) << "no DT_SYMTAB";
+  expect_refused(p.run(), "the symbol table its dynamic section names is not its .dynsym section");
+}
+
+TEST(PatchChecks, TheDynamicStringTableMustBeTheSymbolsStrings) {
+  Patch p;
+  size_t dyn = p.contents(".dynamic");
+  bool moved = false;
+  for (size_t at = dyn; p.get<Elf64_Dyn>(at).d_tag != DT_NULL; at += sizeof(Elf64_Dyn))
+    if (p.get<Elf64_Dyn>(at).d_tag == DT_STRTAB) {
+      Elf64_Dyn d = p.get<Elf64_Dyn>(at);
+      d.d_un.d_ptr += 1;
+      p.put(at, d);
+      moved = true;
+    }
+  ASSERT_TRUE(moved) << "no DT_STRTAB";
+  expect_refused(p.run(), "the string table its dynamic section names is not its symbols' string "
+                          "table");
+}
+
 // The line table of a patch built with -g (hotpatch/patch_format.h,
 // HOTPATCH_LINES_SECTION): its rows, where the tests change them.
 struct Lines {

@@ -76,15 +76,25 @@ def main():
                          "when the runtime was built with them)")
     ap.add_argument("--apply-only", action="store_true",
                     help="apply the patches p1..pN an earlier run left in --workdir")
+    ap.add_argument("--resume", action="store_true",
+                    help="go on making patches where an earlier run in --workdir stopped")
     a = ap.parse_args()
     build, wd = os.path.abspath(a.build), os.path.abspath(a.workdir)
     if a.apply_only:
         os.chdir(wd)
         return apply_all(a.count, [], 0)
+    # Its own copy of thinlink: a rebuild during the run does not stop it.
+    thinlink = os.path.join(wd, "thinlink")
+    if a.resume:
+        os.chdir(wd)
+        if not os.path.exists(thinlink):
+            shutil.copy(os.path.join(build, "bin", "thinlink"), thinlink)
+        first = next(i for i in range(1, a.count + 2) if not os.path.exists("p%d.hpp" % i))
+        return make_patches(a, thinlink, first)
     shutil.rmtree(wd, ignore_errors=True)
     os.makedirs(wd)
     os.chdir(wd)
-    thinlink = os.path.join(build, "bin", "thinlink")
+    shutil.copy(os.path.join(build, "bin", "thinlink"), thinlink)
     cflags = ["-I" + os.path.join(a.src, "runtime", "include"),
               "-fplugin=" + os.path.join(build, "lib", "hotpatch.so"), "-fplugin-arg-hotpatch-all", "-O2"]
     lib = os.path.join(build, "lib")
@@ -97,17 +107,21 @@ def main():
     shutil.copy("v1.o", "app.o")
     run([a.clangxx, "-fuse-ld=lld", "--ld-path=" + thinlink, "app.o", "-L" + lib, "-lhotpatch",
          "-Wl,-rpath," + lib, "-pthread", "-o", "app"] + a.link_flags.split())
+    return make_patches(a, thinlink, 1)
+
+def make_patches(a, thinlink, first):
+    """Makes patches first..count (the program is linked), then applies all."""
     t0 = time.monotonic()
     link_ms = []
-    for i in range(1, a.count + 1):
+    for i in range(first, a.count + 1):
         shutil.copy("v2.o" if i % 2 else "v1.o", "app.o")
         t = time.monotonic()
         run([thinlink, "--patch", "--base", "./app", "-o", "p%d.hpp" % i, "app.o"])
         link_ms.append((time.monotonic() - t) * 1000)
     made_s = time.monotonic() - t0
-    return apply_all(a.count, link_ms, made_s)
+    return apply_all(a.count, link_ms, made_s, a.count + 1 - first)
 
-def apply_all(count, link_ms, made_s):
+def apply_all(count, link_ms, made_s, made=0):
     """Applies p1..p<count> to one running program and prints the figures."""
     sizes = [os.path.getsize("p%d.hpp" % i) for i in range(1, count + 1)]
 
@@ -136,8 +150,9 @@ def apply_all(count, link_ms, made_s):
     first, last = sum(apply_ms[:k]) / k, sum(apply_ms[-k:]) / k
     if link_ms:
         lfirst, llast = sum(link_ms[:k]) / k, sum(link_ms[-k:]) / k
-        print("made: %.1f s, thin link %.1f ms a patch (first %d: %.1f ms, last %d: %.1f ms, ratio %.2f)"
-              % (made_s, made_s * 1000 / count, k, lfirst, k, llast, llast / lfirst))
+        print("made: %d patches in %.1f s, thin link %.1f ms a patch (first %d: %.1f ms, last %d: "
+              "%.1f ms, ratio %.2f)" % (made, made_s, made_s * 1000 / made, k, lfirst, k, llast,
+                                        llast / lfirst))
     print("patch file: %.1f KB on average" % (sum(sizes) / len(sizes) / 1000))
     print("applied: %.2f s in all; apply %.3f ms a patch (first %d: %.3f ms, last %d: %.3f ms, ratio %.2f)"
           % (apply_s, sum(apply_ms) / len(apply_ms), k, first, k, last, last / first))

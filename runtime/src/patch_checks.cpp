@@ -202,6 +202,23 @@ std::string check_relocations(const PatchImage &image, const DynamicRelocs &dyn)
   if ((dyn.relaent && dyn.relaent != sizeof(ElfW(Rela))) || dyn.relasz % sizeof(ElfW(Rela)) ||
       dyn.pltrelsz % sizeof(ElfW(Rela)))
     return "its relocation tables are not arrays of Elf64_Rela";
+  // The symbols relocations name are read through the dynamic section:
+  // its tables must be the ones the section table describes.
+  const ImageSection *dynsym = nullptr;
+  if (dyn.symtab || dyn.strtab) {
+    for (const ImageSection &s : image.sections)
+      if (s.hdr.sh_type == SHT_DYNSYM && (s.hdr.sh_flags & SHF_ALLOC) && s.hdr.sh_addr == dyn.symtab)
+        dynsym = &s;
+    if (!dynsym || (dyn.syment && dyn.syment != sizeof(ElfW(Sym))) ||
+        dynsym->hdr.sh_entsize != sizeof(ElfW(Sym)))
+      return "the symbol table its dynamic section names is not its .dynsym section";
+    const ElfW(Shdr) *str = dynsym->hdr.sh_link < image.sections.size()
+                                ? &image.sections[dynsym->hdr.sh_link].hdr
+                                : nullptr;
+    if (!str || str->sh_type != SHT_STRTAB || str->sh_addr != dyn.strtab ||
+        str->sh_size != dyn.strsz)
+      return "the string table its dynamic section names is not its symbols' string table";
+  }
   for (const ImageSection &s : image.sections) {
     const ElfW(Shdr) &h = s.hdr;
     if (!(h.sh_flags & SHF_ALLOC) || h.sh_size == 0)
@@ -216,6 +233,10 @@ std::string check_relocations(const PatchImage &image, const DynamicRelocs &dyn)
                  (h.sh_addr == dyn.jmprel && h.sh_size == dyn.pltrelsz);
     if (!named)
       return "its relocations in '" + s.name + "' are not the ones its dynamic section names";
+    if (h.sh_link && (!dynsym || h.sh_link >= image.sections.size() ||
+                      &image.sections[h.sh_link] != dynsym))
+      return "its relocations in '" + s.name + "' name another symbol table than its dynamic "
+             "section's";
   }
   return "";
 }

@@ -70,12 +70,15 @@ std::vector<const ImageSymbol *> functions_at(const PatchImage &image, uint64_t 
 struct DynamicRelocs {
   bool present = false; // the image has a PT_DYNAMIC segment
   uint64_t rela = 0, relasz = 0, relaent = 0, jmprel = 0, pltrelsz = 0;
+  uint64_t symtab = 0, strtab = 0, strsz = 0, syment = 0;
   int64_t pltrel = -1;
   std::string unsupported; // a tag this runtime does not apply, if any
 };
 
 // Every relocation section the image carries is one the dynamic section
-// names, so that all of them are applied; and no unsupported kind is used.
+// names, so that all of them are applied; no unsupported kind is used; and
+// the symbol and string tables the dynamic section names are the image's
+// .dynsym and its strings, the ones its relocation sections name.
 std::string check_relocations(const PatchImage &image, const DynamicRelocs &dyn);
 
 // The .eh_frame sections to register, each checked record by record in the

@@ -423,9 +423,10 @@ private:
       case DT_JMPREL: d.jmprel = dyn[i].d_un.d_ptr; break;
       case DT_PLTRELSZ: d.pltrelsz = dyn[i].d_un.d_val; break;
       case DT_PLTREL: d.pltrel = dyn[i].d_un.d_val; break;
-      case DT_SYMTAB: symtab = dyn[i].d_un.d_ptr; break;
-      case DT_STRTAB: strtab = dyn[i].d_un.d_ptr; break;
-      case DT_STRSZ: strsz = dyn[i].d_un.d_val; break;
+      case DT_SYMTAB: symtab = d.symtab = dyn[i].d_un.d_ptr; break;
+      case DT_STRTAB: strtab = d.strtab = dyn[i].d_un.d_ptr; break;
+      case DT_STRSZ: strsz = d.strsz = dyn[i].d_un.d_val; break;
+      case DT_SYMENT: d.syment = dyn[i].d_un.d_val; break;
       case DT_REL: case DT_RELSZ: d.unsupported = "REL relocations"; break;
       case DT_RELR: case DT_RELRSZ: d.unsupported = "RELR relocations"; break;
       case DT_TEXTREL: d.unsupported = "relocations of its code"; break;
