@@ -383,10 +383,10 @@ TEST(PatchChecks, ARelocationsPlaceMustHoldItsAddend) {
 // next word, which left the entry null (a call through it crashed).
 TEST(PatchChecks, AGotRelocationsPlaceMustHoldWhatTheLinkWrote) {
   Patch p;
-  size_t off = relocation_of_type(p, R_X86_64_GLOB_DAT);
-  Elf64_Rela r = p.get<Elf64_Rela>(off);
-  r.r_offset += 8; // .got.plt's first word, the address of .dynamic
-  p.put(off, r);
+  Elf64_Rela r = p.get<Elf64_Rela>(relocation_of_type(p, R_X86_64_GLOB_DAT));
+  Elf64_Shdr got = p.get<Elf64_Shdr>(p.section(".got"));
+  size_t place = p.contents(".got") + (r.r_offset - got.sh_addr);
+  p.put<uint64_t>(place, p.get<uint64_t>(place) + 8);
   expect_refused(p.run(), "a relocation's place does not hold what the link wrote there");
 }
 
@@ -552,6 +552,18 @@ TEST(PatchChecks, TheDynamicStringTableMustBeTheSymbolsStrings) {
   ASSERT_TRUE(moved) << "no DT_STRTAB";
   expect_refused(p.run(), "the string table its dynamic section names is not its symbols' string "
                           "table");
+}
+
+
+TEST(PatchChecks, AGotRelocationMustFillAGotEntry) {
+  // Moved onto a reserved word of the PLT's GOT (which holds 0, as an
+  // undefined symbol's entry does), it would leave its own entry empty.
+  Patch p;
+  size_t off = relocation_of_type(p, R_X86_64_GLOB_DAT);
+  Elf64_Rela r = p.get<Elf64_Rela>(off);
+  r.r_offset = p.get<Elf64_Shdr>(p.section(".got.plt")).sh_addr + 8;
+  p.put(off, r);
+  expect_refused(p.run(), "a GOT relocation writes outside its GOT");
 }
 
 // The line table of a patch built with -g (hotpatch/patch_format.h,

@@ -241,4 +241,28 @@ std::string check_relocations(const PatchImage &image, const DynamicRelocs &dyn)
   return "";
 }
 
+std::string check_got(const PatchImage &image, const std::vector<const ElfW(Rela) *> &relocs) {
+  const ElfW(Shdr) *got = nullptr, *got_plt = nullptr;
+  for (const ImageSection &s : image.sections)
+    if ((s.hdr.sh_flags & SHF_ALLOC) && s.hdr.sh_type == SHT_PROGBITS) {
+      if (s.name == ".got")
+        got = &s.hdr;
+      else if (s.name == ".got.plt")
+        got_plt = &s.hdr;
+    }
+  // An entry of `table` from its `skip`-th byte on.
+  auto entry_of = [](const ElfW(Shdr) *table, uint64_t addr, uint64_t skip) {
+    return table && addr >= table->sh_addr && addr - table->sh_addr >= skip &&
+           within(addr - table->sh_addr, 8, table->sh_size) && (addr - table->sh_addr) % 8 == 0;
+  };
+  for (const ElfW(Rela) *r : relocs) {
+    uint32_t type = ELF64_R_TYPE(r->r_info);
+    if (type == R_X86_64_GLOB_DAT && !entry_of(got, r->r_offset, 0))
+      return "a GOT relocation writes outside its GOT";
+    if (type == R_X86_64_JUMP_SLOT && !entry_of(got_plt, r->r_offset, 24))
+      return "a PLT relocation writes outside the entries of its PLT's GOT";
+  }
+  return "";
+}
+
 } // namespace hotpatch_rt

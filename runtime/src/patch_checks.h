@@ -81,6 +81,14 @@ struct DynamicRelocs {
 // .dynsym and its strings, the ones its relocation sections name.
 std::string check_relocations(const PatchImage &image, const DynamicRelocs &dyn);
 
+// Every GOT relocation (GLOB_DAT) fills an entry of the GOT and every PLT
+// relocation (JUMP_SLOT) one of the PLT's GOT after its three reserved
+// words: a GOT relocation moved onto a reserved word (which holds 0, as the
+// entry of an undefined symbol does) would leave its own entry empty. Not
+// every GOT entry has a relocation: the thread pointer offsets of the
+// program's own thread-locals are constants of the link.
+std::string check_got(const PatchImage &image, const std::vector<const ElfW(Rela) *> &relocs);
+
 // The .eh_frame sections to register, each checked record by record in the
 // mapped patch: lengths inside the section, the x86-64 CIE, every FDE naming
 // a CIE before it and covering code of this patch, exception tables in the

@@ -454,6 +454,9 @@ private:
           entries.push_back(uint64_t(type) << 32 | ELF64_R_SYM(r[i].r_info));
       }
     }
+    std::string got_err = hotpatch_rt::check_got(elf_, relocs);
+    if (!got_err.empty())
+      return refuse(HOTPATCH_BAD_PATCH, got_err + ": rebuild the patch");
     // A linker makes one GOT entry and one PLT entry per symbol: two bound
     // to one symbol mean one relocation's symbol was changed.
     std::sort(entries.begin(), entries.end());
