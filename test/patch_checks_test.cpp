@@ -566,6 +566,20 @@ TEST(PatchChecks, AGotRelocationMustFillAGotEntry) {
   expect_refused(p.run(), "a GOT relocation writes outside its GOT");
 }
 
+
+TEST(PatchChecks, ASymbolsNameMustStartAName) {
+  // One byte into "_ZTIi" is "ZTIi": another name, or none, that the
+  // dynamic linker might still find.
+  Patch p;
+  Elf64_Rela r = p.get<Elf64_Rela>(relocation_of_type(p, R_X86_64_GLOB_DAT));
+  size_t sym = p.contents(".dynsym") + ELF64_R_SYM(r.r_info) * sizeof(Elf64_Sym);
+  Elf64_Sym s = p.get<Elf64_Sym>(sym);
+  ASSERT_NE(s.st_name, 0u);
+  s.st_name += 1;
+  p.put(sym, s);
+  expect_refused(p.run(), "a symbol's name starts inside another name");
+}
+
 // The line table of a patch built with -g (hotpatch/patch_format.h,
 // HOTPATCH_LINES_SECTION): its rows, where the tests change them.
 struct Lines {

@@ -552,6 +552,11 @@ private:
     const ElfW(Sym) *sym = at<ElfW(Sym)>(symtab + index * sizeof(ElfW(Sym)));
     if (!sym || sym->st_name >= strsz)
       return refuse(HOTPATCH_BAD_PATCH, "a relocation names a symbol outside the patch");
+    // A name starts a string of the table (a linker shares no tails there).
+    const char *start = sym->st_name ? at<char>(strtab + sym->st_name - 1) : nullptr;
+    if (sym->st_name && (!start || *start != 0))
+      return refuse(HOTPATCH_BAD_PATCH, "a symbol's name starts inside another name: rebuild the "
+                                        "patch");
     if (tls) {
       // The library's own thread-locals: its module, offsets in its block.
       if (index != 0 && (sym->st_shndx == SHN_UNDEF || ELF64_ST_TYPE(sym->st_info) != STT_TLS))

@@ -164,11 +164,15 @@ def region(off):
             # A relocation's symbol (which function a call reaches) is no more
             # verifiable than code; its addend is, against its place.
             if n.startswith('.rela') and 12 <= (off-a) % 24 < 16: return n + ' symbol'
+            # So is the name of a symbol the patch needs (one that starts
+            # another name is refused), and which of the patch's functions
+            # an initialiser is (one that starts none is refused).
+            if n == '.dynsym' and (off-a) % 24 < 4: return n + ' name'
             return n
     return 'padding'
 # Symbol names decide, like relocation symbols, which function is reached.
 UNVERIFIABLE={'.text','.plt','.rodata','.data','.rela.dyn symbol','.rela.plt symbol',
-              '.dynstr','.eh_frame instructions'}
+              '.dynstr','.dynsym name','inits','.eh_frame instructions'}
 results = collections.Counter()
 examples = {}
 def one(i):
