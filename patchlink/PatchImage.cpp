@@ -5,6 +5,8 @@
 
 #include "llvm/BinaryFormat/ELF.h"
 #include "llvm/Object/ELF.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Compression.h"
 
 #include <vector>
 
@@ -17,6 +19,30 @@ using ELFT = ELF64LE;
 
 static Error bad(const Twine &What) {
   return createStringError(inconvertibleErrorCode(), "the linked patch " + What);
+}
+
+/// A debug section compressed as an ELF SHF_COMPRESSED section (zstd, the
+/// header then the frame), which GDB and LLDB inflate when they read the
+/// patch's object; "" to keep it as it is: already compressed, too small
+/// to gain, or one of the two the runtime moves to the running addresses
+/// (.debug_addr, .debug_line), which must stay readable to it.
+static std::string compressDebugSection(StringRef Name, uint64_t Flags, StringRef Bytes) {
+  if ((Flags & ELF::SHF_COMPRESSED) || Name == ".debug_addr" || Name == ".debug_line" ||
+      Bytes.size() < 256 || !compression::zstd::isAvailable())
+    return "";
+  SmallVector<uint8_t, 0> Frame;
+  compression::zstd::compress(arrayRefFromStringRef(Bytes), Frame,
+                              compression::zstd::DefaultCompression);
+  ELFT::Chdr H;
+  memset(&H, 0, sizeof H);
+  H.ch_type = ELF::ELFCOMPRESS_ZSTD;
+  H.ch_size = Bytes.size();
+  H.ch_addralign = 1;
+  if (sizeof H + Frame.size() >= Bytes.size())
+    return "";
+  std::string Out(reinterpret_cast<const char *>(&H), sizeof H);
+  Out.append(reinterpret_cast<const char *>(Frame.data()), Frame.size());
+  return Out;
 }
 
 Expected<std::string> compactPatchImage(StringRef Elf, StringRef Lines) {
@@ -112,7 +138,16 @@ Expected<std::string> compactPatchImage(StringRef Elf, StringRef Lines) {
       N.sh_offset = Out.size();
       N.sh_link = 0;
       N.sh_info = 0;
-      Out.append(Elf.data() + S.sh_offset, S.sh_size);
+      StringRef Bytes(Elf.data() + S.sh_offset, S.sh_size);
+      std::string Packed = compressDebugSection(*Name, S.sh_flags, Bytes);
+      if (!Packed.empty()) {
+        N.sh_flags |= ELF::SHF_COMPRESSED;
+        N.sh_addralign = 8;
+        N.sh_size = Packed.size();
+        Out += Packed;
+      } else {
+        Out.append(Bytes.data(), Bytes.size());
+      }
       NewIndex[I] = Kept.size();
       Kept.push_back(N);
       continue;

@@ -223,20 +223,32 @@ bool shift_line(std::string &s, uint64_t delta) {
 }
 
 // The debug sections with their addresses moved, or none.
-std::vector<std::pair<std::string, std::string>> moved_dwarf(const std::vector<DebugSection> &in,
-                                                             uint64_t delta) {
-  std::vector<std::pair<std::string, std::string>> out;
+// A debug section as the debuggers get it: moved, or (compressed by the
+// thin link, SHF_COMPRESSED) as it came.
+struct MovedSection {
+  std::string name, bytes;
+  bool compressed;
+};
+
+std::vector<MovedSection> moved_dwarf(const std::vector<DebugSection> &in, uint64_t delta) {
+  std::vector<MovedSection> out;
+  // DWARF 5: said by .debug_info when it can be read here; a compressed
+  // one is the thin link's, whose .debug_addr and .debug_line (never
+  // compressed) are checked to be DWARF 5 unit by unit below.
   bool ok = false;
   for (const DebugSection &d : in)
     if (d.name == ".debug_info")
-      ok = d.size >= 6 && (static_cast<unsigned char>(d.data[4]) |
-                           static_cast<unsigned char>(d.data[5]) << 8) == 5;
+      ok = d.compressed || (d.size >= 6 && (static_cast<unsigned char>(d.data[4]) |
+                                            static_cast<unsigned char>(d.data[5]) << 8) == 5);
   if (!ok)
     return out;
   for (const DebugSection &d : in) {
-    out.push_back({d.name, std::string(d.data, d.size)});
-    if ((d.name == ".debug_addr" && !shift_addr(out.back().second, delta)) ||
-        (d.name == ".debug_line" && !shift_line(out.back().second, delta)))
+    out.push_back({d.name, std::string(d.data, d.size), d.compressed});
+    bool moves = d.name == ".debug_addr" || d.name == ".debug_line";
+    if (moves && d.compressed)
+      return {};
+    if ((d.name == ".debug_addr" && !shift_addr(out.back().bytes, delta)) ||
+        (d.name == ".debug_line" && !shift_line(out.back().bytes, delta)))
       return {};
   }
   return out;
@@ -247,8 +259,7 @@ std::vector<std::pair<std::string, std::string>> moved_dwarf(const std::vector<D
 // patch's DWARF moved to the same addresses.
 std::string jit_object(const std::vector<DebugFunction> &fns, uintptr_t code_begin,
                        uintptr_t code_end, const char *eh_frame, uintptr_t eh_addr,
-                       size_t eh_size,
-                       const std::vector<std::pair<std::string, std::string>> &dwarf) {
+                       size_t eh_size, const std::vector<MovedSection> &dwarf) {
   std::string shstr("\0.text\0.eh_frame\0.symtab\0.strtab\0.shstrtab\0", 45);
   std::string str(1, '\0');
   std::vector<Elf64_Sym> syms(1);
@@ -278,12 +289,13 @@ std::string jit_object(const std::vector<DebugFunction> &fns, uintptr_t code_beg
   for (size_t i = 0; i < dwarf.size(); ++i) {
     Elf64_Shdr &d = sh[6 + i];
     d.sh_name = shstr.size();
-    shstr += dwarf[i].first;
+    shstr += dwarf[i].name;
     shstr.push_back('\0');
     d.sh_type = SHT_PROGBITS;
-    d.sh_offset = append(dwarf[i].second.data(), dwarf[i].second.size());
-    d.sh_size = dwarf[i].second.size();
-    d.sh_addralign = 1;
+    d.sh_offset = append(dwarf[i].bytes.data(), dwarf[i].bytes.size());
+    d.sh_size = dwarf[i].bytes.size();
+    d.sh_flags = dwarf[i].compressed ? SHF_COMPRESSED : 0;
+    d.sh_addralign = dwarf[i].compressed ? 8 : 1;
   }
   sh[1].sh_name = 1; // .text
   sh[1].sh_type = SHT_NOBITS;

@@ -18,11 +18,14 @@ struct DebugFunction {
 };
 
 // A .debug_* section of the patch file, as the thin link linked it: its
-// addresses are link addresses, `delta` below the running ones.
+// addresses are link addresses, `delta` below the running ones (only
+// .debug_addr and .debug_line hold any; the thin link compresses the
+// others, which are copied as they are).
 struct DebugSection {
   std::string name;
   const char *data;
   size_t size;
+  bool compressed; // SHF_COMPRESSED: handed on as it is, for debuggers to inflate
 };
 
 // Called once per published patch, under the loader's apply lock.

@@ -800,7 +800,8 @@ private:
     for (const hotpatch_rt::ImageSection &s : elf_.sections)
       if (!(s.hdr.sh_flags & SHF_ALLOC) && s.hdr.sh_type == SHT_PROGBITS &&
           s.name.compare(0, 7, ".debug_") == 0 && s.hdr.sh_size)
-        dwarf.push_back({s.name, image_ + s.hdr.sh_offset, static_cast<size_t>(s.hdr.sh_size)});
+        dwarf.push_back({s.name, image_ + s.hdr.sh_offset, static_cast<size_t>(s.hdr.sh_size),
+                         (s.hdr.sh_flags & SHF_COMPRESSED) != 0});
     if (code_begin < code_end)
       hotpatch_rt::register_patch_debug_info(header_.chain_index, image, std::move(fns),
                                              code_begin, code_end, eh, eh_addr, eh_size, dwarf,
