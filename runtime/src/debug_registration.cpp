@@ -107,7 +107,13 @@ void write_perf_map(const std::vector<DebugFunction> &fns) {
     return;
   char path[64];
   snprintf(path, sizeof path, "/tmp/perf-%d.map", static_cast<int>(getpid()));
-  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+  // The first write of this process starts the map afresh: a map left by
+  // an earlier process with the same pid names code this one never had.
+  // (Called under the loader's apply lock; a forked child has its own pid.)
+  static pid_t written_by = 0;
+  int fresh = written_by == getpid() ? 0 : O_TRUNC;
+  written_by = getpid();
+  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | fresh, 0644);
   if (fd < 0)
     return;
   std::string text;
