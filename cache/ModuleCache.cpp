@@ -414,33 +414,6 @@ Error writeFileAtomically(StringRef Path,
   return Error::success();
 }
 
-/// thinlink finishes the cache in a background process after the link
-/// returns (LinkDriver.cpp): wait for it while "<cache>.pending" names a
-/// live process.
-Error waitForCacheWriter(StringRef Path) {
-  std::string Pending = (Path + ".pending").str();
-  auto Start = std::chrono::steady_clock::now();
-  while (sys::fs::exists(Pending)) {
-    auto B = MemoryBuffer::getFile(Pending);
-    int Pid = 0;
-    if (B && !StringRef((*B)->getBuffer()).trim().getAsInteger(10, Pid) && Pid > 0 &&
-        kill(Pid, 0) != 0 && errno == ESRCH)
-      return cacheError(Path, "was never finished (thinlink's background writer, "
-                              "process " + Twine(Pid) + ", died)");
-    if (std::chrono::steady_clock::now() - Start > std::chrono::seconds(60))
-      return cacheError(Path, "is still being written after 60 s");
-    usleep(2000);
-  }
-  std::string Failed = (Path + ".error").str();
-  if (!sys::fs::exists(Path) && sys::fs::exists(Failed)) {
-    auto B = MemoryBuffer::getFile(Failed);
-    return createStringError(inconvertibleErrorCode(),
-                             "module cache '" + Path + "' was not written: " +
-                                 (B ? (*B)->getBuffer().str() : std::string("unknown error")));
-  }
-  return Error::success();
-}
-
 Expected<ModuleCache> readModuleCache(StringRef Path,
                                       const StringSet<> *KeepSectionsOf) {
   if (Error E = waitForCacheWriter(Path))

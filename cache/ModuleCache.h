@@ -167,8 +167,14 @@ std::string cachePathFor(llvm::StringRef Output);
 /// Serialises and compresses. Writes "<Path>.tmp.<pid>" and renames it.
 llvm::Error writeModuleCache(const ModuleCache &Cache, llvm::StringRef Path);
 
-/// Waits while thinlink's background writer of `Path` is at work (see
-/// LinkDriver.cpp); fails if it died or left an error instead of a cache.
+/// The cache's one background writer (CacheWriter.cpp): takes the lock of
+/// `Path` and marks the cache as being written; returns the lock's file
+/// descriptor, which the writer holds until finishCacheWriter (or its end).
+llvm::Expected<int> becomeCacheWriter(llvm::StringRef Path);
+void finishCacheWriter(llvm::StringRef Path, int LockFD);
+
+/// Waits while a background writer of `Path` is at work; fails if it died
+/// or left an error instead of a cache.
 llvm::Error waitForCacheWriter(llvm::StringRef Path);
 
 /// The key under which `readModuleCache`'s KeepSectionsOf names every

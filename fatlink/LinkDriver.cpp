@@ -36,6 +36,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Threading.h"
 
+#include <cerrno>
 #include <fcntl.h>
 #include <functional>
 #include <mutex>
@@ -149,36 +150,48 @@ int dumpCache(const LinkOptions &O, raw_ostream &Out, raw_ostream &Err) {
 /// Describing the link (reading the image, hashing every input section,
 /// compressing) costs as much as the link itself, and nothing in the build
 /// needs it: the output is complete and the inputs are held in memory. So a
-/// child process finishes it while thinlink returns to the build, as mold
-/// does with its output file. Readers of the cache wait for the child:
-/// "<cache>.pending" holds its pid until the cache is in place, and a failure
-/// leaves "<cache>.error" instead of a cache. Returns false if the child could
-/// not be started (the caller then does the work itself).
+/// child process finishes it while thinlink returns to the build. The child
+/// is the cache's one writer (cache/CacheWriter.cpp): it holds the cache's
+/// lock, and readers wait for it; a failure leaves "<cache>.error" instead
+/// of a cache. thinlink returns once the child holds the lock, so no reader
+/// can find the old cache without finding the writer. Returns false if the
+/// child could not be started (the caller then does the work itself).
+///
+/// The fork comes after lld ran its thread pool, unlike mold's (which forks
+/// before any thread exists). It is safe because of when it happens: lld has
+/// returned, its workers are idle, waiting on their queue without holding a
+/// lock, and glibc's fork makes malloc usable in the child; the child runs
+/// only this thread and sets LLVM's parallelism to one, so it never waits on
+/// a worker that was not copied.
 bool finishInBackground(const std::string &CachePath,
                         const std::function<Error()> &Describe) {
-  std::string Pending = CachePath + ".pending", Failed = CachePath + ".error";
   // A writer of an earlier link of the same output still at work would put
   // its cache in place after ours: let it finish first (links back to back).
   consumeError(waitForCacheWriter(CachePath));
-  sys::fs::remove(Failed);
-  {
-    std::error_code EC;
-    raw_fd_ostream Marker(Pending, EC);
-    if (EC)
-      return false;
-  }
+  int Ready[2];
+  if (pipe(Ready) != 0)
+    return false;
   outs().flush();
   errs().flush();
   pid_t Pid = fork();
   if (Pid < 0) {
-    sys::fs::remove(Pending);
+    close(Ready[0]);
+    close(Ready[1]);
     return false;
   }
-  if (Pid > 0)
-    return true;
+  if (Pid > 0) {
+    // Back to the build once the child holds the lock (or has failed to).
+    close(Ready[1]);
+    char Answer = 0;
+    ssize_t N;
+    do
+      N = read(Ready[0], &Answer, 1);
+    while (N < 0 && errno == EINTR);
+    close(Ready[0]);
+    return N == 1 && Answer == 'y';
+  }
   // The child: off the build's pipes and terminal, so nothing waits for it.
-  // Only this thread was copied: lld's worker threads are not here, so the
-  // work runs on this one.
+  close(Ready[0]);
   parallel::strategy = hardware_concurrency(1);
   setsid();
   int Null = open("/dev/null", O_RDWR);
@@ -187,17 +200,21 @@ bool finishInBackground(const std::string &CachePath,
     dup2(Null, 1);
     dup2(Null, 2);
   }
-  {
-    std::error_code EC;
-    raw_fd_ostream Marker(Pending, EC);
-    Marker << getpid();
+  Expected<int> Lock = becomeCacheWriter(CachePath);
+  char Answer = Lock ? 'y' : 'n';
+  ssize_t Written = write(Ready[1], &Answer, 1);
+  (void)Written; // the parent sees end-of-file if not
+  close(Ready[1]);
+  if (!Lock) {
+    consumeError(Lock.takeError());
+    _exit(1); // the parent does the work itself
   }
   if (Error E = Describe()) {
     std::error_code EC;
-    raw_fd_ostream F(Failed, EC);
+    raw_fd_ostream F(CachePath + ".error", EC);
     F << toString(std::move(E));
   }
-  sys::fs::remove(Pending);
+  finishCacheWriter(CachePath, *Lock);
   _exit(0);
 }
 

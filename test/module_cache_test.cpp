@@ -19,6 +19,8 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace hotpatch;
 using namespace llvm;
@@ -602,6 +604,61 @@ TEST(ThinlinkDriver, LinksTwiceInOneProcess) {
     EXPECT_TRUE(Found);
     EXPECT_FALSE(C->Image.BuildId.empty()) << "thinlink adds --build-id";
   }
+}
+
+
+// The cache's background writer (cache/CacheWriter.cpp): readers wait while
+// it holds the lock, and a writer that ended without finishing is reported.
+std::string writerTestPath(const char *Name) {
+  SmallString<128> Dir;
+  EXPECT_FALSE(sys::fs::createUniqueDirectory("hotpatch-writer", Dir));
+  return (Dir + "/" + Name).str();
+}
+
+TEST(CacheWriter, ReadersWaitForTheWriter) {
+  std::string Path = writerTestPath("app.hpcache");
+  int Ready[2];
+  ASSERT_EQ(pipe(Ready), 0);
+  pid_t Pid = fork();
+  ASSERT_GE(Pid, 0);
+  if (Pid == 0) { // the writer: finishes the cache 300 ms after taking the lock
+    Expected<int> Lock = becomeCacheWriter(Path);
+    if (!Lock)
+      _exit(1);
+    (void)!write(Ready[1], "y", 1);
+    usleep(300000);
+    std::ofstream(Path) << "the cache";
+    finishCacheWriter(Path, *Lock);
+    _exit(0);
+  }
+  char C;
+  ASSERT_EQ(read(Ready[0], &C, 1), 1);
+  ASSERT_TRUE(sys::fs::exists(Path + ".pending"));
+  EXPECT_FALSE(sys::fs::exists(Path)); // not yet written
+  EXPECT_FALSE(errorToBool(waitForCacheWriter(Path)));
+  EXPECT_TRUE(sys::fs::exists(Path)); // the reader waited for it
+  EXPECT_FALSE(sys::fs::exists(Path + ".pending"));
+  int Status;
+  waitpid(Pid, &Status, 0);
+  close(Ready[0]);
+  close(Ready[1]);
+}
+
+TEST(CacheWriter, AWriterThatDiedIsReported) {
+  std::string Path = writerTestPath("app.hpcache");
+  pid_t Pid = fork();
+  ASSERT_GE(Pid, 0);
+  if (Pid == 0) { // takes the lock and marks the cache, then ends
+    Expected<int> Lock = becomeCacheWriter(Path);
+    _exit(Lock ? 0 : 1);
+  }
+  int Status;
+  waitpid(Pid, &Status, 0);
+  ASSERT_TRUE(WIFEXITED(Status) && WEXITSTATUS(Status) == 0);
+  Error E = waitForCacheWriter(Path);
+  ASSERT_TRUE(bool(E));
+  EXPECT_NE(toString(std::move(E)).find("was never finished (thinlink's background writer died)"),
+            std::string::npos);
 }
 
 } // namespace
