@@ -748,7 +748,8 @@ std::string describeLayoutChange(StringRef Old, StringRef New) {
   Parsed A = Parse(Old), B = Parse(New);
   std::vector<std::string> What;
   auto Bytes = [](const std::string &Bits) {
-    return std::to_string(std::stoull(Bits) / 8);
+    uint64_t N;
+    return StringRef(Bits).getAsInteger(10, N) ? "'" + Bits + "' bits" : std::to_string(N / 8);
   };
   // The fields of an unnamed struct held by a field are listed after it as
   // `pos.line`; when `pos` moved, they moved with it and are not repeated.
