@@ -7,6 +7,10 @@ PACKAGES=(
   clang-19 lld-19 llvm-19-dev llvm-19-tools libclang-19-dev liblld-19-dev
   libzstd-dev libgtest-dev cmake ninja-build python3
   libcpp-httplib-dev curl gdb libclang-rt-19-dev
+  # WebAssembly (web/, llvm-lit-tests/wasm/): the wasi sysroot, libc++ and
+  # builtins for wasm32, and Node (nodejs 20 may come from nodesource: any
+  # installed nodejs satisfies the check, apt is not asked to replace it).
+  wasi-libc libc++-19-dev-wasm32 libclang-rt-19-dev-wasm32 nodejs
 )
 
 missing=()
