@@ -21,7 +21,11 @@
  *   GOT.mem.<symbol>             the address of a global of the program
  *                                (first definition wins: the program's,
  *                                then earlier patches', then this patch's);
- *   GOT.func.<function>          the table index of a function, same rule.
+ *   GOT.func.<function>          the table index of a function, same rule;
+ *   env.hotpatch_register_table, env.hotpatch_register_thunks and their
+ *   GOT.func entries             named weakly by the patch's module
+ *                                constructor, which the runtime never runs:
+ *                                it gives placeholders.
  *
  * It exports __start_hotpatch_table and __stop_hotpatch_table (offsets from
  * __memory_base): its struct hotpatch_slot_entry array (slot_table.h; 28
