@@ -142,6 +142,7 @@ private:
   bool mayInline(const CallBase &CB, const HotFunction &HF) const;
   void emitEntry(HotFunction &HF, StringRef Name, Comdat *SlotComdat);
   void emitModuleConstructor();
+  bool exposeFileLocalData();
   Constant *cString(StringRef S);
   StringRef unitName() const {
     return Opts.Unit.empty() ? StringRef(M.getSourceFileName()) : Opts.Unit;
@@ -515,16 +516,50 @@ static std::string asciiEscape(StringRef S) {
   return Out;
 }
 
+/// On WebAssembly, gives every file-local writable variable a visible name
+/// made unique by its file: a patch (a side module) reaches the program's
+/// copy by name through a GOT.mem import, so its state is kept, where a
+/// local symbol would bind to a fresh copy in the patch. Names of C++
+/// statics are stable across builds (`_ZL7counter`, `_ZZ4tickvE5calls`);
+/// C's numbered ones (`x.1`) shift when another static of that name is
+/// added before them, and then start over in the patch (docs/design.md).
+bool HotFunctionRewriter::exposeFileLocalData() {
+  std::string Suffix = ".hotpatch.static." + utohexstr(xxh3_64bits(unitName()));
+  bool Changed = false;
+  for (GlobalVariable &GV : M.globals()) {
+    if (!GV.hasLocalLinkage() || GV.isConstant() || GV.isDeclaration() ||
+        GV.getName().starts_with("llvm."))
+      continue;
+    GV.setName(GV.getName() + Suffix);
+    GV.setLinkage(GlobalValue::ExternalLinkage);
+    GV.setVisibility(GlobalValue::DefaultVisibility);
+    GV.setDSOLocal(false);
+    Changed = true;
+  }
+  return Changed;
+}
+
 bool HotFunctionRewriter::run() {
   if (M.getNamedMetadata(ProcessedMD))
     return false; // already rewritten (e.g. once before an LTO link)
   M.getOrInsertNamedMetadata(ProcessedMD);
+  bool Exposed = TT.isWasm() && exposeFileLocalData();
 
   // Record layouts go in a section that is never loaded: module assembly,
   // because an IR global would be allocated in the program's memory.
   if (Opts.Layouts && !Opts.Layouts->empty() && TT.isOSBinFormatELF())
     M.appendModuleInlineAsm(".pushsection " HOTPATCH_LAYOUTS_SECTION ",\"\",@progbits\n.ascii \"" +
                             asciiEscape(*Opts.Layouts) + "\"\n.popsection");
+  // On wasm, a section named .custom_section.<name> in assembly is a custom
+  // section of the object (never memory); wasm-ld concatenates those of
+  // every input into the program, where the patch link finds them. (An IR
+  // global in such a section becomes a data segment in LLVM 19, and wasm
+  // assembly has no .pushsection: what follows module assembly sets its
+  // own section.)
+  if (Opts.Layouts && !Opts.Layouts->empty() && TT.isWasm())
+    M.appendModuleInlineAsm(".section .custom_section" HOTPATCH_LAYOUTS_SECTION
+                            ",\"\",@\n.ascii \"" +
+                            asciiEscape(*Opts.Layouts) + "\"\n.text");
   // How this object was built, for the thin link to compare with the
   // program's copy (hotpatch/object_records.h).
   if (TT.isOSBinFormatELF() && !Opts.OptLevel.empty()) {
@@ -541,7 +576,7 @@ bool HotFunctionRewriter::run() {
   // section of its own: a patch that adds a global must run that global's
   // initialiser, and only that one, not the file's whole static-init
   // function, which would construct the existing globals a second time.
-  bool Changed = false;
+  bool Changed = Exposed;
   for (Function &F : M)
     if (!F.isDeclaration() && F.getName().starts_with("__cxx_global_var_init")) {
       F.addFnAttr(Attribute::NoInline);

@@ -2,21 +2,26 @@
 //
 // What a WebAssembly patch cannot do, and so is refused here:
 //
-//  - keep the state of a file-local (static) writable variable of a patched
-//    file: the patch's code reaches its own data at __memory_base + offset,
-//    so a static of the rebuilt file would start over in the patch while the
-//    program's copy kept the value. Globals that are not hidden are reached
-//    through GOT.mem imports and resolve to the program's: their state is
-//    kept. (A static *new* to the patch would be fine, but the patch link
-//    does not know the program's statics yet: see docs/design.md.)
+//  - keep the state of a file-local writable variable: the patch's code
+//    would reach its own copy at __memory_base + offset. The plugin gives
+//    every such variable a visible name on wasm (so it is reached through a
+//    GOT.mem import and resolves to the program's copy); one left local was
+//    built without the plugin.
 //  - the same for hidden globals (-fvisibility=hidden, clang's default on
 //    wasm): they bind to the patch's copy.
 //  - thread_local data (TLS segments): a patch would need its own TLS block
 //    in every instance.
+//  - a change of a record type's layout (the plugin's hotpatch.layouts
+//    custom sections, compared with the program's as natively).
+//  - dynamic initialisers: never run in a patch (they would construct the
+//    program's globals again).
 //
 //===----------------------------------------------------------------------===//
 #include "WasmModules.h"
 
+#include "CacheBuilder.h"
+
+#include "hotpatch/object_records.h"
 #include "hotpatch/slot_table.h"
 #include "hotpatch/wasm_patch.h"
 
@@ -60,6 +65,21 @@ bool isTlsSegment(const WasmObjectFile &Obj, const WasmSymbol &Sym) {
          (Obj.dataSegments()[Seg].Data.LinkingFlags & wasm::WASM_SEG_FLAG_TLS);
 }
 
+/// The concatenated contents of the custom sections named Name.
+std::string customSection(const WasmObjectFile &Obj, StringRef Name) {
+  std::string Text;
+  for (const SectionRef &S : Obj.sections()) {
+    const WasmSection &WS = Obj.getWasmSection(S);
+    if (WS.Type == wasm::WASM_SEC_CUSTOM && WS.Name == Name)
+      Text.append(WS.Content.begin(), WS.Content.end());
+  }
+  return Text;
+}
+
+/// The custom section the plugin writes layouts into (object_records.h's
+/// section name without its leading dot).
+const StringRef LayoutsSection = StringRef(HOTPATCH_LAYOUTS_SECTION).drop_front();
+
 } // namespace
 
 Expected<WasmProgram> readWasmProgram(StringRef Path) {
@@ -100,6 +120,7 @@ Expected<WasmProgram> readWasmProgram(StringRef Path) {
     P.SharedMemory = M.Flags & wasm::WASM_LIMITS_FLAG_IS_SHARED;
   for (const wasm::WasmExport &E : Obj.exports())
     P.Exports[E.Name] = E.Kind;
+  P.Layouts = parseLayouts(customSection(Obj, LayoutsSection));
   bool ImportsTable = llvm::any_of(Obj.imports(), [](const wasm::WasmImport &I) {
     return I.Kind == wasm::WASM_EXTERNAL_TABLE;
   });
@@ -114,7 +135,8 @@ Expected<WasmProgram> readWasmProgram(StringRef Path) {
   return P;
 }
 
-std::vector<std::string> checkPatchObject(StringRef Path) {
+std::vector<std::string> checkPatchObject(StringRef Path,
+                                          const WasmProgram &Program) {
   std::vector<std::string> Problems;
   auto Bin = openWasm(Path);
   if (!Bin) {
@@ -135,6 +157,17 @@ std::vector<std::string> checkPatchObject(StringRef Path) {
         (Path + " has no hot functions: build it with -fplugin=hotpatch.so "
                 "(and -fplugin-arg-hotpatch-all or HOTPATCH annotations)")
             .str());
+  // A type whose layout changed breaks every existing function and every
+  // existing object of it (the same rule as the native thin link).
+  for (const auto &[Type, Layout] :
+       parseLayouts(customSection(Obj, LayoutsSection)))
+    if (auto Old = Program.Layouts.find(Type);
+        Old != Program.Layouts.end() && Old->second != Layout)
+      Problems.push_back((Path + " changes the layout of " + Type + ": " +
+                          describeLayoutChange(Old->second, Layout) +
+                          "; code and objects in the running program use the "
+                          "old layout: rebuild the program and reload it")
+                             .str());
   // A patch's static initialisers are never run: the globals they would
   // construct are the program's (found through GOT.mem), and constructing
   // them again would throw their state away.

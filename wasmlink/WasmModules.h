@@ -12,6 +12,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -22,14 +23,19 @@ struct WasmProgram {
   std::string BuildId;          // hex, without the section's length prefix
   bool SharedMemory = false;    // its memory (imported or defined) is shared
   llvm::StringMap<uint8_t> Exports; // name -> wasm::WASM_EXTERNAL_* kind
+  /// Record layouts of every type its plugin-built objects define (the
+  /// hotpatch.layouts custom sections wasm-ld concatenated): type -> block.
+  std::map<std::string, std::string> Layouts;
 };
 
 llvm::Expected<WasmProgram> readWasmProgram(llvm::StringRef Path);
 
 /// Checks one rebuilt object: a wasm relocatable object built with the
-/// plugin, whose writable data a patch can share with the program. Returns
-/// the problems found, each a full sentence naming the symbol and the fix.
-std::vector<std::string> checkPatchObject(llvm::StringRef Path);
+/// plugin, whose writable data a patch can share with the program, and
+/// whose record types have the program's layouts. Returns the problems
+/// found, each a full sentence naming the symbol or type and the fix.
+std::vector<std::string> checkPatchObject(llvm::StringRef Path,
+                                          const WasmProgram &Program);
 
 /// Checks the linked patch: every import must resolve in the program or the
 /// patch itself (hotpatch/wasm_patch.h lists the imports the runtime gives).

@@ -49,7 +49,7 @@ int runWasmPatchLink(const WasmPatchOptions &Opts, raw_ostream &Out,
   std::vector<std::string> Problems;
   json::Array Units;
   for (const std::string &O : Opts.Objects) {
-    for (std::string &P : checkPatchObject(O))
+    for (std::string &P : checkPatchObject(O, *Program))
       Problems.push_back(std::move(P));
     SmallString<256> Abs(O);
     sys::fs::make_absolute(Abs);
