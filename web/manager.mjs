@@ -170,12 +170,16 @@ export class HotpatchProgram {
       case 'linked': return this.#settle(w, `link${m.seq}`, undefined, true);
       case 'link-failed': return this.#settle(w, `link${m.seq}`, m.error);
       case 'finalized': return this.#settle(w, 'finalize', undefined, true);
-      case 'error': return this.#fail(w, m.error);
-      default: return this.#fail(w, `unknown message ${JSON.stringify(m?.type)}`);
+      // The worker could not understand a message: a bug of the caller,
+      // reported; the worker and its tasks go on.
+      case 'error': return this.print(2, `hotpatch: worker ${w.id}: ${m.error}`, w.id);
+      default: return this.print(2, `hotpatch: worker ${w.id} sent an unknown message ${JSON.stringify(m?.type)}`, w.id);
     }
   }
 
+  /** The worker died: whatever was asked of it fails. */
   #fail(w, error) {
+    w.state = WorkerState.Finalizing;
     this.print(2, `hotpatch: worker ${w.id}: ${error}`, w.id);
     for (const [, waiter] of w.waiting) waiter.reject(new Error(`worker ${w.id}: ${error}`));
     w.waiting.clear();
