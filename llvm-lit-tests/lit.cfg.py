@@ -86,3 +86,19 @@ config.substitutions += [
     ("%node", node or "node"),
     ("%web", os.path.join(config.hotpatch_src_root, "web")),
 ]
+
+# The browser test: Debian's chromium, driven by puppeteer-core from web/test
+# (installed by scripts/setup.sh with npm ci).
+browser_missing = []
+if not os.path.exists("/usr/bin/chromium"):
+    browser_missing.append("the Debian package chromium")
+if not os.path.isdir(os.path.join(config.hotpatch_src_root, "web", "test", "node_modules", "puppeteer-core")):
+    browser_missing.append("puppeteer-core (npm ci in web/test)")
+if browser_missing or wasm_missing:
+    lit_config.warning("the WebAssembly browser test is UNSUPPORTED: install " +
+                       ", ".join(browser_missing + wasm_missing) + " (bash scripts/setup.sh does)")
+else:
+    config.available_features.add("browser")
+config.substitutions.append(("%browserdrive", "{} {} {}".format(
+    node or "node", os.path.join(config.test_source_root, "wasm", "Inputs", "browser.mjs"),
+    os.path.join(config.hotpatch_src_root, "web"))))
