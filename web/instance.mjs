@@ -85,7 +85,6 @@ export class ProgramInstance {
     if (this.table.length !== tableBase)
       throw new PatchRefused(`this instance's table has ${this.table.length} entries where the patch expects ${tableBase}: the instances no longer agree, reload`);
     const dylink = readDylink(module);
-    if (dylink.tableSize) this.table.grow(dylink.tableSize);
     const env = {
       memory: this.memory,
       __memory_base: new WebAssembly.Global({ value: 'i32', mutable: false }, memoryBase),
@@ -93,8 +92,11 @@ export class ProgramInstance {
       __indirect_function_table: this.table,
       __stack_pointer: this.exports.__stack_pointer,
     };
+    // Resolve every import before anything changes: a patch refused here
+    // leaves the instance as it was.
     const got = { 'GOT.mem': {}, 'GOT.func': {} };
     const late = []; // GOT entries for what the patch itself defines
+    const needIndex = []; // GOT.func entries of the program's functions
     for (const { module: m, name, kind } of WebAssembly.Module.imports(module)) {
       if (m === 'env' && name in env) continue;
       const symbol = this.symbols.get(name);
@@ -106,12 +108,17 @@ export class ProgramInstance {
         const g = new WebAssembly.Global({ value: 'i32', mutable: true }, 0);
         got[m][name] = g;
         if (m === 'GOT.mem' && symbol?.address !== undefined) g.value = symbol.address;
-        else if (m === 'GOT.func' && symbol?.func) g.value = this.#indexOf(symbol.func);
+        else if (m === 'GOT.func' && symbol?.func) needIndex.push({ g, func: symbol.func });
         else if (!RUNTIME_FUNCTIONS.has(name)) late.push({ m, name, g });
       } else {
         throw new PatchRefused(`the patch imports ${m}.${name}, which the runtime does not provide`);
       }
     }
+    // The table, the same way in every instance: the patch's own functions
+    // at [tableBase, tableBase + tableSize), then the functions it takes the
+    // address of that had no index yet, in import order.
+    if (dylink.tableSize) this.table.grow(dylink.tableSize);
+    for (const { g, func } of needIndex) g.value = this.#indexOf(func);
     const instance = await WebAssembly.instantiate(module, { env, ...got });
     const exports = instance.exports;
     for (const { m, name, g } of late) {

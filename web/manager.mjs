@@ -216,12 +216,22 @@ export class HotpatchProgram {
     if (manifest.base_build_id !== this.buildId)
       throw new PatchRefused(`the patch was built for another build of the program (build-id ${manifest.base_build_id}, this one is ${this.buildId}): reload the page to run the new build`);
     const dylink = readDylink(module);
+    const shared = this.memory.buffer instanceof SharedArrayBuffer;
+    if (manifest.shared_memory !== shared)
+      throw new PatchRefused(`the patch was linked for a program ${manifest.shared_memory ? 'with' : 'without'} shared memory, this one has ${shared ? 'shared' : 'unshared'} memory: rebuild the patch against this program`);
     // 2. Its data and table places, the same for every instance.
     const memoryBase = dylink.memorySize ? this.#allocate(dylink.memorySize, dylink.memoryAlign) : 0;
     const tableBase = this.main.table.length;
     const record = { module, memoryBase, tableBase };
-    // 3. The main instance first: it relocates the patch's data.
-    const entries = await this.main.linkPatch(module, { memoryBase, tableBase, first: true });
+    // 3. The main instance first: it relocates the patch's data. A failure
+    // after its table grew leaves the instances out of step for good.
+    let entries;
+    try {
+      entries = await this.main.linkPatch(module, { memoryBase, tableBase, first: true });
+    } catch (e) {
+      if (this.main.table.length !== tableBase) this.broken = describe(e);
+      throw e;
+    }
     // 4. Every worker, at its next task boundary.
     const seq = this.patches.length + 1;
     const acks = [...this.workers.values()].map((w) => {

@@ -94,9 +94,11 @@ export function readDylink(module) {
   return info;
 }
 
-/** Reads `count` slot entries at `address` of memory (see slot_table.h). */
+/** Reads the slot entries in [start, stop) of memory (see slot_table.h). */
 export function readEntries(memory, start, stop) {
   const view = new DataView(memory.buffer);
+  if (stop < start || (stop - start) % ENTRY_SIZE !== 0 || stop > view.byteLength)
+    throw new PatchRefused(`corrupt patch: its slot table [${start}, ${stop}) is not a whole number of ${ENTRY_SIZE}-byte entries in memory`);
   const entries = [];
   for (let at = start; at + ENTRY_SIZE <= stop; at += ENTRY_SIZE) {
     const version = view.getUint32(at, true);
