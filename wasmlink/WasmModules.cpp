@@ -27,6 +27,7 @@
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/BinaryFormat/Wasm.h"
+#include "llvm/Demangle/Demangle.h"
 #include "llvm/Object/Binary.h"
 #include "llvm/Object/Wasm.h"
 #include "llvm/Support/FileSystem.h"
@@ -121,6 +122,9 @@ Expected<WasmProgram> readWasmProgram(StringRef Path) {
   for (const wasm::WasmExport &E : Obj.exports())
     P.Exports[E.Name] = E.Kind;
   P.Layouts = parseLayouts(customSection(Obj, LayoutsSection));
+  for (const wasm::WasmDebugName &N : Obj.debugNames())
+    if (N.Type == wasm::NameType::FUNCTION)
+      P.FunctionNames.insert(N.Name);
   bool ImportsTable = llvm::any_of(Obj.imports(), [](const wasm::WasmImport &I) {
     return I.Kind == wasm::WASM_EXTERNAL_TABLE;
   });
@@ -191,6 +195,29 @@ std::vector<std::string> checkPatchObject(StringRef Path,
     if (!Sym.isTypeData() || !Sym.isDefined())
       continue;
     StringRef Name = Sym.Info.Name;
+    // A function the program has must be reached through the program's
+    // slot, found by the slot's name: a patch whose slot name the program
+    // does not export would publish into its own copy while the program
+    // went on calling the old code. (A new function's slot is the patch's,
+    // rightly. Without the program's name section this is not checked.)
+    if (size_t At = Name.find(HOTPATCH_SLOT_SUFFIX); At != StringRef::npos) {
+      StringRef Function = Name.take_front(At);
+      std::string Body = (Function + HOTPATCH_BODY_SUFFIX).str();
+      // wasm-ld writes demangled names into the name section.
+      auto Known = [&](const std::string &N) {
+        return Program.FunctionNames.contains(N) ||
+               Program.FunctionNames.contains(demangle(N));
+      };
+      if (!Program.Exports.count(Name) && (Known(Function.str()) || Known(Body)))
+        Problems.push_back(
+            (Path + ": the program has a function " + Function +
+             " but not its slot " + Name +
+             " (a file-local function's slot is named after its file: was "
+             "the file built from another path?); rebuild and restart the "
+             "program")
+                .str());
+      continue;
+    }
     StringRef Seg = segmentName(Obj, Sym);
     if (isTlsSegment(Obj, Sym)) {
       Problems.push_back((Path + ": thread_local '" + Name +

@@ -9,6 +9,7 @@
 #define HOTPATCH_WASMLINK_WASMMODULES_H
 
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
@@ -26,6 +27,9 @@ struct WasmProgram {
   /// Record layouts of every type its plugin-built objects define (the
   /// hotpatch.layouts custom sections wasm-ld concatenated): type -> block.
   std::map<std::string, std::string> Layouts;
+  /// Names of its functions (the name section, demangled by wasm-ld;
+  /// empty when stripped).
+  llvm::StringSet<> FunctionNames;
 };
 
 llvm::Expected<WasmProgram> readWasmProgram(llvm::StringRef Path);
