@@ -102,3 +102,8 @@ else:
 config.substitutions.append(("%browserdrive", "{} {} {}".format(
     node or "node", os.path.join(config.test_source_root, "wasm", "Inputs", "browser.mjs"),
     os.path.join(config.hotpatch_src_root, "web"))))
+config.substitutions.append(("%wasm_cmake", (
+    "cmake -G Ninja -DCMAKE_CXX_COMPILER={0} -DCMAKE_C_COMPILER={1} -DCMAKE_SYSTEM_NAME=Generic "
+    "-DCMAKE_SYSTEM_PROCESSOR=wasm32 -DCMAKE_CXX_COMPILER_TARGET=wasm32-wasi "
+    "-DCMAKE_C_COMPILER_TARGET=wasm32-wasi -DCMAKE_SYSROOT=/usr -DHotpatch_DIR={2}").format(
+        clangxx, clang, config.hotpatch_obj_root)))
