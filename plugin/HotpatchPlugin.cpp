@@ -435,8 +435,9 @@ public:
     // only for code built -fPIC and for symbols that are not hidden; clang
     // makes everything hidden on wasm unless told otherwise. Without both,
     // a patch would silently use fresh copies of the program's globals.
+    // (-fPIE is not enough: it binds the file's own globals locally.)
     if (CI.getTarget().getTriple().isWasm() &&
-        (CI.getLangOpts().PICLevel == 0 ||
+        (CI.getLangOpts().PICLevel == 0 || CI.getLangOpts().PIE ||
          CI.getLangOpts().getValueVisibilityMode() != DefaultVisibility)) {
       DiagnosticsEngine &D = CI.getDiagnostics();
       D.Report(D.getCustomDiagID(
