@@ -1,7 +1,8 @@
 //===- LldRunner.h - lld's ELF driver, in process -------------------------===//
 //
 // The one place that calls lld: the fat link (LinkDriver) and the patch link
-// (PatchScript) both link through runLld.
+// (PatchScript) both link through runLld; the WebAssembly links (wasmlink/)
+// through runWasmLld.
 //
 //===----------------------------------------------------------------------===//
 #ifndef HOTPATCH_LLD_LLDRUNNER_H
@@ -22,6 +23,11 @@ std::mutex &lldMutex();
 /// it cannot, every later call fails with a message saying to restart.
 int runLld(llvm::ArrayRef<const char *> Args, llvm::raw_ostream &Out,
            llvm::raw_ostream &Err);
+
+/// The same for lld's WebAssembly driver (wasm-ld); Args[0] is replaced by
+/// "wasm-ld", which is how lld chooses the flavor.
+int runWasmLld(llvm::ArrayRef<const char *> Args, llvm::raw_ostream &Out,
+               llvm::raw_ostream &Err);
 
 } // namespace hotpatch
 

@@ -52,3 +52,58 @@ if os.path.exists(config.thinlink):
 # Tests that act as another user (setpriv) need root.
 if hasattr(os, "geteuid") and os.geteuid() == 0 and __import__("shutil").which("setpriv"):
     config.available_features.add("root")
+
+# WebAssembly (wasm/): the wasi sysroot, libc++ and builtins for wasm32 from
+# Debian (wasi-libc, libc++-19-dev-wasm32, libclang-rt-19-dev-wasm32) and
+# Node. scripts/setup.sh installs them; where one is missing the wasm tests
+# are UNSUPPORTED and this says which package to install.
+import shutil
+wasm_missing = []
+if not os.path.exists("/usr/lib/wasm32-wasi/libc.a"):
+    wasm_missing.append("wasi-libc")
+if not os.path.exists("/usr/lib/wasm32-wasi/libc++.a"):
+    wasm_missing.append("libc++-19-dev-wasm32")
+if not os.path.exists("/usr/lib/llvm-19/lib/clang/19/lib/wasi/libclang_rt.builtins-wasm32.a"):
+    wasm_missing.append("libclang-rt-19-dev-wasm32")
+node = shutil.which("node")
+if not node:
+    wasm_missing.append("nodejs")
+if wasm_missing:
+    lit_config.warning("WebAssembly tests are UNSUPPORTED: install " +
+                       " ".join(wasm_missing) + " (bash scripts/setup.sh does)")
+else:
+    config.available_features.add("wasm")
+wasm_flags = "--target=wasm32-wasi --sysroot=/usr -fPIC -fvisibility=default"
+config.substitutions += [
+    ("%wasm_cxx", clangxx + " " + wasm_flags + " -fno-exceptions " + cflags),
+    ("%wasm_cc", clang + " " + wasm_flags + " " + cflags),
+    ("%wasm_threads", "-matomics -mbulk-memory"),
+    ("%wasm_link", "-mexec-model=reactor -fuse-ld=" + config.thinlink),
+    ("%wasm_shared_memory", "-Wl,--no-check-features,--import-memory,--shared-memory,--max-memory=67108864"),
+    ("%wasmdrive", "{} {} {}".format(node or "node",
+        os.path.join(config.test_source_root, "wasm", "Inputs", "wasmdrive.mjs"),
+        os.path.join(config.hotpatch_src_root, "web"))),
+    ("%node", node or "node"),
+    ("%web", os.path.join(config.hotpatch_src_root, "web")),
+]
+
+# The browser test: Debian's chromium, driven by puppeteer-core from web/test
+# (installed by scripts/setup.sh with npm ci).
+browser_missing = []
+if not os.path.exists("/usr/bin/chromium"):
+    browser_missing.append("the Debian package chromium")
+if not os.path.isdir(os.path.join(config.hotpatch_src_root, "web", "test", "node_modules", "puppeteer-core")):
+    browser_missing.append("puppeteer-core (npm ci in web/test)")
+if browser_missing or wasm_missing:
+    lit_config.warning("the WebAssembly browser test is UNSUPPORTED: install " +
+                       ", ".join(browser_missing + wasm_missing) + " (bash scripts/setup.sh does)")
+else:
+    config.available_features.add("browser")
+config.substitutions.append(("%browserdrive", "{} {} {}".format(
+    node or "node", os.path.join(config.test_source_root, "wasm", "Inputs", "browser.mjs"),
+    os.path.join(config.hotpatch_src_root, "web"))))
+config.substitutions.append(("%wasm_cmake", (
+    "cmake -G Ninja -DCMAKE_CXX_COMPILER={0} -DCMAKE_C_COMPILER={1} -DCMAKE_SYSTEM_NAME=Generic "
+    "-DCMAKE_SYSTEM_PROCESSOR=wasm32 -DCMAKE_CXX_COMPILER_TARGET=wasm32-wasi "
+    "-DCMAKE_C_COMPILER_TARGET=wasm32-wasi -DCMAKE_SYSROOT=/usr -DHotpatch_DIR={2}").format(
+        clangxx, clang, config.hotpatch_obj_root)))

@@ -39,6 +39,7 @@
 #include "hotpatch/slot_table.h"
 
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/IR/Constants.h"
@@ -46,6 +47,7 @@
 #include "llvm/IR/InlineAsm.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Support/xxhash.h"
 #include "llvm/TargetParser/Triple.h"
 #include "llvm/Transforms/Utils/ModuleUtils.h"
 
@@ -87,11 +89,30 @@ bool canBeHot(const Function &F) {
   return true;
 }
 
-bool needsNakedThunk(const Function &F) {
+bool hasByValueAggregate(const Function &F) {
   for (const Argument &A : F.args())
     if (A.hasByValAttr() || A.hasInAllocaAttr() || A.hasPreallocatedAttr())
       return true;
   return false;
+}
+
+/// Whether the thunk of F may tail-call the body. WebAssembly has tail calls
+/// only with the tail-call feature (-mtail-call), and a `musttail` call
+/// without it is a compile error. Without it the thunk makes an ordinary
+/// call_indirect and returns the result: one more frame on the wasm stack,
+/// which is invisible to the program (it has no addressable return
+/// addresses). byval arguments are copied by the caller into its own frame
+/// and passed as pointers on wasm, so the ordinary call is correct for every
+/// signature there, and is also what a thunk with a by-value aggregate gets
+/// when tail calls are on.
+bool thunkMayTailCall(const Function &F, const Triple &TT) {
+  if (!TT.isWasm())
+    return true;
+  if (hasByValueAggregate(F))
+    return false;
+  Attribute Features = F.getFnAttribute("target-features");
+  return Features.isValid() &&
+         Features.getValueAsString().contains("+tail-call");
 }
 
 class HotFunctionRewriter {
@@ -121,11 +142,15 @@ private:
   bool mayInline(const CallBase &CB, const HotFunction &HF) const;
   void emitEntry(HotFunction &HF, StringRef Name, Comdat *SlotComdat);
   void emitModuleConstructor();
+  bool exposeFileLocalData();
   Constant *cString(StringRef S);
+  StringRef unitName() const {
+    return Opts.Unit.empty() ? StringRef(M.getSourceFileName()) : Opts.Unit;
+  }
   /// The defining file's name, one string shared by all of the module's entries.
   Constant *unitString() {
     if (!Unit)
-      Unit = cString(Opts.Unit.empty() ? M.getSourceFileName() : Opts.Unit);
+      Unit = cString(unitName());
     return Unit;
   }
   Constant *Unit = nullptr;
@@ -189,14 +214,29 @@ GlobalVariable *HotFunctionRewriter::createSlot(Function &F, StringRef Name,
                                                 Comdat *&SlotComdat) {
   std::string SlotName = (Name + HOTPATCH_SLOT_SUFFIX).str();
   bool Local = F.hasLocalLinkage();
+  // On WebAssembly a patch finds the program's slot of a file-local F by
+  // name, like any other: the slot is a strong, visible symbol named after
+  // F and its file (a file compiled twice into one program is a duplicate
+  // symbol error, not two functions sharing a slot).
+  bool WasmLocal = Local && TT.isWasm();
+  if (WasmLocal)
+    SlotName += "." + utohexstr(xxh3_64bits(unitName()));
   auto *Slot = new GlobalVariable(
       M, PtrTy, /*isConstant=*/false,
-      Local ? GlobalValue::InternalLinkage : GlobalValue::LinkOnceODRLinkage,
+      WasmLocal ? GlobalValue::ExternalLinkage
+      : Local   ? GlobalValue::InternalLinkage
+                : GlobalValue::LinkOnceODRLinkage,
       /*Initializer=*/nullptr, SlotName);
   Slot->setAlignment(M.getDataLayout().getPointerABIAlignment(0));
   SlotComdat = nullptr;
-  if (!Local) {
-    Slot->setVisibility(F.getVisibility());
+  if (WasmLocal) {
+    Slot->setVisibility(GlobalValue::DefaultVisibility);
+  } else if (!Local) {
+    // On WebAssembly the slot is always visible: a patch (a side module)
+    // finds the program's slot by its exported name, and a hidden slot
+    // would bind to the patch's own copy, which no caller reads.
+    Slot->setVisibility(TT.isWasm() ? GlobalValue::DefaultVisibility
+                                    : F.getVisibility());
     // Preemptible in a shared library, so every image uses the one slot the
     // dynamic linker picks; local to the image in executables.
     Slot->setDSOLocal(F.hasHiddenVisibility() || F.hasProtectedVisibility() ||
@@ -266,7 +306,8 @@ Function *HotFunctionRewriter::createThunk(Function &Body, StringRef Name,
   // Attributes that describe the function rather than the call would make
   // the verifier reject the call; keep the ABI-relevant ones (params, ret).
   Call->setAttributes(Call->getAttributes().removeFnAttributes(Ctx));
-  Call->setTailCallKind(CallInst::TCK_MustTail);
+  Call->setTailCallKind(thunkMayTailCall(Body, TT) ? CallInst::TCK_MustTail
+                                                   : CallInst::TCK_None);
   if (FTy->getReturnType()->isVoidTy())
     B.CreateRetVoid();
   else
@@ -326,7 +367,10 @@ void HotFunctionRewriter::emitEntry(HotFunction &HF, StringRef Name,
       M, EntryTy, /*isConstant=*/false, GlobalValue::InternalLinkage,
       ConstantStruct::get(EntryTy, Fields), Name + HOTPATCH_ENTRY_SUFFIX);
   Entry->setSection(HOTPATCH_TABLE_SECTION);
-  Entry->setAlignment(Align(8));
+  // The ABI alignment of the struct (8 on LP64, 4 on wasm32), so that the
+  // entries of a section are exactly sizeof(struct hotpatch_slot_entry)
+  // apart, which is how readers walk them.
+  Entry->setAlignment(M.getDataLayout().getABITypeAlign(EntryTy));
   // In the slot's group: when the linker drops a duplicate slot it drops the
   // duplicate entry with it, leaving one entry per slot and image.
   Entry->setComdat(SlotComdat);
@@ -339,7 +383,9 @@ HotFunctionRewriter::HotFunction HotFunctionRewriter::makeHot(Function &F,
   HotFunction HF;
   std::string Name = F.getName().str();
   bool Thunked = Opts.Mode != RewriteMode::CallSite;
-  bool Naked = Thunked && needsNakedThunk(F);
+  // WebAssembly needs no naked thunk: its thunk calls the body ordinarily
+  // when it cannot tail-call (see thunkMayTailCall).
+  bool Naked = Thunked && !TT.isWasm() && hasByValueAggregate(F);
   if (Naked && TT.getArch() != Triple::x86_64)
     Thunked = Naked = false; // no safe thunk: call sites only
 
@@ -470,16 +516,50 @@ static std::string asciiEscape(StringRef S) {
   return Out;
 }
 
+/// On WebAssembly, gives every file-local writable variable a visible name
+/// made unique by its file: a patch (a side module) reaches the program's
+/// copy by name through a GOT.mem import, so its state is kept, where a
+/// local symbol would bind to a fresh copy in the patch. Names of C++
+/// statics are stable across builds (`_ZL7counter`, `_ZZ4tickvE5calls`);
+/// C's numbered ones (`x.1`) shift when another static of that name is
+/// added before them, and then start over in the patch (docs/design.md).
+bool HotFunctionRewriter::exposeFileLocalData() {
+  std::string Suffix = ".hotpatch.static." + utohexstr(xxh3_64bits(unitName()));
+  bool Changed = false;
+  for (GlobalVariable &GV : M.globals()) {
+    if (!GV.hasLocalLinkage() || GV.isConstant() || GV.isDeclaration() ||
+        GV.getName().starts_with("llvm."))
+      continue;
+    GV.setName(GV.getName() + Suffix);
+    GV.setLinkage(GlobalValue::ExternalLinkage);
+    GV.setVisibility(GlobalValue::DefaultVisibility);
+    GV.setDSOLocal(false);
+    Changed = true;
+  }
+  return Changed;
+}
+
 bool HotFunctionRewriter::run() {
   if (M.getNamedMetadata(ProcessedMD))
     return false; // already rewritten (e.g. once before an LTO link)
   M.getOrInsertNamedMetadata(ProcessedMD);
+  bool Exposed = TT.isWasm() && exposeFileLocalData();
 
   // Record layouts go in a section that is never loaded: module assembly,
   // because an IR global would be allocated in the program's memory.
   if (Opts.Layouts && !Opts.Layouts->empty() && TT.isOSBinFormatELF())
     M.appendModuleInlineAsm(".pushsection " HOTPATCH_LAYOUTS_SECTION ",\"\",@progbits\n.ascii \"" +
                             asciiEscape(*Opts.Layouts) + "\"\n.popsection");
+  // On wasm, a section named .custom_section.<name> in assembly is a custom
+  // section of the object (never memory); wasm-ld concatenates those of
+  // every input into the program, where the patch link finds them. (An IR
+  // global in such a section becomes a data segment in LLVM 19, and wasm
+  // assembly has no .pushsection: what follows module assembly sets its
+  // own section.)
+  if (Opts.Layouts && !Opts.Layouts->empty() && TT.isWasm())
+    M.appendModuleInlineAsm(".section .custom_section" HOTPATCH_LAYOUTS_SECTION
+                            ",\"\",@\n.ascii \"" +
+                            asciiEscape(*Opts.Layouts) + "\"\n.text");
   // How this object was built, for the thin link to compare with the
   // program's copy (hotpatch/object_records.h).
   if (TT.isOSBinFormatELF() && !Opts.OptLevel.empty()) {
@@ -496,7 +576,7 @@ bool HotFunctionRewriter::run() {
   // section of its own: a patch that adds a global must run that global's
   // initialiser, and only that one, not the file's whole static-init
   // function, which would construct the existing globals a second time.
-  bool Changed = false;
+  bool Changed = Exposed;
   for (Function &F : M)
     if (!F.isDeclaration() && F.getName().starts_with("__cxx_global_var_init")) {
       F.addFnAttr(Attribute::NoInline);

@@ -430,6 +430,22 @@ public:
     // section by section, so this is what makes a patch function-sized.
     CI.getCodeGenOpts().FunctionSections = true;
     CI.getCodeGenOpts().DataSections = true;
+    // A WebAssembly patch is a position-independent side module that reaches
+    // the program's slots and data through imports (GOT.mem), which exist
+    // only for code built -fPIC and for symbols that are not hidden; clang
+    // makes everything hidden on wasm unless told otherwise. Without both,
+    // a patch would silently use fresh copies of the program's globals.
+    // (-fPIE is not enough: it binds the file's own globals locally.)
+    if (CI.getTarget().getTriple().isWasm() &&
+        (CI.getLangOpts().PICLevel == 0 || CI.getLangOpts().PIE ||
+         CI.getLangOpts().getValueVisibilityMode() != DefaultVisibility)) {
+      DiagnosticsEngine &D = CI.getDiagnostics();
+      D.Report(D.getCustomDiagID(
+          DiagnosticsEngine::Error,
+          "hot-patching WebAssembly needs -fPIC -fvisibility=default: a patch "
+          "reaches the program's globals and slots through the symbols they "
+          "export"));
+    }
 
     PluginOptions PassOpts = Opts;
     llvm::SmallString<256> Unit(InFile);

@@ -3,11 +3,14 @@
 // thinlink is a drop-in ld.lld. With --patch it is the thin link
 // (patchlink/); otherwise a fat link (fatlink/), which also writes the
 // module cache. Response files are expanded first, so that --patch is seen
-// wherever the build put it.
+// wherever the build put it. It is also a drop-in wasm-ld (wasmlink/): a
+// link is a WebAssembly one when wasmlink's isWasmLink says so, a patch
+// when its --base is a .wasm file.
 //
 //===----------------------------------------------------------------------===//
 #include "LinkDriver.h"
 #include "PatchLinker.h"
+#include "WasmLink.h"
 
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/Allocator.h"
@@ -54,6 +57,14 @@ int patchMain(ArrayRef<const char *> Args, raw_ostream &Out,
            "<patch> <rebuilt objects...>\n";
     return 1;
   }
+  if (hotpatch::isWasmFile(P.Base)) {
+    hotpatch::WasmPatchOptions W;
+    W.Base = P.Base;
+    W.Output = P.Output;
+    W.Objects = P.Objects;
+    W.KeepTemps = P.KeepTemps;
+    return hotpatch::runWasmPatchLink(W, Out, Err);
+  }
   return hotpatch::runPatchLink(P, Out, Err);
 }
 
@@ -69,6 +80,8 @@ int thinlinkMain(ArrayRef<const char *> Argv, raw_ostream &Out, raw_ostream &Err
   for (const char *A : ArrayRef<const char *>(Args).drop_front())
     if (StringRef(A) == "--patch")
       return patchMain(Args, Out, Err);
+  if (hotpatch::isWasmLink(Args))
+    return hotpatch::wasmFatLinkMain(Args, Out, Err);
   return hotpatch::fatLinkMain(Args, Out, Err);
 }
 

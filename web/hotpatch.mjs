@@ -1,0 +1,2 @@
+// The Hotpatch runtime for WebAssembly programs: import this module.
+export { HotpatchProgram, WorkerState, PatchRefused } from './manager.mjs';
