@@ -23,6 +23,7 @@
 #include "LinkDriver.h"
 
 #include "CacheBuilder.h"
+#include "LinkOptions.h"
 #include "LldRunner.h"
 #include "ModuleCache.h"
 
@@ -48,91 +49,6 @@ using namespace llvm;
 namespace hotpatch {
 namespace {
 
-
-/// What thinlink needs to know of the user's options.
-struct LinkOptions {
-  std::string Output = "a.out";
-  bool HasBuildId = false;
-  bool BuildIdNone = false;
-  bool StripAll = false;
-  std::string Icf;          // value of --icf, "" if absent
-  bool Relocatable = false; // -r: not an image
-  bool Shared = false;      // -shared: a shared library
-  bool Pie = false;         // -pie (the last of -pie and -no-pie wins)
-  bool HasInputs = false;   // something to link
-  bool InfoOnly = false;    // --version, --help: no output file
-  bool Verbose = false;     // -v: the version, and a link if there are inputs
-  bool UserTrace = false;
-  std::string DumpCache;
-  bool Json = false;
-};
-
-/// lld accepts long options with one or two dashes; compare without them.
-StringRef longName(StringRef A) {
-  if (A.consume_front("--"))
-    return A;
-  A.consume_front("-");
-  return A;
-}
-
-LinkOptions scanOptions(ArrayRef<const char *> Args) {
-  LinkOptions O;
-  for (size_t I = 1; I < Args.size(); ++I) {
-    StringRef A = Args[I];
-    auto Next = [&]() -> StringRef {
-      return I + 1 < Args.size() ? StringRef(Args[++I]) : StringRef();
-    };
-    if (A == "-o" || A == "--output" || A == "-output") {
-      O.Output = Next().str();
-      continue;
-    }
-    if (A.starts_with("-o") && !A.starts_with("--") && A.size() > 2 &&
-        A != "-omagic" && !A.starts_with("-oformat")) {
-      O.Output = A.drop_front(2).str();
-      continue;
-    }
-    if (!A.starts_with("-")) {
-      O.HasInputs = true;
-      continue;
-    }
-    StringRef L = longName(A);
-    if (L.consume_front("output=")) {
-      O.Output = L.str();
-    } else if (L == "build-id") {
-      O.HasBuildId = true;
-    } else if (L.consume_front("build-id=")) {
-      O.HasBuildId = true;
-      O.BuildIdNone = L == "none";
-    } else if (A == "-s" || L == "strip-all") {
-      O.StripAll = true;
-    } else if (L.consume_front("icf=")) {
-      O.Icf = L.str();
-    } else if (L == "icf") {
-      O.Icf = Next().str();
-    } else if (A == "-r" || L == "relocatable" || A == "-Ur") {
-      O.Relocatable = true;
-    } else if (L == "shared" || L == "Bshareable") {
-      O.Shared = true;
-    } else if (L == "pie" || L == "pic-executable") {
-      O.Pie = true;
-    } else if (L == "no-pie" || L == "no-pic-executable") {
-      O.Pie = false;
-    } else if (L == "version" || L == "help") {
-      O.InfoOnly = true; // prints and exits: nothing is linked
-    } else if (A == "-v" || A == "-V") {
-      O.Verbose = true; // prints the version, then links as usual
-    } else if (A == "-t" || L == "trace") {
-      O.UserTrace = true;
-    } else if (L == "dump-cache") {
-      O.DumpCache = Next().str();
-    } else if (L.consume_front("dump-cache=")) {
-      O.DumpCache = L.str();
-    } else if (L == "json") {
-      O.Json = true;
-    }
-  }
-  return O;
-}
 
 int dumpCache(const LinkOptions &O, raw_ostream &Out, raw_ostream &Err) {
   auto C = readModuleCache(O.DumpCache);
