@@ -800,10 +800,11 @@ bool parseTraceLine(StringRef Line, TracedInput &Out) {
     return false;
   Out = TracedInput();
   if (Line.ends_with(")")) {
-    size_t Open = Line.rfind('(');
-    if (Open != StringRef::npos && Open > 0) {
+    // "lib.a(member)": the archive is the first prefix before a '(' that is
+    // a file (a directory's name or the member's may hold parentheses too).
+    for (size_t Open = Line.find('('); Open != StringRef::npos; Open = Line.find('(', Open + 1)) {
       StringRef Archive = Line.take_front(Open);
-      if (sys::fs::is_regular_file(Archive)) {
+      if (Open > 0 && sys::fs::is_regular_file(Archive)) {
         Out.Path = Archive.str();
         Out.Member = Line.slice(Open + 1, Line.size() - 1).str();
         return true;
