@@ -74,6 +74,51 @@ static std::string vtableClass(const Rebuilt &R, const InputSection &S) {
   return "the class of '" + Sym->Name.str() + "'";
 }
 
+/// A function's static variable as the source names it ("tick()::count"),
+/// the same for every one of that name in the function, or "" for other
+/// symbols. Compilers number statics of one name in one function in source
+/// order (C++ `_ZZ4tickvE5count`, `..._0`; C `tick.count`, `tick.count.1`),
+/// and the demangler and this key leave the number out.
+static std::string localStaticKey(StringRef Name) {
+  if (Name.starts_with("_ZZ") || Name.starts_with("_ZGVZ"))
+    return demangle(Name.str());
+  if (Name.starts_with("_Z") || Name.starts_with(".") || Name.count('.') < 1)
+    return "";
+  SmallVector<StringRef, 3> Parts;
+  Name.split(Parts, '.');
+  if (Parts.size() == 3 && !Parts[2].empty() &&
+      all_of(Parts[2], [](char Ch) { return isDigit(Ch); }))
+    Parts.pop_back();
+  return Parts.size() == 2 && !Parts[0].empty() && !Parts[1].empty()
+             ? (Parts[0] + "()::" + Parts[1]).str()
+             : "";
+}
+
+/// A new static variable shares its name with another static of the same
+/// function: its number in the function may have taken the running
+/// variable's, and no name tells them apart any more.
+static Error checkRenumberedStatic(PatchContext &C, Rebuilt &R, unsigned Index) {
+  auto It = R.BySection.find(Index);
+  if (It == R.BySection.end())
+    return Error::success();
+  for (const ObjSymbol *Sym : It->second) {
+    std::string Key = localStaticKey(Sym->Name);
+    if (Key.empty())
+      continue;
+    for (const ObjSymbol &Other : R.Symbols)
+      if (&Other != Sym && Other.Name != Sym->Name && Other.Type != ELF::STT_FUNC &&
+          localStaticKey(Other.Name) == Key &&
+          C.baseDefinition(R.SourceFile, Other.Name, Other.Binding == ELF::STB_LOCAL))
+        return fail("'" + R.Path + "' adds a static variable '" + Key +
+                    "' to a function that already has one of that name: the compiler "
+                    "numbers them in source order, so the running program's variable can "
+                    "no longer be told from the new one, and its value could go to the "
+                    "wrong one; give the new static another name, or rebuild the program "
+                    "and restart it");
+  }
+  return Error::success();
+}
+
 /// The base's variable a data section of a rebuilt object defines, by its
 /// symbol, whatever section the base had it in.
 std::optional<BaseVariable> baseVariableOf(PatchContext &C, Rebuilt &R, unsigned Index) {
@@ -153,6 +198,9 @@ Error plan(PatchContext &C, Rebuilt &R) {
                     S.Name + "'; a patch cannot add thread_local variables "
                     "(threads already running have no storage for them): "
                     "rebuild the program and restart it");
+      if (holdsState(S))
+        if (Error E = checkRenumberedStatic(C, R, S.Index))
+          return E;
       P.F = Fate::Include;
     } else if (isCode(S) && P.Changed) {
       P.F = Fate::Include;
