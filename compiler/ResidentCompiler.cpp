@@ -143,7 +143,9 @@ CompileResult ResidentCompiler::compile(const CompileCommandLine &C, raw_ostream
                                .Size > 0;
   if (WantsPreamble) {
     Preambles.touch(C.Source);
+    auto TC = std::chrono::steady_clock::now();
     Kept = Preambles.find(C, *RI, **Main, R.StaleBecause);
+    R.PreambleCheckMs = msSince(TC);
     if (Kept) {
       // The main file becomes this very text: what the preamble was
       // checked against is what is compiled.

@@ -42,6 +42,7 @@ struct CompileResult {
   std::string Reason;
   enum PreambleUse { None, Reused, Stale } Preamble = None;
   std::string StaleBecause; // when Preamble == Stale
+  double PreambleCheckMs = 0; // finding and checking the kept preamble
   /// Every file the compile read (absolute), the preamble's included.
   std::set<std::string> Files;
   double Ms = 0;

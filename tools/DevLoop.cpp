@@ -160,6 +160,7 @@ private:
   std::unique_ptr<ResidentCompiler> Compiler; // null: --no-resident-compiler
   std::set<std::string> SaidRunsCommand;      // sources whose command runs, said once
   CompileResult LastResident;
+  bool CompiledInProcess = false; // the last compile()
 };
 
 bool DevLoop::loadCommands() {
@@ -340,6 +341,7 @@ std::string DevLoop::buildId() {
 }
 
 bool DevLoop::compile(CompileCommand &C, double &Ms) {
+  CompiledInProcess = false;
   if (!Compiler)
     return runCommand(C, Ms);
   CompileCommandLine Line{C.Directory, C.Source, C.Object, C.Args};
@@ -350,6 +352,7 @@ bool DevLoop::compile(CompileCommand &C, double &Ms) {
     return runCommand(C, Ms);
   }
   Ms = R.Ms;
+  CompiledInProcess = true;
   // The files it read: an edit that includes a new header is watched.
   C.Read = R.Files;
   LastResident = std::move(R);
@@ -363,7 +366,9 @@ void DevLoop::printStats(const CompileResult *Last) {
   if (Last)
     Line += Last->Outcome != CompileResult::Compiled ? "; last compile: its command"
             : Last->Preamble == CompileResult::Reused
-                ? "; last compile: in process with its preamble"
+                ? formatv("; last compile: in process with its preamble (checked in {0:F1} ms)",
+                          Last->PreambleCheckMs)
+                      .str()
             : Last->Preamble == CompileResult::Stale
                 ? "; last compile: in process, its preamble stale (" + Last->StaleBecause + ")"
                 : "; last compile: in process without a preamble";
@@ -477,9 +482,12 @@ void DevLoop::handleChanges(const std::set<std::string> &Changed) {
   double CompileMs = 0;
   std::vector<std::string> Objects;
   LastResident = CompileResult();
+  bool AllInProcess = true;
   for (CompileCommand *C : Affected) {
     double Ms;
-    if (!compile(*C, Ms)) {
+    bool Ok = compile(*C, Ms);
+    AllInProcess &= CompiledInProcess;
+    if (!Ok) {
       say("compile error in " + sys::path::filename(C->Source) +
           " (above); the program keeps running its current code");
       return;
@@ -487,9 +495,16 @@ void DevLoop::handleChanges(const std::set<std::string> &Changed) {
     CompileMs += Ms;
     Objects.push_back(C->Object);
   }
-  for (CompileCommand &C : Commands)
-    refreshDeps(C); // an edit may include new headers
-  readNinjaDeps();
+  // An edit may include new headers. The resident compiler said what each
+  // compile read; a command's depfile and Ninja's log have to be read again.
+  if (AllInProcess) {
+    for (CompileCommand *C : Affected)
+      refreshDeps(*C);
+  } else {
+    for (CompileCommand &C : Commands)
+      refreshDeps(C);
+    readNinjaDeps();
+  }
   watchAll();
 
   if (!Running) {

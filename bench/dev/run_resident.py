@@ -217,10 +217,10 @@ def bench_files(cfg, a, build, program, files, results):
                 own.append(float(m.group(1)) if m else 0.0)
                 out.wait_for(j, lambda l: l.startswith("[hotpatch] stats: resident"), 5)
                 time.sleep(a.pause)
-            stats = [l for _, l in out.lines if l.startswith("[hotpatch] stats:")]
+                stats = [l for _, l in out.lines[j:] if l.startswith("[hotpatch] stats:")]
             results.append({"file": os.path.basename(source), "kind": kind, "first": saves[0],
                             "later": saves[1:], "own_first": own[0], "own_later": own[1:],
-                            "alone": alone, "stats": stats[-6:]})
+                            "alone": alone, "stats": stats})
     finally:
         os.killpg(p.pid, signal.SIGINT)
         try:
