@@ -7,19 +7,29 @@
 #include "clang/Serialization/PCHContainerOperations.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CrashRecoveryContext.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/xxhash.h"
 
 #include <chrono>
+#include <sys/stat.h>
+#include <time.h>
 
 using namespace llvm;
 
 namespace hotpatch {
 namespace {
 
+std::string absoluteIn(StringRef Name, StringRef Dir) {
+  SmallString<256> P(Name);
+  sys::fs::make_absolute(Dir, P);
+  return std::string(P);
+}
+
 /// Records what the preamble was built from: each file the preprocessor
 /// entered, with the hash of the very text it parsed.
 class FileRecorder : public clang::PreambleCallbacks {
 public:
+  explicit FileRecorder(std::string Dir) : Dir(std::move(Dir)) {}
   void AfterExecute(clang::CompilerInstance &CI) override {
     clang::SourceManager &SM = CI.getSourceManager();
     clang::OptionalFileEntryRef Main = SM.getFileEntryRefForID(SM.getMainFileID());
@@ -29,13 +39,43 @@ public:
       std::optional<MemoryBufferRef> Text = It->second->getBufferIfLoaded();
       if (!Text) // looked up, never read
         continue;
-      Files.push_back({It->first.getName().str(), xxh3_64bits(Text->getBuffer())});
+      KeptPreamble::File F;
+      F.Name = It->first.getName().str();
+      F.Hash = xxh3_64bits(Text->getBuffer());
+      F.Stamp = stampOf(absoluteIn(F.Name, Dir));
+      Files.push_back(std::move(F));
     }
   }
-  std::vector<std::pair<std::string, uint64_t>> Files;
+  std::string Dir;
+  std::vector<KeptPreamble::File> Files;
 };
 
+int64_t realtimeNs() {
+  timespec T;
+  clock_gettime(CLOCK_REALTIME, &T);
+  return int64_t(T.tv_sec) * 1000000000 + T.tv_nsec;
+}
+
+/// A file whose status changed less than this before the preamble was
+/// built may have changed again within the file system's timestamp
+/// granularity: its content is always compared.
+constexpr int64_t RacyNs = 2000000000;
+
 } // namespace
+
+FileStamp stampOf(const std::string &Path) {
+  FileStamp S;
+  struct stat St;
+  if (::stat(Path.c_str(), &St) != 0)
+    return S;
+  S.Dev = St.st_dev;
+  S.Ino = St.st_ino;
+  S.Size = St.st_size;
+  S.MtimeNs = int64_t(St.st_mtim.tv_sec) * 1000000000 + St.st_mtim.tv_nsec;
+  S.CtimeNs = int64_t(St.st_ctim.tv_sec) * 1000000000 + St.st_ctim.tv_nsec;
+  S.Valid = true;
+  return S;
+}
 
 std::string commandKey(const CompileCommandLine &C) {
   return C.Directory + '\0' + join(C.Args, std::string(1, '\0'));
@@ -49,12 +89,18 @@ std::string preambleStaleness(const KeptPreamble &K, const CompileCommandLine &C
       clang::ComputePreambleBounds(RI.Invocation->getLangOpts(), Main.getMemBufferRef(), 0);
   if (!K.Preamble.CanReuse(*RI.Invocation, Main.getMemBufferRef(), Bounds, *RI.FS))
     return "the include block or a file it reads changed";
-  for (const auto &[Name, Hash] : K.Files) {
-    auto Text = RI.FS->getBufferForFile(Name);
+  // The content, unless the inode is provably the one the preamble read:
+  // the same identity, size and times, and its status last changed well
+  // before the preamble was built (git's "racily clean" rule).
+  for (const KeptPreamble::File &F : K.Files) {
+    if (F.Stamp.CtimeNs < K.BuiltAfterNs - RacyNs &&
+        stampOf(absoluteIn(F.Name, C.Directory)) == F.Stamp)
+      continue;
+    auto Text = RI.FS->getBufferForFile(F.Name);
     if (!Text)
-      return Name + " is gone";
-    if (xxh3_64bits((*Text)->getBuffer()) != Hash)
-      return Name + " changed";
+      return F.Name + " is gone";
+    if (xxh3_64bits((*Text)->getBuffer()) != F.Hash)
+      return F.Name + " changed";
   }
   return "";
 }
@@ -105,7 +151,8 @@ std::shared_ptr<const KeptPreamble> PreambleStore::build(const CompileCommandLin
   IntrusiveRefCntPtr<clang::DiagnosticsEngine> Diags =
       clang::CompilerInstance::createDiagnostics(new clang::DiagnosticOptions(Inv.getDiagnosticOpts()),
                                                  &Quiet, /*ShouldOwnClient=*/false);
-  FileRecorder Recorder;
+  FileRecorder Recorder(C.Directory);
+  int64_t BuiltAfterNs = realtimeNs();
   std::optional<ErrorOr<clang::PrecompiledPreamble>> P;
   CrashRecoveryContext CRC;
   bool Survived = CRC.RunSafely([&] {
@@ -129,6 +176,7 @@ std::shared_ptr<const KeptPreamble> PreambleStore::build(const CompileCommandLin
   auto K = std::make_shared<KeptPreamble>(std::move(**P));
   K->Command = commandKey(C);
   K->Files = std::move(Recorder.Files);
+  K->BuiltAfterNs = BuiltAfterNs;
   K->BuildMs =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - T).count();
   return K;

@@ -16,7 +16,12 @@
 //   - and every file it read has the same content (a 64-bit hash of the text
 //     the preamble was built from): a header saved twice in the same second
 //     with the same size, or with its old time restored, is a different
-//     header, and CanReuse alone would not see it.
+//     header, and CanReuse alone would not see it. The hash is compared
+//     unless stat(2) shows the very inode the preamble read, unchanged
+//     (identity, size, modification and status-change times in
+//     nanoseconds), whose status last changed at least 2 s before the
+//     preamble's build started: git's rule for a "racily clean" file. The
+//     status-change time cannot be set back by a user.
 //
 // Otherwise the compile goes without it (a full parse, as the command would
 // do), and the preamble is rebuilt in the background for the next save. The
@@ -42,15 +47,36 @@
 
 namespace hotpatch {
 
+/// What stat(2) says of a file: identity, size and both times in
+/// nanoseconds. The status change time (ctime) cannot be set back by a
+/// user, unlike the modification time (touch -r, rsync -t).
+struct FileStamp {
+  uint64_t Dev = 0, Ino = 0, Size = 0;
+  int64_t MtimeNs = 0, CtimeNs = 0;
+  bool Valid = false;
+  bool operator==(const FileStamp &O) const {
+    return Valid && O.Valid && Dev == O.Dev && Ino == O.Ino && Size == O.Size &&
+           MtimeNs == O.MtimeNs && CtimeNs == O.CtimeNs;
+  }
+};
+FileStamp stampOf(const std::string &AbsolutePath);
+
 /// One kept preamble and what it was built from.
 struct KeptPreamble {
   KeptPreamble(clang::PrecompiledPreamble P) : Preamble(std::move(P)) {}
   clang::PrecompiledPreamble Preamble;
   std::string Command; // arguments and directory, joined
   /// Every file the preamble read but the source itself: name as clang
-  /// looked it up (relative names resolve in the command's directory) and the
-  /// hash of the text it parsed.
-  std::vector<std::pair<std::string, uint64_t>> Files;
+  /// looked it up (relative names resolve in the command's directory), the
+  /// hash of the text it parsed, and its inode's status when the preamble
+  /// was built.
+  struct File {
+    std::string Name;
+    uint64_t Hash = 0;
+    FileStamp Stamp;
+  };
+  std::vector<File> Files;
+  int64_t BuiltAfterNs = 0; // the realtime clock before any file was read
   double BuildMs = 0;
 };
 

@@ -182,7 +182,7 @@ CompileResult ResidentCompiler::compile(const CompileCommandLine &C, raw_ostream
     R.Files.insert(absoluteIn(F, C.Directory));
   if (Kept)
     for (const auto &F : Kept->Files)
-      R.Files.insert(absoluteIn(F.first, C.Directory));
+      R.Files.insert(absoluteIn(F.Name, C.Directory));
   if (!Ok) {
     R.Outcome = CompileResult::Failed;
     R.Ms = msSince(T);
