@@ -49,6 +49,11 @@ config.substitutions += [
 if os.path.exists(config.thinlink):
     config.available_features.add("thinlink")
 
+# Tests that take a quarter of an hour run only when asked for:
+#   lit.py --param long=1 build/llvm-lit-tests --filter compiler/corpus
+if lit_config.params.get("long"):
+    config.available_features.add("long")
+
 # Tests that act as another user (setpriv) need root.
 if hasattr(os, "geteuid") and os.geteuid() == 0 and __import__("shutil").which("setpriv"):
     config.available_features.add("root")

@@ -8,8 +8,11 @@
 //      header (inotify; editors that save through a rename are seen too).
 //   3. On events, wait until the files are quiet (a save in several writes,
 //      several quick saves: the latest wins), then recompile exactly the
-//      affected objects with their own commands. Compiler errors are shown
-//      as the compiler printed them and the program is left alone.
+//      affected objects with their own commands: in this process by the
+//      resident compiler (compiler/), against a precompiled preamble of the
+//      file's include block, or, for a command it cannot honour, by running
+//      the command (said once per file, with the reason). Compiler errors
+//      are shown as clang shows them and the program is left alone.
 //   4. Thin-link the rebuilt objects against the program (in-process), and
 //      send the patch to every running process of that build.
 //   5. A change that cannot be patched (layout change, new file, ...) says
@@ -26,6 +29,7 @@
 #include "ChainState.h"
 #include "ControlClient.h"
 #include "DevImages.h"
+#include "ResidentCompiler.h"
 
 #include "clang/Tooling/JSONCompilationDatabase.h"
 #include "ModuleCache.h"
@@ -71,6 +75,7 @@ struct CompileCommand {
   std::string Directory, Source, Object;
   std::vector<std::string> Args;
   std::set<std::string> Deps; // source + headers, absolute
+  std::set<std::string> Read; // what the resident compiler read, last compile
 };
 
 
@@ -120,7 +125,10 @@ private:
   void stopProgram();
   void watchAll();
   void handleChanges(const std::set<std::string> &Changed);
-  bool compile(const CompileCommand &C, double &Ms);
+  bool compile(CompileCommand &C, double &Ms);
+  bool runCommand(const CompileCommand &C, double &Ms);
+  void printStats(const CompileResult *Last);
+  void preparePreambles();
   void rebuildAndRestart(const std::string &Why);
   void announce(const std::string &Event, const std::string &Message = "",
                 const std::vector<RunningProcess> *To = nullptr);
@@ -149,6 +157,10 @@ private:
   sys::ProcessInfo Child;
   bool Running = false;
   unsigned Changes = 0;
+  std::unique_ptr<ResidentCompiler> Compiler; // null: --no-resident-compiler
+  std::set<std::string> SaidRunsCommand;      // sources whose command runs, said once
+  CompileResult LastResident;
+  bool CompiledInProcess = false; // the last compile()
 };
 
 bool DevLoop::loadCommands() {
@@ -228,6 +240,9 @@ void DevLoop::readNinjaDeps() {
 
 void DevLoop::refreshDeps(CompileCommand &C) {
   C.Deps = {C.Source};
+  for (const std::string &D : C.Read)
+    if (!StringRef(D).starts_with("/usr/"))
+      C.Deps.insert(D);
   std::string Depfile = C.Object + ".d";
   for (size_t I = 0; I + 1 < C.Args.size(); ++I)
     if (C.Args[I] == "-MF")
@@ -325,7 +340,70 @@ std::string DevLoop::buildId() {
   return BuildIdOfProgram;
 }
 
-bool DevLoop::compile(const CompileCommand &C, double &Ms) {
+bool DevLoop::compile(CompileCommand &C, double &Ms) {
+  CompiledInProcess = false;
+  if (!Compiler)
+    return runCommand(C, Ms);
+  CompileCommandLine Line{C.Directory, C.Source, C.Object, C.Args};
+  CompileResult R = Compiler->compile(Line, errs());
+  if (R.Outcome == CompileResult::NotResident) {
+    if (SaidRunsCommand.insert(C.Source).second)
+      say("compiling " + sys::path::filename(C.Source) + " with its command: " + R.Reason);
+    return runCommand(C, Ms);
+  }
+  Ms = R.Ms;
+  CompiledInProcess = true;
+  // The files it read: an edit that includes a new header is watched.
+  C.Read = R.Files;
+  LastResident = std::move(R);
+  return LastResident.Outcome == CompileResult::Compiled;
+}
+
+/// Memory and preambles, for --stats: what keeping the compiler resident
+/// costs.
+void DevLoop::printStats(const CompileResult *Last) {
+  std::string Line = formatv("stats: resident memory {0:F1} MiB", residentMemory() / 1048576.0);
+  if (Last)
+    Line += Last->Outcome != CompileResult::Compiled ? "; last compile: its command"
+            : Last->Preamble == CompileResult::Reused
+                ? formatv("; last compile: in process with its preamble (checked in {0:F1} ms)",
+                          Last->PreambleCheckMs)
+                      .str()
+            : Last->Preamble == CompileResult::Stale
+                ? "; last compile: in process, its preamble stale (" + Last->StaleBecause + ")"
+                : "; last compile: in process without a preamble";
+  say(Line);
+  if (!Compiler)
+    return;
+  for (const PreambleStat &P : Compiler->preambleStats())
+    say(P.Building && !P.Bytes
+            ? "stats: preamble of " + sys::path::filename(P.Source) + ": being built"
+            : formatv("stats: preamble of {0}: {1:F1} MiB, {2} files, built in {3:F0} ms{4}",
+                      sys::path::filename(P.Source), P.Bytes / 1048576.0, P.Files, P.BuildMs,
+                      P.Building ? " (being rebuilt)" : "")
+                  .str());
+}
+
+/// The preambles of the most recently edited sources (by modification
+/// time), built in the background before the first save.
+void DevLoop::preparePreambles() {
+  if (!Compiler || !Opts.KeepPreambles)
+    return;
+  std::vector<std::pair<sys::TimePoint<>, const CompileCommand *>> ByTime;
+  for (const CompileCommand &C : Commands) {
+    sys::fs::file_status St;
+    if (!sys::fs::status(C.Source, St))
+      ByTime.push_back({St.getLastModificationTime(), &C});
+  }
+  std::sort(ByTime.begin(), ByTime.end(),
+            [](const auto &A, const auto &B) { return A.first > B.first; });
+  for (size_t I = 0; I < ByTime.size() && I < Opts.KeepPreambles; ++I) {
+    const CompileCommand &C = *ByTime[I].second;
+    Compiler->prepare({C.Directory, C.Source, C.Object, C.Args});
+  }
+}
+
+bool DevLoop::runCommand(const CompileCommand &C, double &Ms) {
   std::vector<StringRef> Args(C.Args.begin(), C.Args.end());
   SmallString<128> ErrFile;
   sys::fs::createTemporaryFile("hotpatch-dev", "txt", ErrFile);
@@ -390,8 +468,8 @@ void DevLoop::handleChanges(const std::set<std::string> &Changed) {
       rebuildAndRestart("the build description changed");
       return;
     }
-  std::vector<const CompileCommand *> Affected;
-  for (const CompileCommand &C : Commands)
+  std::vector<CompileCommand *> Affected;
+  for (CompileCommand &C : Commands)
     for (const std::string &F : Changed)
       if (C.Deps.count(F)) {
         Affected.push_back(&C);
@@ -403,9 +481,13 @@ void DevLoop::handleChanges(const std::set<std::string> &Changed) {
   auto T0 = Clock::now();
   double CompileMs = 0;
   std::vector<std::string> Objects;
-  for (const CompileCommand *C : Affected) {
+  LastResident = CompileResult();
+  bool AllInProcess = true;
+  for (CompileCommand *C : Affected) {
     double Ms;
-    if (!compile(*C, Ms)) {
+    bool Ok = compile(*C, Ms);
+    AllInProcess &= CompiledInProcess;
+    if (!Ok) {
       say("compile error in " + sys::path::filename(C->Source) +
           " (above); the program keeps running its current code");
       return;
@@ -413,9 +495,16 @@ void DevLoop::handleChanges(const std::set<std::string> &Changed) {
     CompileMs += Ms;
     Objects.push_back(C->Object);
   }
-  for (CompileCommand &C : Commands)
-    refreshDeps(C); // an edit may include new headers
-  readNinjaDeps();
+  // An edit may include new headers. The resident compiler said what each
+  // compile read; a command's depfile and Ninja's log have to be read again.
+  if (AllInProcess) {
+    for (CompileCommand *C : Affected)
+      refreshDeps(*C);
+  } else {
+    for (CompileCommand &C : Commands)
+      refreshDeps(C);
+    readNinjaDeps();
+  }
   watchAll();
 
   if (!Running) {
@@ -544,6 +633,8 @@ void DevLoop::handleChanges(const std::set<std::string> &Changed) {
                 List, Applied, Applied == 1 ? "" : "es", msSince(T0), CompileMs, LinkMs,
                 ApplyMs)
             .str());
+    if (Opts.Stats)
+      printStats(Compiler ? &LastResident : nullptr);
     if (Waiting)
       say(formatv("{0} process{1} {2} not loaded {3} yet: the patch is applied when {4} "
                   "load it",
@@ -596,8 +687,11 @@ int DevLoop::run() {
     return 1;
   }
   watchAll();
+  if (Opts.Resident)
+    Compiler = std::make_unique<ResidentCompiler>(ResidentOptions{Opts.KeepPreambles});
   if (!startProgram())
     return 1;
+  preparePreambles();
 
   std::set<std::string> Pending;
   Clock::time_point LastEvent;
@@ -645,6 +739,10 @@ int DevLoop::run() {
       std::set<std::string> Batch;
       Batch.swap(Pending);
       handleChanges(Batch);
+      // After the patch is out: preambles the change made stale (a header
+      // several files include) are rebuilt for their next save.
+      if (Compiler)
+        Compiler->refreshPreambles();
     }
   }
   announce("shutdown");

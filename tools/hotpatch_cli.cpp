@@ -5,6 +5,8 @@
 //                                        build the patch was made for
 //   hotpatch list                        the processes listening for patches
 //   hotpatch dev [-p dir] -- prog args   watch, recompile, patch (DevLoop.cpp)
+//   hotpatch compile [-p dir] files      compile as hotpatch dev does
+//                                        (ResidentCompile.cpp)
 //
 // Talks to the runtime's control socket (the protocol:
 // runtime/include/hotpatch/control_protocol.h) and prints what each process
@@ -13,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 #include "ControlClient.h"
 #include "DevLoop.h"
+#include "ResidentCompile.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringRef.h"
@@ -37,7 +40,9 @@ int usage() {
   errs() << "usage: hotpatch apply --pid <pid> <patch>\n"
             "       hotpatch apply --all <patch>\n"
             "       hotpatch list\n"
-            "       hotpatch dev [-p <build dir>] [--no-restart] -- <program> [args...]\n";
+            "       hotpatch dev [-p <build dir>] [--no-restart] [--no-resident-compiler]\n"
+            "                    [--keep-preambles <n>] [--stats] -- <program> [args...]\n"
+            "       hotpatch compile [-p <build dir>] [--preamble] <source>...\n";
   return 2;
 }
 
@@ -53,13 +58,45 @@ int devMain(const std::vector<std::string> &Args) {
       O.BuildDir = Args[++I];
     else if (Args[I] == "--no-restart")
       O.Restart = false;
-    else
+    else if (Args[I] == "--no-resident-compiler")
+      O.Resident = false;
+    else if (Args[I] == "--stats")
+      O.Stats = true;
+    else if (Args[I] == "--keep-preambles" && I + 1 < Args.size()) {
+      if (StringRef(Args[++I]).getAsInteger(10, O.KeepPreambles)) {
+        errs() << "hotpatch dev: error: --keep-preambles takes a number, not '" << Args[I]
+               << "'\n";
+        return 2;
+      }
+    } else
       return usage();
   }
+  // HOTPATCH_RESIDENT_COMPILER=0 in the environment: every compile runs its
+  // command, as with --no-resident-compiler.
+  if (const char *E = getenv("HOTPATCH_RESIDENT_COMPILER"))
+    if (StringRef(E) == "0" || StringRef(E) == "off")
+      O.Resident = false;
   O.Program.assign(Args.begin() + I, Args.end());
   if (O.Program.empty())
     return usage();
   return runDev(O);
+}
+
+int compileMain(const std::vector<std::string> &Args) {
+  CompileOptions O;
+  for (size_t I = 1; I < Args.size(); ++I) {
+    if (Args[I] == "-p" && I + 1 < Args.size())
+      O.BuildDir = Args[++I];
+    else if (Args[I] == "--preamble")
+      O.Preamble = true;
+    else if (StringRef(Args[I]).starts_with("-"))
+      return usage();
+    else
+      O.Sources.push_back(Args[I]);
+  }
+  if (O.Sources.empty())
+    return usage();
+  return runCompile(O);
 }
 
 int applyTo(const RunningProcess &P, const std::string &Patch,
@@ -88,6 +125,8 @@ int main(int argc, char **argv) {
     return usage();
   if (Args[0] == "dev")
     return devMain(Args);
+  if (Args[0] == "compile")
+    return compileMain(Args);
   if (Args[0] == "list") {
     ProcessScan Scan = scanProcesses();
     for (const RunningProcess &P : Scan.Processes)

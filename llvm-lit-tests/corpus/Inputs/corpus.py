@@ -198,8 +198,12 @@ class Builder:
                 ["-I" + self.srcdir, "-MD", "-MF", self.obj(src)[:-2] + ".d", "-c",
                  os.path.join(self.srcdir, src), "-o", self.obj(src)])
 
-    def compile(self, srcs):
-        """Compiles srcs two at a time; returns (ok, output)."""
+    def compile(self, srcs, base=False):
+        """Compiles srcs two at a time; returns (ok, output). With --resident,
+        every compile but the base program's is `hotpatch compile --preamble`:
+        the resident compiler, against a preamble built for it."""
+        if self.args.resident and not base:
+            return self.compile_resident(srcs)
         def one(src):
             r = subprocess.run(self.command(src), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             return r.returncode, r.stdout.decode(errors="replace")
@@ -207,6 +211,20 @@ class Builder:
             results = list(pool.map(one, srcs))
         ok = all(rc == 0 for rc, _ in results)
         return ok, "".join(out for _, out in results)
+
+    def compile_resident(self, srcs):
+        db = os.path.join(self.objdir, "compile_commands.json")
+        if not os.path.exists(db):
+            with open(db, "w") as f:
+                json.dump([{"directory": self.objdir, "file": os.path.join(self.srcdir, s),
+                            "arguments": self.command(s), "output": self.obj(s)}
+                           for s in self.sources], f)
+        r = subprocess.run([self.args.hotpatch, "compile", "-p", self.objdir, "--preamble"] +
+                           [os.path.join(self.srcdir, s) for s in srcs],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        out = r.stdout.decode(errors="replace")
+        resident = out.count("in process, with its preamble") == len(srcs)
+        return r.returncode == 0 and resident, out
 
     def save_originals(self):
         """Keeps the objects of the original text: a revert rebuilds exactly them."""
@@ -538,7 +556,7 @@ def run_corpus(args, edits):
         shutil.copy(os.path.join(args.sources, f), srcdir)
     b = Builder(args, srcdir, objdir)
     t0 = time.monotonic()
-    ok, out = b.compile(b.sources)
+    ok, out = b.compile(b.sources, base=True)
     if not ok:
         print(out)
         raise SystemExit("corpus: the base program does not compile")
@@ -743,6 +761,8 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated edit names")
     ap.add_argument("--json", help="write the results here")
     ap.add_argument("--check-corpus", action="store_true")
+    ap.add_argument("--resident", action="store_true",
+                    help="compile each edit with `hotpatch compile --preamble` (the base with clang)")
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("--recompile-reverts", action="store_true",
                     help="recompile the original text for a revert instead of reusing the base's objects")
