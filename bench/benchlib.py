@@ -4,6 +4,7 @@ import platform
 import shlex
 import subprocess
 import sys
+import threading
 import time
 
 NAME = "bench"  # each driver sets its own, for its messages
@@ -54,3 +55,47 @@ def loadavg():
         return " ".join(open("/proc/loadavg").read().split()[:3])
     except OSError:
         return "?"
+
+
+class Lines:
+    """A pipe read by a thread; every line stamped with its arrival time."""
+
+    def __init__(self, stream):
+        self.lines = []
+        self.cond = threading.Condition()
+        self.closed = False
+        self.t = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self.t.start()
+
+    def _read(self, stream):
+        for raw in iter(stream.readline, b""):
+            t = now_ms()
+            with self.cond:
+                self.lines.append((t, raw.decode(errors="replace").rstrip("\n")))
+                self.cond.notify_all()
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+
+    def wait_for(self, start, pred, timeout=20.0):
+        """The first line from index start on for which pred holds."""
+        deadline = time.monotonic() + timeout
+        i = start
+        with self.cond:
+            while True:
+                while i < len(self.lines):
+                    if pred(self.lines[i][1]):
+                        return i, self.lines[i]
+                    i += 1
+                left = deadline - time.monotonic()
+                if left <= 0 or self.closed:
+                    return None, None
+                self.cond.wait(left)
+
+    def count(self):
+        with self.cond:
+            return len(self.lines)
+
+    def text(self, start=0):
+        with self.cond:
+            return "\n".join(l for _, l in self.lines[start:])

@@ -519,41 +519,33 @@ TEST(PatchChecks, ExceptionTablesMustBeThePatchs) {
                           "the program and the patches before it");
 }
 
-
+// Adds `delta` to the value of the dynamic section's entry `tag`.
+void move_dynamic_entry(Patch &p, int64_t tag, uint64_t delta) {
+  for (size_t at = p.contents(".dynamic"); p.get<Elf64_Dyn>(at).d_tag != DT_NULL;
+       at += sizeof(Elf64_Dyn))
+    if (p.get<Elf64_Dyn>(at).d_tag == tag) {
+      Elf64_Dyn d = p.get<Elf64_Dyn>(at);
+      d.d_un.d_ptr += delta;
+      p.put(at, d);
+      return;
+    }
+  ADD_FAILURE() << "no dynamic entry " << tag;
+}
 
 TEST(PatchChecks, TheDynamicSymbolTableMustBeDynsym) {
   // Moved by one symbol, every relocation would be bound to its neighbour's
   // symbol (a call of __cxa_allocate_exception reaching __cxa_throw).
   Patch p;
-  size_t dyn = p.contents(".dynamic");
-  bool moved = false;
-  for (size_t at = dyn; p.get<Elf64_Dyn>(at).d_tag != DT_NULL; at += sizeof(Elf64_Dyn))
-    if (p.get<Elf64_Dyn>(at).d_tag == DT_SYMTAB) {
-      Elf64_Dyn d = p.get<Elf64_Dyn>(at);
-      d.d_un.d_ptr += sizeof(Elf64_Sym);
-      p.put(at, d);
-      moved = true;
-    }
-  ASSERT_TRUE(moved) << "no DT_SYMTAB";
+  move_dynamic_entry(p, DT_SYMTAB, sizeof(Elf64_Sym));
   expect_refused(p.run(), "the symbol table its dynamic section names is not its .dynsym section");
 }
 
 TEST(PatchChecks, TheDynamicStringTableMustBeTheSymbolsStrings) {
   Patch p;
-  size_t dyn = p.contents(".dynamic");
-  bool moved = false;
-  for (size_t at = dyn; p.get<Elf64_Dyn>(at).d_tag != DT_NULL; at += sizeof(Elf64_Dyn))
-    if (p.get<Elf64_Dyn>(at).d_tag == DT_STRTAB) {
-      Elf64_Dyn d = p.get<Elf64_Dyn>(at);
-      d.d_un.d_ptr += 1;
-      p.put(at, d);
-      moved = true;
-    }
-  ASSERT_TRUE(moved) << "no DT_STRTAB";
+  move_dynamic_entry(p, DT_STRTAB, 1);
   expect_refused(p.run(), "the string table its dynamic section names is not its symbols' string "
                           "table");
 }
-
 
 TEST(PatchChecks, AGotRelocationMustFillAGotEntry) {
   // Moved onto a reserved word of the PLT's GOT (which holds 0, as an

@@ -57,7 +57,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import benchlib  # noqa: E402
-from benchlib import die, now_ms, run, machine, loadavg  # noqa: E402
+from benchlib import die, now_ms, run, machine, loadavg, Lines  # noqa: E402
 benchlib.NAME = "dev"
 
 
@@ -76,50 +76,6 @@ def save(path, text):
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
     return now_ms()
-
-
-class Lines:
-    """A pipe read by a thread; every line stamped with its arrival time."""
-
-    def __init__(self, stream):
-        self.lines = []
-        self.cond = threading.Condition()
-        self.closed = False
-        self.t = threading.Thread(target=self._read, args=(stream,), daemon=True)
-        self.t.start()
-
-    def _read(self, stream):
-        for raw in iter(stream.readline, b""):
-            t = now_ms()
-            with self.cond:
-                self.lines.append((t, raw.decode(errors="replace").rstrip("\n")))
-                self.cond.notify_all()
-        with self.cond:
-            self.closed = True
-            self.cond.notify_all()
-
-    def wait_for(self, start, pred, timeout=20.0):
-        """The first line from index start on for which pred holds."""
-        deadline = time.monotonic() + timeout
-        i = start
-        with self.cond:
-            while True:
-                while i < len(self.lines):
-                    if pred(self.lines[i][1]):
-                        return i, self.lines[i]
-                    i += 1
-                left = deadline - time.monotonic()
-                if left <= 0 or self.closed:
-                    return None, None
-                self.cond.wait(left)
-
-    def count(self):
-        with self.cond:
-            return len(self.lines)
-
-    def text(self, start=0):
-        with self.cond:
-            return "\n".join(l for _, l in self.lines[start:])
 
 
 class DevSession:

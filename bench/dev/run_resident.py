@@ -37,7 +37,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import benchlib  # noqa: E402
-from benchlib import die, now_ms, run, machine, loadavg  # noqa: E402
+from benchlib import die, now_ms, run, machine, loadavg, Lines  # noqa: E402
 benchlib.NAME = "dev-resident"
 
 TARGET = {"header-heavy": 0.5, "small": 0.9}
@@ -121,44 +121,6 @@ hotpatch_enable(mixed)
 '''
 
 
-class Lines:
-    def __init__(self, stream):
-        self.lines, self.cond, self.closed = [], threading.Condition(), False
-        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
-
-    def _read(self, stream):
-        for raw in iter(stream.readline, b""):
-            t = now_ms()
-            with self.cond:
-                self.lines.append((t, raw.decode(errors="replace").rstrip("\n")))
-                self.cond.notify_all()
-        with self.cond:
-            self.closed = True
-            self.cond.notify_all()
-
-    def wait_for(self, start, pred, timeout=60.0):
-        deadline = time.monotonic() + timeout
-        i = start
-        with self.cond:
-            while True:
-                while i < len(self.lines):
-                    if pred(self.lines[i][1]):
-                        return i, self.lines[i]
-                    i += 1
-                left = deadline - time.monotonic()
-                if left <= 0 or self.closed:
-                    return None, None
-                self.cond.wait(left)
-
-    def count(self):
-        with self.cond:
-            return len(self.lines)
-
-    def text(self, start=0):
-        with self.cond:
-            return "\n".join(l for _, l in self.lines[start:])
-
-
 def configure(cfg, src, build, extra=()):
     run([cfg["cmake"], "-S", src, "-B", build, "-G", "Ninja",
          "-DCMAKE_CXX_COMPILER=" + cfg["clangxx"], "-DCMAKE_C_COMPILER=" + cfg["clang"],
@@ -192,7 +154,7 @@ def bench_files(cfg, a, build, program, files, results):
                          stdin=subprocess.DEVNULL, env=env, start_new_session=True)
     out = Lines(p.stdout)
     try:
-        i, _ = out.wait_for(0, lambda l: l.startswith("[hotpatch] started"))
+        i, _ = out.wait_for(0, lambda l: l.startswith("[hotpatch] started"), 60)
         if i is None:
             die("hotpatch dev did not start:\n" + out.text())
         for source, kind, old, new in files:
@@ -209,7 +171,8 @@ def bench_files(cfg, a, build, program, files, results):
                     f.write(text)
                 t = now_ms()
                 j, got = out.wait_for(start, lambda l: l.startswith("[hotpatch] patched") or
-                                      "error" in l or l.startswith("[hotpatch] no function"))
+                                      "error" in l or l.startswith("[hotpatch] no function"),
+                                      60)
                 if j is None or not got[1].startswith("[hotpatch] patched"):
                     die("no patch for %s:\n%s" % (source, out.text(start)))
                 saves.append(got[0] - t)
