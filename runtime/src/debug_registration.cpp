@@ -266,7 +266,8 @@ std::vector<MovedSection> moved_dwarf(const std::vector<DebugSection> &in, uint6
 std::string jit_object(const std::vector<DebugFunction> &fns, uintptr_t code_begin,
                        uintptr_t code_end, const char *eh_frame, uintptr_t eh_addr,
                        size_t eh_size, const std::vector<MovedSection> &dwarf) {
-  std::string shstr("\0.text\0.eh_frame\0.symtab\0.strtab\0.shstrtab\0", 45);
+  static const char kNames[] = "\0.text\0.eh_frame\0.symtab\0.strtab\0.shstrtab";
+  std::string shstr(kNames, sizeof kNames); // the names and their NULs, the last one included
   std::string str(1, '\0');
   std::vector<Elf64_Sym> syms(1);
   memset(syms.data(), 0, sizeof(Elf64_Sym));
