@@ -31,6 +31,8 @@
 //===----------------------------------------------------------------------===//
 #include "CacheBuilder.h"
 
+#include "llvm/Demangle/Demangle.h"
+
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringSet.h"
@@ -792,6 +794,26 @@ std::string describeLayoutChange(StringRef Old, StringRef New) {
   for (const std::string &W : What)
     Out += (Out.empty() ? "" : "; ") + W;
   return Out;
+}
+
+/// A function's static variable as the source names it ("tick()::count"),
+/// the same for every one of that name in the function, or "" for other
+/// symbols. Compilers number statics of one name in one function in source
+/// order (C++ `_ZZ4tickvE5count`, `..._0`; C `tick.count`, `tick.count.1`),
+/// and the demangler and this key leave the number out.
+std::string localStaticKey(StringRef Name) {
+  if (Name.starts_with("_ZZ") || Name.starts_with("_ZGVZ"))
+    return demangle(Name.str());
+  if (Name.starts_with("_Z") || Name.starts_with(".") || Name.count('.') < 1)
+    return "";
+  SmallVector<StringRef, 3> Parts;
+  Name.split(Parts, '.');
+  if (Parts.size() == 3 && !Parts[2].empty() &&
+      all_of(Parts[2], [](char Ch) { return isDigit(Ch); }))
+    Parts.pop_back();
+  return Parts.size() == 2 && !Parts[0].empty() && !Parts[1].empty()
+             ? (Parts[0] + "()::" + Parts[1]).str()
+             : "";
 }
 
 bool parseTraceLine(StringRef Line, TracedInput &Out) {

@@ -72,6 +72,12 @@ std::map<std::string, std::string> parseLayouts(llvm::StringRef Text);
 /// Reads the .hotpatch.layouts section of an object ("" when there is none).
 std::string readLayoutSection(llvm::MemoryBufferRef Object);
 
+/// A function's static variable as the source names it ("tick()::count"),
+/// the same for every static of that name in the function (compilers number
+/// them in source order: `_ZZ4tickvE5count`, `..._0`; C `tick.count`,
+/// `tick.count.1`), or "" for other symbols.
+std::string localStaticKey(llvm::StringRef Name);
+
 /// Describes how a record's layout changed, e.g. "field 'mass' moved from
 /// offset 8 to 16; size 16 -> 24 bytes".
 std::string describeLayoutChange(llvm::StringRef Old, llvm::StringRef New);

@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "PatchContext.h"
 
+#include "CacheBuilder.h"
+
 #include "llvm/Demangle/Demangle.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
@@ -72,26 +74,6 @@ static std::string vtableClass(const Rebuilt &R, const InputSection &S) {
   if (Class.consume_front("vtable for "))
     return ("class " + Class).str();
   return "the class of '" + Sym->Name.str() + "'";
-}
-
-/// A function's static variable as the source names it ("tick()::count"),
-/// the same for every one of that name in the function, or "" for other
-/// symbols. Compilers number statics of one name in one function in source
-/// order (C++ `_ZZ4tickvE5count`, `..._0`; C `tick.count`, `tick.count.1`),
-/// and the demangler and this key leave the number out.
-static std::string localStaticKey(StringRef Name) {
-  if (Name.starts_with("_ZZ") || Name.starts_with("_ZGVZ"))
-    return demangle(Name.str());
-  if (Name.starts_with("_Z") || Name.starts_with(".") || Name.count('.') < 1)
-    return "";
-  SmallVector<StringRef, 3> Parts;
-  Name.split(Parts, '.');
-  if (Parts.size() == 3 && !Parts[2].empty() &&
-      all_of(Parts[2], [](char Ch) { return isDigit(Ch); }))
-    Parts.pop_back();
-  return Parts.size() == 2 && !Parts[0].empty() && !Parts[1].empty()
-             ? (Parts[0] + "()::" + Parts[1]).str()
-             : "";
 }
 
 /// A new static variable shares its name with another static of the same

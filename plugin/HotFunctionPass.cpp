@@ -521,8 +521,8 @@ static std::string asciiEscape(StringRef S) {
 /// copy by name through a GOT.mem import, so its state is kept, where a
 /// local symbol would bind to a fresh copy in the patch. Names of C++
 /// statics are stable across builds (`_ZL7counter`, `_ZZ4tickvE5calls`);
-/// C's numbered ones (`x.1`) shift when another static of that name is
-/// added before them, and then start over in the patch (docs/design.md).
+/// numbered ones (`x.1`, `..._0`) shift when another static of that name is
+/// added before them, which the patch link refuses (docs/design.md).
 bool HotFunctionRewriter::exposeFileLocalData() {
   std::string Suffix = ".hotpatch.static." + utohexstr(xxh3_64bits(unitName()));
   bool Changed = false;

@@ -245,6 +245,29 @@ std::vector<std::string> checkPatchObject(StringRef Path,
            "-fvisibility=default (the plugin requires it on wasm)")
               .str());
   }
+  // A static added to a function that has one of the same name: numbered
+  // in source order, the new one could take the running one's name (and,
+  // through GOT.mem, its storage) while that one started over.
+  std::map<std::string, std::vector<std::string>> StaticsByKey;
+  for (const SymbolRef &S : Obj.symbols()) {
+    const WasmSymbol &Sym = Obj.getWasmSymbol(S);
+    if (!Sym.isTypeData() || !Sym.isDefined())
+      continue;
+    StringRef Name = Sym.Info.Name;
+    std::string Key = localStaticKey(Name.split(".hotpatch.static.").first);
+    if (!Key.empty())
+      StaticsByKey[Key].push_back(Name.str());
+  }
+  for (const auto &[Key, Names] : StaticsByKey)
+    if (Names.size() > 1 && llvm::any_of(Names, [&](const std::string &N) {
+          return !Program.Exports.count(N);
+        }))
+      Problems.push_back((Path + " adds a static variable '" + Key +
+                          "' to a function that already has one of that name: the compiler "
+                          "numbers them in source order, so the running program's variable can "
+                          "no longer be told from the new one; give the new static another "
+                          "name, or restart the program")
+                             .str());
   return Problems;
 }
 
