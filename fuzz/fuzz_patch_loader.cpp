@@ -2,8 +2,8 @@
 // against a real image.
 //
 // This fuzzer is itself a hot-patchable program (loader/build.sh links it
-// with thinlink; loader/v1.cpp is its hot code) and the seed is a real patch
-// of it (loader/v2.cpp): every input is applied by hotpatch_apply_file to
+// with thinlink; its hot code is test/patch_target/v1.cpp) and the seed is a real patch
+// of it (test/patch_target/v2.cpp): every input is applied by hotpatch_apply_file to
 // the running fuzzer, exactly as a patch sent to a program would be.
 //
 // Two things keep the fuzzer useful:

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the patch loader's fuzzer as a hot-patchable program, and its seed:
 #   build.sh <clang++> <plugin> <thinlink> <include dir> <sources> <out dir> <out binary> <objects...>
-# The hot code (v1.cpp, plugin, -O2, no sanitizers) and the objects (the
+# <sources> is test/patch_target: the hot code is the patch-check program's
+# functions (v1.cpp, without its main: HOTPATCH_TARGET_NO_MAIN; plugin, -O2,
+# no sanitizers) and the objects (the
 # harness and the runtime, instrumented) are linked by thinlink with
 # libFuzzer; <out dir>/seed/good.hpp is the patch of v2.cpp against it,
 # seed-chain/ holds its chain state and seed-cache/ the module cache of a
@@ -10,7 +12,7 @@ set -euo pipefail
 CXX=$1 PLUGIN=$2 THINLINK=$3 INCLUDE=$4 SRC=$5 OUT=$6 BIN=$7
 shift 7
 rm -rf "$OUT" && mkdir -p "$OUT/seed" && cd "$OUT"
-FLAGS=(-I"$INCLUDE" -fplugin="$PLUGIN" -fplugin-arg-hotpatch-all -O2)
+FLAGS=(-I"$INCLUDE" -I"$SRC" -DHOTPATCH_TARGET_NO_MAIN -fplugin="$PLUGIN" -fplugin-arg-hotpatch-all -O2)
 cp "$SRC/v1.cpp" target.cpp
 "$CXX" "${FLAGS[@]}" -c target.cpp -o target.o
 "$CXX" -fuse-ld=lld --ld-path="$THINLINK" -fsanitize=fuzzer,address,undefined target.o "$@" \

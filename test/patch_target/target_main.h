@@ -2,12 +2,19 @@
 // by both versions (v1.cpp is linked, v2.cpp is the edit), so that a patch
 // changes only the functions above it.
 //
+// With HOTPATCH_TARGET_NO_MAIN the same functions are linked into another
+// program with a main of its own (the patch loader's fuzzer,
+// fuzz/loader/build.sh), which calls fuzz_target_anchor() instead.
+//
 //   app <patch>    applies <patch> and shows what runs before and after
 //   app --serve    reads one patch path a line and runs each in a forked
 //                  child of this just-started program (the mutation
 //                  campaign's fast path): the child's output, then a line
 //                  "\1\2=exit N" or "\1\2=signal S"; a child still running after
 //                  10 s is ended by SIGALRM
+#ifdef HOTPATCH_TARGET_NO_MAIN
+int fuzz_target_anchor() { return value() + (word() != nullptr); }
+#else
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -65,3 +72,4 @@ int main(int argc, char **argv) {
     return serve();
   run_once(argc > 1 ? argv[1] : nullptr);
 }
+#endif
