@@ -1,16 +1,19 @@
 //===- ModuleCache.cpp - read, write and show the HotpatchModuleCache -----===//
 //
-// Serialisation is a flat little-endian encoding of the structs in
-// ModuleCache.h, compressed as one zstd frame. The header carries the
-// uncompressed size and an xxh3 of the payload, so truncation and corruption
-// are told apart from a version mismatch and reported as such.
+// Writing lays the structs of ModuleCache.h out as the tables of
+// CacheFormat.h, every string once in a pool, with the indexes a thin link
+// looks names up in; reading decodes a CacheView (CacheView.cpp).
 //
 //===----------------------------------------------------------------------===//
 #include "ModuleCache.h"
 
+#include "CacheFormat.h"
+#include "CacheView.h"
+
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Endian.h"
+#include "llvm/Support/EndianStream.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -22,204 +25,11 @@
 #include <chrono>
 #include <csignal>
 #include <unistd.h>
-#include <zstd.h>
 
 using namespace llvm;
 
 namespace hotpatch {
-namespace {
-
-constexpr size_t HeaderSize = 32;
-
-class Writer {
-public:
-  void u8(uint8_t V) { Buf.push_back(V); }
-  void u32(uint32_t V) { put(V); }
-  void u64(uint64_t V) { put(V); }
-  void str(StringRef S) {
-    u32(S.size());
-    Buf.insert(Buf.end(), S.begin(), S.end());
-  }
-  void bytes(ArrayRef<uint8_t> B) {
-    u32(B.size());
-    Buf.insert(Buf.end(), B.begin(), B.end());
-  }
-  std::vector<uint8_t> Buf;
-
-private:
-  template <class T> void put(T V) {
-    uint8_t Tmp[sizeof(T)];
-    support::endian::write<T, llvm::endianness::little>(Tmp, V);
-    Buf.insert(Buf.end(), Tmp, Tmp + sizeof(T));
-  }
-};
-
-class Reader {
-public:
-  explicit Reader(ArrayRef<uint8_t> Data) : Data(Data) {}
-  bool Failed = false;
-  uint8_t u8() { return get<uint8_t>(); }
-  uint32_t u32() { return get<uint32_t>(); }
-  uint64_t u64() { return get<uint64_t>(); }
-  std::string str() {
-    uint32_t N = u32();
-    if (Failed || Pos + N > Data.size())
-      return fail(), std::string();
-    std::string S(reinterpret_cast<const char *>(Data.data() + Pos), N);
-    Pos += N;
-    return S;
-  }
-  /// Skips a string without copying it.
-  void skipStr() {
-    uint32_t N = u32();
-    if (Failed || Pos + N > Data.size())
-      return fail();
-    Pos += N;
-  }
-  void skip(size_t N) {
-    if (Failed || Pos + N > Data.size())
-      return fail();
-    Pos += N;
-  }
-  std::vector<uint8_t> bytes() {
-    std::string S = str();
-    return std::vector<uint8_t>(S.begin(), S.end());
-  }
-  /// A count of records, each at least MinSize bytes: rejects counts that
-  /// cannot fit, so a corrupt count cannot make us allocate gigabytes.
-  uint32_t count(size_t MinSize) {
-    uint32_t N = u32();
-    if (Failed || uint64_t(N) * MinSize > Data.size() - Pos)
-      return fail(), 0;
-    return N;
-  }
-  bool atEnd() const { return Pos == Data.size(); }
-
-private:
-  template <class T> T get() {
-    if (Failed || Pos + sizeof(T) > Data.size())
-      return fail(), T();
-    T V = support::endian::read<T, llvm::endianness::little>(Data.data() + Pos);
-    Pos += sizeof(T);
-    return V;
-  }
-  void fail() { Failed = true; }
-  ArrayRef<uint8_t> Data;
-  size_t Pos = 0;
-};
-
-void writeSegment(Writer &W, const Segment &S) {
-  W.u32(S.Type);
-  W.u32(S.Flags);
-  W.u64(S.VAddr);
-  W.u64(S.MemSize);
-  W.u64(S.Offset);
-  W.u64(S.FileSize);
-  W.u64(S.Align);
-}
-
-Segment readSegment(Reader &R) {
-  Segment S;
-  S.Type = R.u32();
-  S.Flags = R.u32();
-  S.VAddr = R.u64();
-  S.MemSize = R.u64();
-  S.Offset = R.u64();
-  S.FileSize = R.u64();
-  S.Align = R.u64();
-  return S;
-}
-
-std::vector<uint8_t> serialise(const ModuleCache &C) {
-  Writer W;
-  W.str(C.Output);
-  const ImageLayout &I = C.Image;
-  W.u8(uint8_t(I.Kind));
-  W.bytes(I.BuildId);
-  W.u64(I.Entry);
-  W.u64(I.Begin);
-  W.u64(I.End);
-  W.u64(I.PatchWindowNear);
-  W.u64(I.PatchWindowFar);
-  W.u32(I.Segments.size());
-  for (const Segment &S : I.Segments)
-    writeSegment(W, S);
-  W.u32(I.Sections.size());
-  for (const OutputSection &S : I.Sections) {
-    W.str(S.Name);
-    W.u32(S.Type);
-    W.u64(S.Flags);
-    W.u64(S.Address);
-    W.u64(S.Size);
-    W.u64(S.Align);
-  }
-  W.u8(I.HasTls);
-  writeSegment(W, I.Tls);
-
-  W.u32(C.Files.size());
-  for (const std::string &F : C.Files)
-    W.str(F);
-
-  W.u32(C.Symbols.size());
-  for (const Symbol &S : C.Symbols) {
-    W.str(S.Name);
-    W.u32(S.File);
-    W.str(S.Section);
-    W.u64(S.Address);
-    W.u64(S.Size);
-    W.u8(uint8_t(S.Kind));
-    W.u8(uint8_t(S.Binding));
-    W.u8(S.Visibility);
-  }
-
-  W.u32(C.Inputs.size());
-  for (const InputFile &In : C.Inputs) {
-    W.str(In.Path);
-    W.str(In.Member);
-    W.u64(In.ContentHash);
-    W.u64(In.Size);
-    W.u32(In.Sections.size());
-    for (const InputSection &S : In.Sections) {
-      W.str(S.Name);
-      W.u32(S.Index);
-      W.u32(S.Type);
-      W.u64(S.Flags);
-      W.u64(S.Size);
-      W.str(S.Group);
-      W.u64(S.Hash);
-    }
-  }
-
-  W.u32(C.Slots.size());
-  for (const SlotRecord &S : C.Slots) {
-    W.str(S.Name);
-    W.u32(S.File);
-    W.u64(S.SlotAddress);
-    W.u64(S.BodyAddress);
-    W.u64(S.SymbolAddress);
-    W.u8(S.Local | (S.UnpatchedCopy << 1));
-  }
-
-  W.u32(C.Comdats.size());
-  for (const ComdatWinner &G : C.Comdats) {
-    W.str(G.Signature);
-    W.u32(G.Input);
-  }
-
-  W.u32(C.Layouts.size());
-  for (const auto &[Type, Layout] : C.Layouts) {
-    W.str(Type);
-    W.str(Layout);
-  }
-
-  W.str(C.WorkingDirectory);
-  W.u32(C.LinkArgs.size());
-  for (const std::string &A : C.LinkArgs)
-    W.str(A);
-  return std::move(W.Buf);
-}
-
-} // namespace
+namespace cf = cacheformat;
 
 std::string memberKey(StringRef Member) {
   return ("member:" + sys::path::filename(Member)).str();
@@ -227,117 +37,219 @@ std::string memberKey(StringRef Member) {
 
 namespace {
 
-bool deserialise(ArrayRef<uint8_t> Payload, ModuleCache &C,
-                 const StringSet<> *KeepSectionsOf) {
-  Reader R(Payload);
-  C.Output = R.str();
-  ImageLayout &I = C.Image;
-  I.Kind = ImageKind(R.u8());
-  I.BuildId = R.bytes();
-  I.Entry = R.u64();
-  I.Begin = R.u64();
-  I.End = R.u64();
-  I.PatchWindowNear = R.u64();
-  I.PatchWindowFar = R.u64();
-  I.Segments.resize(R.count(48));
-  for (Segment &S : I.Segments)
-    S = readSegment(R);
-  I.Sections.resize(R.count(40));
-  for (OutputSection &S : I.Sections) {
-    S.Name = R.str();
-    S.Type = R.u32();
-    S.Flags = R.u64();
-    S.Address = R.u64();
-    S.Size = R.u64();
-    S.Align = R.u64();
+/// The file being built: tables in order, strings pooled (each distinct
+/// string once: section names, COMDAT signatures and symbol names repeat).
+class TableWriter {
+public:
+  explicit TableWriter(SmallVectorImpl<char> &Out) : OS(Out), W(OS, endianness::little) {}
+
+  void u8(uint8_t V) { W.write(V); }
+  void u32(uint32_t V) { W.write(V); }
+  void u64(uint64_t V) { W.write(V); }
+  /// An inline string (the core stream): u32 length, bytes.
+  void inlineStr(StringRef S) {
+    u32(S.size());
+    OS << S;
   }
-  I.HasTls = R.u8();
-  I.Tls = readSegment(R);
-
-  C.Files.resize(R.count(4));
-  for (std::string &F : C.Files)
-    F = R.str();
-
-  C.Symbols.resize(R.count(31));
-  for (Symbol &S : C.Symbols) {
-    S.Name = R.str();
-    S.File = R.u32();
-    S.Section = R.str();
-    S.Address = R.u64();
-    S.Size = R.u64();
-    S.Kind = SymbolKind(R.u8());
-    S.Binding = SymbolBinding(R.u8());
-    S.Visibility = R.u8();
+  /// A pooled string: (u32 offset, u32 length) into the strings table.
+  void ref(StringRef S) {
+    auto [It, New] = Pool.try_emplace(S, PoolBytes.size());
+    if (New)
+      PoolBytes.append(S.begin(), S.end());
+    u32(It->second);
+    u32(S.size());
+  }
+  uint64_t tell() const { return OS.tell(); }
+  void align8() {
+    while (OS.tell() % 8)
+      u8(0);
   }
 
-  C.Inputs.resize(R.count(28));
-  for (InputFile &In : C.Inputs) {
-    In.Path = R.str();
-    In.Member = R.str();
-    In.ContentHash = R.u64();
-    In.Size = R.u64();
-    uint32_t NumSections = R.count(40);
-    if (KeepSectionsOf && !KeepSectionsOf->contains(In.Path) &&
-        !(!In.Member.empty() &&
-          KeepSectionsOf->contains(memberKey(In.Member)))) {
-      // Not asked for: step over the records without building them (a
-      // thin link needs the sections of the objects it was given only).
-      for (uint32_t I = 0; I < NumSections && !R.Failed; ++I) {
-        R.skipStr();
-        R.skip(4 + 4 + 8 + 8);
-        R.skipStr();
-        R.skip(8);
-      }
-      continue;
-    }
-    In.Sections.resize(NumSections);
-    for (InputSection &S : In.Sections) {
-      S.Name = R.str();
-      S.Index = R.u32();
-      S.Type = R.u32();
-      S.Flags = R.u64();
-      S.Size = R.u64();
-      S.Group = R.str();
-      S.Hash = R.u64();
-    }
-  }
+  raw_svector_ostream OS;
+  support::endian::Writer W;
+  StringMap<uint32_t> Pool;
+  std::string PoolBytes;
+};
 
-  C.Slots.resize(R.count(33));
-  for (SlotRecord &S : C.Slots) {
-    S.Name = R.str();
-    S.File = R.u32();
-    S.SlotAddress = R.u64();
-    S.BodyAddress = R.u64();
-    S.SymbolAddress = R.u64();
-    uint8_t Bits = R.u8();
-    S.Local = Bits & 1;
-    S.UnpatchedCopy = Bits & 2;
-  }
+struct Entry {
+  uint64_t Key;
+  uint32_t Record;
+  uint32_t Aux = 0;
+};
 
-  C.Comdats.resize(R.count(8));
-  for (ComdatWinner &G : C.Comdats) {
-    G.Signature = R.str();
-    G.Input = R.u32();
+void writeIndex(TableWriter &T, std::vector<Entry> Index) {
+  llvm::sort(Index, [](const Entry &A, const Entry &B) {
+    return std::tie(A.Key, A.Aux, A.Record) < std::tie(B.Key, B.Aux, B.Record);
+  });
+  for (const Entry &E : Index) {
+    T.u64(E.Key);
+    T.u32(E.Record);
+    T.u32(E.Aux);
   }
-
-  C.Layouts.resize(R.count(8));
-  for (auto &[Type, Layout] : C.Layouts) {
-    Type = R.str();
-    Layout = R.str();
-  }
-
-  C.WorkingDirectory = R.str();
-  C.LinkArgs.resize(R.count(4));
-  for (std::string &A : C.LinkArgs)
-    A = R.str();
-  return !R.Failed && R.atEnd();
 }
 
-Error cacheError(StringRef Path, const Twine &What) {
-  return createStringError(inconvertibleErrorCode(),
-                           "module cache '" + Path + "' " + What +
-                               "; relink the program with thinlink to "
-                               "write a new one");
+uint32_t symbolAux(const Symbol &S) {
+  if (S.Binding != SymbolBinding::Local)
+    return cf::AuxGlobal;
+  return (S.Visibility != 0 ? cf::AuxHiddenLocal : cf::AuxLocal) |
+         std::min<uint32_t>(S.File, cf::AuxFileMask);
+}
+
+void writeSegment(TableWriter &T, const Segment &S) {
+  T.u32(S.Type);
+  T.u32(S.Flags);
+  T.u64(S.VAddr);
+  T.u64(S.MemSize);
+  T.u64(S.Offset);
+  T.u64(S.FileSize);
+  T.u64(S.Align);
+}
+
+void writeCore(TableWriter &T, const ModuleCache &C) {
+  T.inlineStr(C.Output);
+  const ImageLayout &I = C.Image;
+  T.u8(uint8_t(I.Kind));
+  T.inlineStr(StringRef(reinterpret_cast<const char *>(I.BuildId.data()), I.BuildId.size()));
+  T.u64(I.Entry);
+  T.u64(I.Begin);
+  T.u64(I.End);
+  T.u64(I.PatchWindowNear);
+  T.u64(I.PatchWindowFar);
+  T.u32(I.Segments.size());
+  for (const Segment &S : I.Segments)
+    writeSegment(T, S);
+  T.u32(I.Sections.size());
+  for (const OutputSection &S : I.Sections) {
+    T.inlineStr(S.Name);
+    T.u32(S.Type);
+    T.u64(S.Flags);
+    T.u64(S.Address);
+    T.u64(S.Size);
+    T.u64(S.Align);
+  }
+  T.u8(I.HasTls);
+  writeSegment(T, I.Tls);
+  T.inlineStr(C.WorkingDirectory);
+  T.u32(C.LinkArgs.size());
+  for (const std::string &A : C.LinkArgs)
+    T.inlineStr(A);
+}
+
+/// Writes the tables after the header and directory, then the strings
+/// table last (its contents are known once every other table is written);
+/// returns the directory entries.
+struct DirEntry {
+  uint32_t Id, Count;
+  uint64_t Offset, Size;
+};
+
+std::vector<DirEntry> writeTables(TableWriter &T, const ModuleCache &C) {
+  std::vector<DirEntry> Dir;
+  auto Table = [&](uint32_t Id, uint32_t Count, auto Body) {
+    T.align8();
+    uint64_t Start = T.tell();
+    Body();
+    Dir.push_back({Id, Count, Start, T.tell() - Start});
+  };
+  Table(cf::Core, 1, [&] { writeCore(T, C); });
+  Table(cf::Files, C.Files.size(), [&] {
+    for (const std::string &F : C.Files)
+      T.ref(F);
+  });
+  Table(cf::Symbols, C.Symbols.size(), [&] {
+    for (const Symbol &S : C.Symbols) {
+      T.ref(S.Name);
+      T.ref(S.Section);
+      T.u32(S.File);
+      T.u8(uint8_t(S.Kind));
+      T.u8(uint8_t(S.Binding));
+      T.u8(S.Visibility);
+      T.u8(0);
+      T.u64(S.Address);
+      T.u64(S.Size);
+    }
+  });
+  Table(cf::SymbolIndex, C.Symbols.size(), [&] {
+    std::vector<Entry> Index;
+    for (size_t I = 0; I < C.Symbols.size(); ++I)
+      Index.push_back({cf::keyHash(C.Symbols[I].Name), uint32_t(I), symbolAux(C.Symbols[I])});
+    writeIndex(T, std::move(Index));
+  });
+  Table(cf::Inputs, C.Inputs.size(), [&] {
+    uint32_t First = 0;
+    for (const InputFile &In : C.Inputs) {
+      T.ref(In.Path);
+      T.ref(In.Member);
+      T.u64(In.ContentHash);
+      T.u64(In.Size);
+      T.u32(First);
+      T.u32(In.Sections.size());
+      First += In.Sections.size();
+    }
+  });
+  Table(cf::InputIndex, C.Inputs.size(), [&] {
+    std::vector<Entry> Index;
+    for (size_t I = 0; I < C.Inputs.size(); ++I)
+      Index.push_back({cf::keyHash(C.Inputs[I].Path), uint32_t(I)});
+    writeIndex(T, std::move(Index));
+  });
+  size_t NumSections = 0;
+  for (const InputFile &In : C.Inputs)
+    NumSections += In.Sections.size();
+  Table(cf::Sections, NumSections, [&] {
+    for (const InputFile &In : C.Inputs)
+      for (const InputSection &S : In.Sections) {
+        T.ref(S.Name);
+        T.ref(S.Group);
+        T.u32(S.Index);
+        T.u32(S.Type);
+        T.u64(S.Flags);
+        T.u64(S.Size);
+        T.u64(S.Hash);
+      }
+  });
+  Table(cf::Slots, C.Slots.size(), [&] {
+    for (const SlotRecord &S : C.Slots) {
+      T.ref(S.Name);
+      T.u32(S.File);
+      T.u8(S.Local | (S.UnpatchedCopy << 1));
+      T.u8(0);
+      T.u8(0);
+      T.u8(0);
+      T.u64(S.SlotAddress);
+      T.u64(S.BodyAddress);
+      T.u64(S.SymbolAddress);
+    }
+  });
+  Table(cf::SlotIndex, C.Slots.size(), [&] {
+    std::vector<Entry> Index;
+    for (size_t I = 0; I < C.Slots.size(); ++I)
+      Index.push_back({C.Slots[I].SlotAddress, uint32_t(I)});
+    writeIndex(T, std::move(Index));
+  });
+  Table(cf::Comdats, C.Comdats.size(), [&] {
+    for (const ComdatWinner &G : C.Comdats) {
+      T.ref(G.Signature);
+      T.u32(G.Input);
+      T.u32(0);
+    }
+  });
+  Table(cf::Layouts, C.Layouts.size(), [&] {
+    for (const auto &[Type, Layout] : C.Layouts) {
+      T.ref(Type);
+      T.ref(Layout);
+    }
+  });
+  Table(cf::LayoutIndex, C.Layouts.size(), [&] {
+    std::vector<Entry> Index;
+    for (size_t I = 0; I < C.Layouts.size(); ++I)
+      Index.push_back({cf::keyHash(C.Layouts[I].first), uint32_t(I)});
+    writeIndex(T, std::move(Index));
+  });
+  Table(cf::Strings, 1, [&] { T.OS << T.PoolBytes; });
+  // The directory lists tables by id.
+  llvm::sort(Dir, [](const DirEntry &A, const DirEntry &B) { return A.Id < B.Id; });
+  return Dir;
 }
 
 } // namespace
@@ -360,32 +272,44 @@ std::string absolutePath(StringRef Path, StringRef Base) {
 std::string cachePathFor(StringRef Output) { return (Output + ".hpcache").str(); }
 
 Error writeModuleCache(const ModuleCache &C, StringRef Path) {
-  std::vector<uint8_t> Payload = serialise(C);
-  size_t Bound = ZSTD_compressBound(Payload.size());
-  std::vector<uint8_t> File(HeaderSize + Bound);
-  // Level 1, and both cores when the library can: the cache is written on
-  // every link and read on every patch.
-  ZSTD_CCtx *CCtx = ZSTD_createCCtx();
-  ZSTD_CCtx_setParameter(CCtx, ZSTD_c_compressionLevel, 1);
-  ZSTD_CCtx_setParameter(CCtx, ZSTD_c_contentSizeFlag, 1);
-  if (Payload.size() > (1u << 20))
-    ZSTD_CCtx_setParameter(CCtx, ZSTD_c_nbWorkers, 2); // ignored without MT
-  size_t N = ZSTD_compress2(CCtx, File.data() + HeaderSize, Bound, Payload.data(),
-                            Payload.size());
-  ZSTD_freeCCtx(CCtx);
-  if (ZSTD_isError(N))
-    return createStringError(inconvertibleErrorCode(),
-                             Twine("cannot compress the module cache: ") +
-                                 ZSTD_getErrorName(N));
-  File.resize(HeaderSize + N);
-  memcpy(File.data(), ModuleCache::Magic, 8);
-  support::endian::write32le(File.data() + 8, ModuleCache::Version);
-  support::endian::write32le(File.data() + 12, 0);
-  support::endian::write64le(File.data() + 16, Payload.size());
-  support::endian::write64le(File.data() + 24, xxh3_64bits(Payload));
+  // The tables first, then what precedes them: the header, the directory
+  // and the checksum of each block of the tables.
+  SmallVector<char, 0> Body;
+  TableWriter T(Body);
+  std::vector<DirEntry> Dir = writeTables(T, C);
+  uint64_t Blocks = (Body.size() + cf::BlockSize - 1) / cf::BlockSize;
+  uint64_t SumsAt = cf::OffDirectory + cf::NumTables * cf::DirEntrySize;
+  uint64_t TablesAt = SumsAt + Blocks * 8;
+  for (DirEntry &E : Dir)
+    E.Offset += TablesAt;
+  Dir.push_back({cf::BlockSums, uint32_t(Blocks), SumsAt, Blocks * 8});
 
+  std::vector<uint8_t> Head(TablesAt);
+  uint8_t *P = Head.data();
+  memcpy(P, ModuleCache::Magic, 8);
+  support::endian::write32le(P + cf::OffVersion, ModuleCache::Version);
+  support::endian::write32le(P + cf::OffReserved, 0);
+  support::endian::write64le(P + cf::OffFileSize, TablesAt + Body.size());
+  support::endian::write32le(P + cf::OffTableCount, Dir.size());
+  support::endian::write32le(P + cf::OffHeadSize, TablesAt);
+  for (size_t I = 0; I < Dir.size(); ++I) {
+    uint8_t *E = P + cf::OffDirectory + I * cf::DirEntrySize;
+    support::endian::write32le(E, Dir[I].Id);
+    support::endian::write32le(E + 4, Dir[I].Count);
+    support::endian::write64le(E + 8, Dir[I].Offset);
+    support::endian::write64le(E + 16, Dir[I].Size);
+  }
+  ArrayRef<uint8_t> Tables(reinterpret_cast<const uint8_t *>(Body.data()), Body.size());
+  for (uint64_t B = 0; B < Blocks; ++B)
+    support::endian::write64le(
+        P + SumsAt + B * 8,
+        xxh3_64bits(Tables.slice(B * cf::BlockSize,
+                                 std::min<uint64_t>(cf::BlockSize, Body.size() - B * cf::BlockSize))));
+  support::endian::write64le(P + cf::OffChecksum,
+                             xxh3_64bits(ArrayRef<uint8_t>(Head).drop_front(cf::OffTableCount)));
   return writeFileAtomically(Path, [&](raw_ostream &OS) {
-    OS.write(reinterpret_cast<const char *>(File.data()), File.size());
+    OS.write(reinterpret_cast<const char *>(Head.data()), Head.size());
+    OS.write(Body.data(), Body.size());
   });
 }
 
@@ -416,59 +340,12 @@ Error writeFileAtomically(StringRef Path,
 
 Expected<ModuleCache> readModuleCache(StringRef Path,
                                       const StringSet<> *KeepSectionsOf) {
-  if (Error E = waitForCacheWriter(Path))
-    return std::move(E);
-  auto BufOrErr = MemoryBuffer::getFile(Path, /*IsText=*/false,
-                                        /*RequiresNullTerminator=*/false);
-  if (!BufOrErr)
-    return cacheError(Path, "cannot be read (" + BufOrErr.getError().message() +
-                                ")");
-  ArrayRef<uint8_t> Data(
-      reinterpret_cast<const uint8_t *>((*BufOrErr)->getBufferStart()),
-      (*BufOrErr)->getBufferSize());
-  if (Data.size() < 8 || memcmp(Data.data(), ModuleCache::Magic, 8) != 0)
-    return cacheError(Path, "is not a HotpatchModuleCache (bad magic)");
-  if (Data.size() < HeaderSize)
-    return cacheError(Path, "is truncated (" + Twine(Data.size()) +
-                                " bytes, shorter than its header)");
-  uint32_t Version = support::endian::read32le(Data.data() + 8);
-  if (Version != ModuleCache::Version)
-    return cacheError(Path, "has format version " + Twine(Version) +
-                                ", this thinlink reads version " +
-                                Twine(ModuleCache::Version));
-  uint64_t PayloadSize = support::endian::read64le(Data.data() + 16);
-  uint64_t Expected = support::endian::read64le(Data.data() + 24);
-  ArrayRef<uint8_t> Frame = Data.drop_front(HeaderSize);
-  unsigned long long FrameContent =
-      ZSTD_getFrameContentSize(Frame.data(), Frame.size());
-  // A zstd frame header is at most 18 bytes; one cut inside it is a
-  // truncated file, not a corrupted one.
-  if (FrameContent == ZSTD_CONTENTSIZE_ERROR && Frame.size() < 18 &&
-      (Frame.size() < 4 || support::endian::read32le(Frame.data()) == 0xFD2FB528u))
-    return cacheError(Path, "is truncated (" + Twine(Data.size()) +
-                                " bytes; the compressed frame is cut short)");
-  if (FrameContent == ZSTD_CONTENTSIZE_ERROR ||
-      FrameContent == ZSTD_CONTENTSIZE_UNKNOWN || FrameContent != PayloadSize)
-    return cacheError(Path, "is corrupted (its compressed frame does not "
-                            "match its header)");
-  size_t FrameSize = ZSTD_findFrameCompressedSize(Frame.data(), Frame.size());
-  if (ZSTD_isError(FrameSize))
-    return cacheError(Path, "is truncated (" + Twine(Data.size()) +
-                                " bytes; the compressed frame is cut short)");
-  // Uninitialised: decompression writes every byte.
-  std::unique_ptr<uint8_t[]> PayloadBuf(new uint8_t[PayloadSize]);
-  ArrayRef<uint8_t> Payload(PayloadBuf.get(), PayloadSize);
-  size_t N = ZSTD_decompress(PayloadBuf.get(), PayloadSize, Frame.data(), FrameSize);
-  if (ZSTD_isError(N) || N != PayloadSize)
-    return cacheError(Path, Twine("is corrupted (") +
-                                (ZSTD_isError(N) ? ZSTD_getErrorName(N)
-                                                 : "short frame") +
-                                ")");
-  if (xxh3_64bits(Payload) != Expected)
-    return cacheError(Path, "is corrupted (checksum mismatch)");
-  ModuleCache C;
-  if (!deserialise(Payload, C, KeepSectionsOf))
-    return cacheError(Path, "is corrupted (malformed records)");
+  auto V = CacheView::open(Path);
+  if (!V)
+    return V.takeError();
+  ModuleCache C = (*V)->decode(KeepSectionsOf);
+  if ((*V)->corrupt())
+    return (*V)->corruption();
   return C;
 }
 

@@ -4,19 +4,26 @@
 // about a linked image so that a later thin link can build a patch against
 // it without re-reading the whole binary and its inputs.
 //
-// File layout (all integers little-endian):
+// File layout (all integers little-endian; offsets and sizes in
+// CacheFormat.h):
 //
 //   offset size
 //   0      8    magic "HPMCACHE"
 //   8      4    format version (ModuleCache::Version)
 //   12     4    reserved, 0
-//   16     8    size of the uncompressed payload
-//   24     8    xxh3-64 of the uncompressed payload
-//   32     ...  one zstd frame: the payload
+//   16     8    size of the whole file
+//   24     8    xxh3-64 of the file from offset 32 on
+//   32     4    number of tables (13), then 4 reserved
+//   40     ...  the table directory: per table, in id order, u32 id, u32 record
+//               count, u64 offset, u64 size; then the tables, 8-aligned
 //
-// The payload is a sequence of tables, each a u32 count followed by records;
-// strings are (u32 length, bytes). See docs/design.md, "The
-// HotpatchModuleCache", for why each field exists.
+// Tables hold fixed-size records; a string is (u32 offset, u32 length) into
+// the strings table, where each distinct string is stored once. Symbols,
+// inputs (by path), slots (by slot address) and layouts (by type) each have a
+// sorted index of (u64 key, u32 record) pairs, the key being the xxh3-64 of
+// the name (the address for slots). A thin link maps the file and reads
+// through the indexes only what its rebuilt objects name (CacheView.h). See
+// docs/design.md, "The HotpatchModuleCache", for why each field exists.
 //
 // The file is written to "<output>.hpcache" beside the linked output, through
 // a temporary file and a rename, so a reader never sees half a cache.
@@ -134,7 +141,7 @@ struct ComdatWinner {
 };
 
 struct ModuleCache {
-  static constexpr uint32_t Version = 3;
+  static constexpr uint32_t Version = 4;
   static constexpr char Magic[9] = "HPMCACHE";
 
   std::string Output;                 // absolute path of the linked output
@@ -164,7 +171,8 @@ llvm::Error writeFileAtomically(llvm::StringRef Path,
 /// Where the cache of a linked output lives.
 std::string cachePathFor(llvm::StringRef Output);
 
-/// Serialises and compresses. Writes "<Path>.tmp.<pid>" and renames it.
+/// Lays the cache out in its tables. Writes "<Path>.tmp.<pid>" and renames
+/// it: a reader that mapped the previous file keeps reading that one.
 llvm::Error writeModuleCache(const ModuleCache &Cache, llvm::StringRef Path);
 
 /// The cache's one background writer (CacheWriter.cpp): takes the lock of

@@ -76,13 +76,13 @@ Error writeBaseSymbols(PatchContext &C, StringRef Path) {
   Sh[1].sh_name = AddName(".hpbase");
   Sh[1].sh_type = ELF::SHT_NOBITS;
   Sh[1].sh_flags = ELF::SHF_ALLOC | ELF::SHF_WRITE;
-  Sh[1].sh_size = C.Base.Image.End - C.Base.Image.Begin;
+  Sh[1].sh_size = C.Base->image().End - C.Base->image().Begin;
   Sh[1].sh_addralign = 1;
   Sh[2].sh_name = AddName(".hpbase.tlsalign");
   Sh[2].sh_type = ELF::SHT_NOBITS;
   Sh[2].sh_flags = ELF::SHF_ALLOC | ELF::SHF_WRITE | ELF::SHF_TLS;
   Sh[2].sh_addralign =
-      C.Base.Image.HasTls ? std::max<uint64_t>(C.Base.Image.Tls.Align, 1) : 1;
+      C.Base->image().HasTls ? std::max<uint64_t>(C.Base->image().Tls.Align, 1) : 1;
   std::string Str(1, '\0');
   std::vector<Elf_Sym> Syms(1);
   memset(Syms.data(), 0, sizeof(Elf_Sym));
@@ -109,7 +109,7 @@ Error writeBaseSymbols(PatchContext &C, StringRef Path) {
       Sh.push_back(T);
     } else {
       S.st_shndx = 1;
-      S.st_value = D.Address - (Bias + C.Base.Image.Begin);
+      S.st_value = D.Address - (Bias + C.Base->image().Begin);
     }
     Syms.push_back(S);
   }

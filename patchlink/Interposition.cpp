@@ -26,7 +26,7 @@ namespace hotpatch {
 namespace patchlink {
 
 bool isInterposable(const PatchContext &C, StringRef Name) {
-  if (C.Base.Image.Kind != ImageKind::SharedLibrary)
+  if (C.Base->image().Kind != ImageKind::SharedLibrary)
     return false;
   auto It = C.BaseGlobals.find(Name);
   if (It == C.BaseGlobals.end())

@@ -18,6 +18,7 @@
 #ifndef HOTPATCH_PATCHLINK_PATCHCONTEXT_H
 #define HOTPATCH_PATCHLINK_PATCHCONTEXT_H
 
+#include "CacheView.h"
 #include "ChainState.h"
 #include "ModuleCache.h"
 #include "PatchLinker.h"
@@ -33,6 +34,7 @@
 #include "llvm/Support/Error.h"
 #include "llvm/Support/MemoryBuffer.h"
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -138,7 +140,9 @@ struct PatchContext {
 
   const PatchOptions &Opts;
   std::string BasePath;
-  ModuleCache Base;
+  /// The base's cache, mapped; kept by openCacheView for the next thin link
+  /// of a long-running process.
+  std::shared_ptr<const CacheView> Base;
   ChainState Chain;
   std::vector<Rebuilt> Objects;
   std::string WorkDir;
@@ -149,8 +153,9 @@ struct PatchContext {
   /// Locals by name, each with its file: names are mostly unique, so this
   /// costs one hash lookup and a short scan.
   llvm::StringMap<llvm::SmallVector<const Symbol *, 1>> BaseLocals;
-  llvm::StringMap<std::string> BaseLayouts;
-  llvm::DenseMap<uint64_t, const SlotRecord *> BaseSlotsByAddress;
+  /// The records read from the cache that the lookups above point to.
+  std::deque<Symbol> BaseSymbolRecords;
+  std::deque<InputFile> BaseInputRecords;
   // What the passes found.
   std::vector<std::string> Notes;
   std::vector<std::string> Changed, Added, NotHot;

@@ -29,13 +29,13 @@ namespace patchlink {
 /// packed one after the other: below a library, where an executable's
 /// patches go, the process maps its thread stacks and malloc arenas.
 static Error placeInArena(PatchContext &C) {
-  const Symbol *Begin = nullptr, *End = nullptr;
-  for (const Symbol &S : C.Base.Symbols) {
-    if (S.Name == HOTPATCH_ARENA_BEGIN)
-      Begin = &S;
-    else if (S.Name == HOTPATCH_ARENA_END)
-      End = &S;
-  }
+  auto Named = [&](StringRef Name) -> std::optional<Symbol> {
+    auto All = C.Base->symbolsNamed(Name);
+    if (All.empty())
+      return std::nullopt;
+    return All.back();
+  };
+  std::optional<Symbol> Begin = Named(HOTPATCH_ARENA_BEGIN), End = Named(HOTPATCH_ARENA_END);
   if (!Begin || !End || End->Address <= Begin->Address)
     return fail("'" + C.Opts.Base + "' has no patch area: it was not linked with the "
                 "hotpatch runtime; link the library with thinlink and libhotpatch "
@@ -57,43 +57,34 @@ Error loadBase(PatchContext &C) {
   SmallString<256> Real;
   if (!sys::fs::real_path(C.BasePath, Real))
     C.BasePath = std::string(Real);
-  StringSet<> RebuiltPaths;
-  for (const std::string &O : C.Opts.Objects) {
-    RebuiltPaths.insert(absolutePath(O));
-    RebuiltPaths.insert(memberKey(O)); // it may have been archived
-  }
-  auto Cache = readModuleCache(cachePathFor(C.BasePath), &RebuiltPaths);
+  auto Cache = openCacheView(cachePathFor(C.BasePath));
   if (!Cache)
     return Cache.takeError();
   C.Base = std::move(*Cache);
-  if (C.Base.Image.Kind == ImageKind::Executable)
+  if (C.Base->image().Kind == ImageKind::Executable)
     return fail("'" + C.Opts.Base + "' is not a position-independent executable; "
                 "patches are supported for PIE executables and shared libraries "
                 "(link with -pie, clang's default on Debian)");
-  if (C.Base.Image.BuildId.empty())
+  if (C.Base->image().BuildId.empty())
     return fail("'" + C.Opts.Base + "' has no build-id; relink it with thinlink");
   // The cache beside the program must describe this very program: a
   // program relinked by another linker keeps the old cache beside it.
   auto Id = readImageBuildId(C.BasePath);
   if (!Id)
     return Id.takeError();
-  if (*Id != C.Base.Image.BuildId)
+  if (*Id != C.Base->image().BuildId)
     return fail("'" + C.Opts.Base + "' is build " +
                 (Id->empty() ? std::string("<none>") : toHex(*Id, true)) +
                 " but its module cache describes build " +
-                toHex(C.Base.Image.BuildId, true) +
+                toHex(C.Base->image().BuildId, true) +
                 ": the program was relinked without thinlink after the cache "
                 "was written; relink it with thinlink (-fuse-ld=lld "
                 "--ld-path=thinlink) and restart it");
-  for (const auto &[Type, Layout] : C.Base.Layouts)
-    C.BaseLayouts[Type] = Layout;
-  for (const SlotRecord &S : C.Base.Slots)
-    C.BaseSlotsByAddress[S.SlotAddress] = &S;
-  auto St = ChainState::load(C.BasePath, toHex(C.Base.Image.BuildId, true));
+  auto St = ChainState::load(C.BasePath, toHex(C.Base->image().BuildId, true));
   if (!St)
     return St.takeError();
   C.Chain = std::move(*St);
-  if (C.Base.Image.Kind == ImageKind::SharedLibrary)
+  if (C.Base->image().Kind == ImageKind::SharedLibrary)
     return placeInArena(C);
   // Patches are packed upward in the window, in chain order
   // (hotpatch/patch_format.h); whether this one fits is known once linked.
@@ -114,23 +105,27 @@ void indexBaseSymbols(PatchContext &C) {
   for (Rebuilt &R : C.Objects)
     for (const ObjSymbol &S : R.Symbols)
       Wanted.insert(S.Name);
-  for (const Symbol &S : C.Base.Symbols) {
-    if (S.Section.empty() || !Wanted.contains(S.Name))
-      continue; // undefined or absolute: not the base's; or not referenced
-    if (S.Binding == SymbolBinding::Local) {
-      if (S.File < C.Base.Files.size())
-        C.BaseLocals[S.Name].push_back(&S);
-    } else {
-      C.BaseGlobals[S.Name] = &S;
+  // A local of the base is wanted from the rebuilt objects' own files only;
+  // hidden globals became locals of their files and are wanted from all.
+  SmallVector<uint32_t, 4> OwnFiles;
+  for (Rebuilt &R : C.Objects)
+    for (uint32_t F : C.Base->filesNamed(R.SourceFile))
+      OwnFiles.push_back(F);
+  for (const auto &Name : Wanted)
+    for (Symbol &Found : C.Base->symbolsNamed(Name.getKey(), OwnFiles)) {
+      if (Found.Section.empty())
+        continue; // undefined or absolute: not the base's
+      const Symbol &S = C.BaseSymbolRecords.emplace_back(std::move(Found));
+      if (S.Binding == SymbolBinding::Local) {
+        if (S.File < C.Base->numFiles())
+          C.BaseLocals[S.Name].push_back(&S);
+      } else {
+        C.BaseGlobals[S.Name] = &S;
+      }
     }
-  }
 }
 
 Error loadObjects(PatchContext &C) {
-  StringMap<const InputFile *> Inputs;
-  for (const InputFile &In : C.Base.Inputs)
-    if (In.Member.empty())
-      Inputs[In.Path] = &In;
   for (const std::string &P : C.Opts.Objects) {
     Rebuilt R;
     R.Path = P;
@@ -144,8 +139,8 @@ Error loadObjects(PatchContext &C) {
       return fail("'" + P + "' is not an x86-64 ELF object: " +
                   toString(H.takeError()));
     R.Hashed = std::move(*H);
-    if (auto It = Inputs.find(R.Abs); It != Inputs.end()) {
-      R.BaseInput = It->second;
+    if (auto At = C.Base->objectsAt(R.Abs); !At.empty()) {
+      R.BaseInput = &C.BaseInputRecords.emplace_back(C.Base->input(At.back(), true));
     } else {
       auto Member = archiveMemberFor(C, R);
       if (!Member)
@@ -158,8 +153,8 @@ Error loadObjects(PatchContext &C) {
     // first: a field added to a base class also resizes its derived ones.
     std::vector<std::pair<std::string, std::string>> LayoutChanges;
     for (auto &[Type, Layout] : R.Hashed.Layouts)
-      if (auto BL = C.BaseLayouts.find(Type); BL != C.BaseLayouts.end() && BL->second != Layout)
-        LayoutChanges.push_back({Type, describeLayoutChange(BL->second, Layout)});
+      if (std::optional<StringRef> BL = C.Base->layoutOf(Type); BL && *BL != Layout)
+        LayoutChanges.push_back({Type, describeLayoutChange(*BL, Layout)});
     auto Rank = [](StringRef D) {
       if (D.contains(" added") || D.contains(" removed") || D.contains("changed type"))
         return 0; // the type the edit touched
@@ -316,17 +311,19 @@ static std::pair<unsigned, unsigned> sharedFunctions(const Rebuilt &R, const Inp
 /// the link is refused naming them.
 Expected<const InputFile *> archiveMemberFor(PatchContext &C, const Rebuilt &R) {
   std::vector<const InputFile *> ByName;
-  for (const InputFile &In : C.Base.Inputs) {
+  auto Keep = [&](uint32_t I) { return &C.BaseInputRecords.emplace_back(C.Base->input(I, true)); };
+  for (uint32_t I = 0; I < C.Base->numInputs(); ++I) {
+    InputFile In = C.Base->input(I, /*WithSections=*/false);
     if (In.Member.empty())
       continue;
     if (StringRef(In.Member).contains('/')) {
       SmallString<256> Dir(sys::path::parent_path(In.Path));
       if (absolutePath(In.Member, Dir) == R.Abs)
-        return &In; // thin archive: the member is the file
+        return Keep(I); // thin archive: the member is the file
       continue;
     }
     if (sys::path::filename(In.Member) == sys::path::filename(R.Abs))
-      ByName.push_back(&In);
+      ByName.push_back(Keep(I));
   }
   if (ByName.empty())
     return fail("'" + R.Path + "' was not part of the link of '" + C.Opts.Base +
@@ -360,7 +357,7 @@ Error checkIsRebuildOf(PatchContext &C, const Rebuilt &R) {
   // From the same source file: only an object that keeps no function of
   // several is another one. From a source file the program was not built
   // from: keeping less than half of them is enough to say so.
-  bool KnownSource = llvm::is_contained(C.Base.Files, R.SourceFile);
+  bool KnownSource = C.Base->hasFile(R.SourceFile);
   if (KnownSource ? (Kept > 0 || Before < 2) : Kept * 2 >= Before)
     return Error::success();
   return fail("'" + R.Path + "' is not a rebuild of the object the program was "

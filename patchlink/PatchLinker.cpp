@@ -51,7 +51,7 @@ const Symbol *PatchContext::baseLocal(StringRef File, StringRef Name) const {
   if (It == BaseLocals.end())
     return nullptr;
   for (const Symbol *S : It->second)
-    if (Base.Files[S->File] == File)
+    if (Base->file(S->File) == File)
       return S;
   return nullptr;
 }
@@ -69,7 +69,7 @@ const Symbol *PatchContext::baseDefinition(StringRef File, StringRef Name, bool 
   for (const Symbol *S : It->second) {
     if (S->Visibility == ELF::STV_DEFAULT)
       continue;
-    if (Base.Files[S->File] == File)
+    if (Base->file(S->File) == File)
       return S;
     Hidden = S;
     ++HiddenCount;
@@ -80,17 +80,33 @@ const Symbol *PatchContext::baseDefinition(StringRef File, StringRef Name, bool 
 namespace {
 
 PatchResult runPasses(PatchContext &C) {
-  auto Start = std::chrono::steady_clock::now();
+  using Clock = std::chrono::steady_clock;
+  auto Start = Clock::now(), Last = Start;
   PatchResult Result;
+  // A block of the base's cache that does not match its checksum makes
+  // every answer read from the cache suspect: that is the refusal, whatever
+  // a pass concluded from it.
   auto Refuse = [&](Error E) {
+    if (C.Base && C.Base->corrupt()) {
+      consumeError(std::move(E));
+      E = C.Base->corruption();
+    }
     Result.Error = toString(std::move(E));
     return Result;
   };
+  auto Mark = [&](const char *Pass) {
+    auto Now = Clock::now();
+    Result.Phases.push_back({Pass, std::chrono::duration<double, std::milli>(Now - Last).count()});
+    Last = Now;
+  };
   if (Error E = loadBase(C))
     return Refuse(std::move(E));
+  Mark("base: cache and chain state");
   if (Error E = loadObjects(C))
     return Refuse(std::move(E));
+  Mark("rebuilt objects: read, hash, match");
   indexBaseSymbols(C);
+  Mark("base symbols the objects name");
   for (Rebuilt &R : C.Objects)
     if (Error E = plan(C, R))
       return Refuse(std::move(E));
@@ -99,6 +115,7 @@ PatchResult runPasses(PatchContext &C) {
       return Refuse(std::move(E));
     dropUnusedExceptionTables(C, R);
   }
+  Mark("section planning");
 
   SmallString<128> Dir;
   if (std::error_code EC = sys::fs::createUniqueDirectory("thinlink-patch", Dir))
@@ -111,6 +128,7 @@ PatchResult runPasses(PatchContext &C) {
   for (Rebuilt &R : C.Objects)
     if (Error E = rewrite(C, R))
       return Refuse(std::move(E));
+  Mark("ghost objects");
   std::string BaseSyms = C.WorkDir + "/base-symbols.o";
   std::string Script = C.WorkDir + "/patch.lds";
   std::string Image = C.WorkDir + "/patch.elf";
@@ -118,10 +136,15 @@ PatchResult runPasses(PatchContext &C) {
     return Refuse(std::move(E));
   if (Error E = writeScript(C, Script, BaseSyms))
     return Refuse(std::move(E));
+  Mark("base-symbol object, linker script");
   if (Error E = link(C, Script, BaseSyms, Image))
     return Refuse(std::move(E));
+  Mark("lld");
+  if (C.Base->corrupt())
+    return Refuse(C.Base->corruption());
   if (Error E = writePatch(C, Image))
     return Refuse(std::move(E));
+  Mark("patch file, chain state");
 
   Result.Ok = true;
   Result.Ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
@@ -217,7 +240,12 @@ int printPatchResult(const PatchResult &R, const PatchOptions &Opts, raw_ostream
 }
 
 int runPatchLink(const PatchOptions &Opts, raw_ostream &Out, raw_ostream &Err) {
-  return printPatchResult(buildPatch(Opts), Opts, Out, Err);
+  PatchResult R = buildPatch(Opts);
+  int RC = printPatchResult(R, Opts, Out, Err);
+  if (Opts.ShowPhases)
+    for (const auto &[Pass, Ms] : R.Phases)
+      Out << format("  phase: %8.2f ms  ", Ms) << Pass << "\n";
+  return RC;
 }
 
 } // namespace hotpatch

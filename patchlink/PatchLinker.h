@@ -19,6 +19,7 @@ struct PatchOptions {
   std::string Output;               // the patch file to write
   std::vector<std::string> Objects; // rebuilt objects
   bool KeepTemps = false;           // keep the work directory (debugging)
+  bool ShowPhases = false;          // print where the time went
 };
 
 /// What a thin link did.
@@ -40,6 +41,8 @@ struct PatchResult {
   unsigned SlotUpdates = 0, NewData = 0, NewGlobals = 0;
   uint64_t PatchBytes = 0;
   double Ms = 0; // the whole thin link
+  /// Each pass and its time in ms, in order.
+  std::vector<std::pair<std::string, double>> Phases;
 };
 
 /// Builds a patch. Never prints.

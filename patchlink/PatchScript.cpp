@@ -26,7 +26,7 @@ Error writeScript(PatchContext &C, StringRef Path, StringRef BaseSymbols) {
   OS << "/* Patch " << C.Chain.Count + 1 << " of " << C.BasePath << " */\n";
   OS << "PHDRS {\n  text PT_LOAD FLAGS(5);\n  rodata PT_LOAD FLAGS(4);\n"
         "  data PT_LOAD FLAGS(6);\n  dynamic PT_DYNAMIC FLAGS(6);\n";
-  if (C.Base.Image.HasTls)
+  if (C.Base->image().HasTls)
     OS << "  tls PT_TLS FLAGS(4);\n";
   OS << "}\nSECTIONS {\n";
   std::string Patch;
@@ -70,8 +70,8 @@ Error writeScript(PatchContext &C, StringRef Path, StringRef BaseSymbols) {
     }
   }
   GS << format("  .hpbase 0x%llx (NOLOAD) : { \"%s\"(.hpbase) } :NONE\n",
-               (unsigned long long)(Bias + C.Base.Image.Begin), BaseSymbols.str().c_str());
-  if (C.Base.Image.HasTls) {
+               (unsigned long long)(Bias + C.Base->image().Begin), BaseSymbols.str().c_str());
+  if (C.Base->image().HasTls) {
     // The base's PT_TLS, recreated at the same place with the same size and
     // alignment, each thread-local the patch uses at its offset, so that lld
     // computes the same %fs offsets as the base did.
@@ -83,13 +83,13 @@ Error writeScript(PatchContext &C, StringRef Path, StringRef BaseSymbols) {
         if (It == R.Plans.end() || It->second.F != Fate::Ghost ||
             !(S.Flags & ELF::SHF_TLS))
           continue;
-        Items.push_back({It->second.Address - Bias - C.Base.Image.Tls.VAddr, S.Size,
+        Items.push_back({It->second.Address - Bias - C.Base->image().Tls.VAddr, S.Size,
                          R.PatchedPath,
                          (".hpghost." + Twine(ObjIndex) + "." + Twine(S.Index)).str()});
       }
     }
     llvm::sort(Items, [](const TlsItem &A, const TlsItem &B) { return A.Offset < B.Offset; });
-    GS << format("  . = 0x%llx;\n", (unsigned long long)(Bias + C.Base.Image.Tls.VAddr));
+    GS << format("  . = 0x%llx;\n", (unsigned long long)(Bias + C.Base->image().Tls.VAddr));
     GS << "  .tbss (NOLOAD) : {\n";
     GS << "    \"" << BaseSymbols << "\"(.hpbase.tlsalign)\n";
     uint64_t At = 0;
@@ -102,8 +102,8 @@ Error writeScript(PatchContext &C, StringRef Path, StringRef BaseSymbols) {
       GS << "    \"" << I.File << "\"(" << I.Section << ")\n";
       At = I.Offset + I.Size;
     }
-    if (C.Base.Image.Tls.MemSize > At)
-      GS << format("    . = . + 0x%llx;\n", (unsigned long long)(C.Base.Image.Tls.MemSize - At));
+    if (C.Base->image().Tls.MemSize > At)
+      GS << format("    . = . + 0x%llx;\n", (unsigned long long)(C.Base->image().Tls.MemSize - At));
     GS << "  } :tls\n";
   }
   GS << "  /DISCARD/ : { *(.hpdiscard.*) *(.init_array .init_array.* .fini_array .fini_array.* "
@@ -123,7 +123,7 @@ Error link(PatchContext &C, StringRef Script, StringRef BaseSymbols,
   // A library's patch is a shared object: its thread-locals stay in the
   // library's TLS block (no relaxation to the executable's), and the
   // library's exported symbols stay interposable (Interposition.cpp).
-  bool Library = C.Base.Image.Kind == ImageKind::SharedLibrary;
+  bool Library = C.Base->image().Kind == ImageKind::SharedLibrary;
   std::vector<std::string> Args = {
       "ld.lld", Library ? "-shared" : "-pie", "--no-dynamic-linker", "-e", "0", "-z", "now",
       "-z", "norelro", "-z", "max-page-size=16", "-z", "common-page-size=16",

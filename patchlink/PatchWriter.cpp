@@ -114,9 +114,8 @@ Error writePatch(PatchContext &C, StringRef Image) {
       C.Strings += Name;
       C.Strings.push_back('\0');
       if (Slot) {
-        auto Old = C.BaseSlotsByAddress.find(*Slot - Bias);
-        if (Old != C.BaseSlotsByAddress.end())
-          U.old_body = Old->second->BodyAddress + Bias;
+        if (std::optional<SlotRecord> Old = C.Base->slotAt(*Slot - Bias))
+          U.old_body = Old->BodyAddress + Bias;
       }
       if (It->second.New)
         U.flags |= HOTPATCH_UPDATE_NEW_FUNCTION;
@@ -220,8 +219,8 @@ Error writePatch(PatchContext &C, StringRef Image) {
   memcpy(H.magic, HOTPATCH_PATCH_MAGIC, 8);
   H.version = HOTPATCH_PATCH_VERSION;
   H.chain_index = C.Chain.Count + 1;
-  H.build_id_size = std::min<size_t>(C.Base.Image.BuildId.size(), 20);
-  memcpy(H.build_id, C.Base.Image.BuildId.data(), H.build_id_size);
+  H.build_id_size = std::min<size_t>(C.Base->image().BuildId.size(), 20);
+  memcpy(H.build_id, C.Base->image().BuildId.data(), H.build_id_size);
   H.update_count = C.Updates.size();
   H.strings_size = C.Strings.size();
   // Only what the runtime loads travels: no ghost sections, no program

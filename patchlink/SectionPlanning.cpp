@@ -47,7 +47,7 @@ std::optional<uint64_t> baseAddressOf(PatchContext &C, Rebuilt &R, unsigned Inde
       continue;
     uint64_t Addr = B->Address;
     if (B->Kind == SymbolKind::Tls)
-      Addr += C.Base.Image.Tls.VAddr;
+      Addr += C.Base->image().Tls.VAddr;
     return Addr + Bias - Sym->Value;
   }
   return std::nullopt;
@@ -117,7 +117,7 @@ std::optional<BaseVariable> baseVariableOf(PatchContext &C, Rebuilt &R, unsigned
       continue;
     uint64_t Addr = B->Address;
     if (B->Kind == SymbolKind::Tls)
-      Addr += C.Base.Image.Tls.VAddr;
+      Addr += C.Base->image().Tls.VAddr;
     return BaseVariable{Addr + Bias, B->Size};
   }
   return std::nullopt;

@@ -257,7 +257,7 @@ TEST(ModuleCacheFormat, ReportsEachKindOfBadFile) {
   std::string Versioned = Bytes;
   Versioned[8] = 99;
   Msg = Message(readModuleCache(D.write("v99.hpcache", Versioned)));
-  EXPECT_NE(Msg.find("format version 99, this thinlink reads version 3"),
+  EXPECT_NE(Msg.find("format version 99, this thinlink reads version 4"),
             std::string::npos)
       << Msg;
 }

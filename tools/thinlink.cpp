@@ -25,7 +25,7 @@ using namespace llvm;
 
 namespace {
 
-/// `thinlink --patch --base <program> -o <patch> [--keep-temps] <objects>`
+/// `thinlink --patch --base <program> -o <patch> [--keep-temps] [--phases] <objects>`
 int patchMain(ArrayRef<const char *> Args, raw_ostream &Out,
                      raw_ostream &Err) {
   hotpatch::PatchOptions P;
@@ -44,6 +44,8 @@ int patchMain(ArrayRef<const char *> Args, raw_ostream &Out,
       P.Output = Value();
     else if (A == "--keep-temps")
       P.KeepTemps = true;
+    else if (A == "--phases")
+      P.ShowPhases = true;
     else if (A.starts_with("-")) {
       Err << "thinlink: error: unknown option '" << A
           << "' for --patch; usage: thinlink --patch --base <program> -o "

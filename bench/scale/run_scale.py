@@ -1,0 +1,312 @@
+#!/usr/bin/env python3
+"""The scale benchmark's driver: does a thin link follow the edit, or the
+program? A one-function edit of generated programs of growing size, thin-
+linked as the thinlink command and in one process as hotpatch dev runs it,
+against a relink of all objects with ld.lld measured in the same run; then a
+chain of patches on the largest program. docs/performance.md ("Thin link
+against program size and chain length") quotes its output.
+
+Usage: run_scale.py --config <build>/bench/scale/scale-config.json
+                    [--sizes 50,200,1000] [--rounds N] [--chain N] [--raw] [--strict]
+
+  --sizes   program sizes in files of 50 functions (default 50,200,1000)
+  --rounds  thin links timed per size and per way (default 11), alternately
+            the edited and the original object, so each is a real change
+  --chain   patches in the chain run on the largest program (default 1000)
+  --raw     also print every time measured
+  --strict  exit with status 2 when a target is missed
+
+The programs: bench/fatlink/gen_program.py (50 functions a file, calls
+across files, virtual methods, statics, globals), compiled -O1 -g -fPIE with
+the plugin, every function hot, into <work>/<size>/; the driver compiles
+only what is missing or older than its source. The edit: the depth-0
+constant of f<mid>_3 in the middle file, plus 2.
+
+Targets (issue "Faster than the compiler", everything after the compile), at
+the largest size: the thinlink --patch command under 20 ms wall; a thin link
+in a process that keeps the cache (hotpatch dev) under 10 ms; after the
+chain, no slower than at its start.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import benchlib  # noqa: E402
+from benchlib import die, run, linker_command, machine, loadavg  # noqa: E402
+benchlib.NAME = "scale"
+
+TARGET_WALL_MS = 20.0    # thinlink --patch, whole command, at the largest size
+TARGET_INPROC_MS = 10.0  # a thin link in a process that keeps the cache
+TARGET_CHAIN_RATIO = 1.10  # end of the chain against its start (noise allowance)
+
+THIN_RE = re.compile(r"^patch (\d+) for .*?, ([0-9.]+) ms$", re.M)
+PHASE_RE = re.compile(r"^  phase: +([0-9.]+) ms  (.*)$", re.M)
+
+
+def timed(cmd, cwd=None):
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    t = (time.perf_counter() - t0) * 1000.0
+    if p.returncode != 0:
+        die("command failed (%d): %s ...\n%s%s" % (p.returncode, " ".join(cmd[:4]),
+                                                  p.stdout[-2000:], p.stderr[-2000:]))
+    return t, p.stdout
+
+
+def make_edit(text, func):
+    m = re.search(r"^uint64_t %s\(uint64_t x, int depth\) \{\n  if \(depth <= 0\)\n"
+                  r"    return x \* 0x([0-9a-f]+)ull \+ table\[\d+\];\n" % re.escape(func),
+                  text, re.M)
+    if not m:
+        die("cannot find the depth-0 return of %s in the generated source" % func)
+    return text[:m.start(1)] + "%x" % (int(m.group(1), 16) + 2) + text[m.end(1):]
+
+
+def med(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+class Program:
+    """One generated program: sources, objects, the fat-linked executable."""
+
+    def __init__(self, cfg, files):
+        self.cfg = cfg
+        self.files = files
+        self.dir = os.path.join(cfg["work_dir"], str(files))
+        self.src = os.path.join(self.dir, "src")
+        self.obj = os.path.join(self.dir, "obj")
+        self.exe = os.path.join(self.dir, "program")
+        mid = files // 2
+        self.edit_name = "f%03d" % mid
+        self.edit_func = "f%03d_3" % mid
+
+    def compile_cmd(self, source, output):
+        c = self.cfg
+        return [c["clangxx"], "-O1", "-g", "-fPIE", "-fplugin=" + c["plugin"],
+                "-fplugin-arg-hotpatch-all", "-I" + self.src, "-I" + c["runtime_include"],
+                "-c", source, "-o", output]
+
+    def build(self):
+        os.makedirs(self.obj, exist_ok=True)
+        run([sys.executable, self.cfg["generator"], self.src, "--files", str(self.files),
+             "--funcs", "50"])
+        names = sorted(f[:-4] for f in os.listdir(self.src) if f.endswith(".cpp"))
+        plugin_time = os.path.getmtime(self.cfg["plugin"])
+        todo = []
+        for n in names:
+            s, o = os.path.join(self.src, n + ".cpp"), os.path.join(self.obj, n + ".o")
+            newest = max(os.path.getmtime(s), plugin_time)
+            h = os.path.join(self.src, n + ".h")
+            if os.path.exists(h):
+                newest = max(newest, os.path.getmtime(h))
+            if not os.path.exists(o) or os.path.getmtime(o) < newest:
+                todo.append((s, o))
+        if todo:
+            print("compiling %d of %d files of the %d-file program (-O1 -g, two at a time)..."
+                  % (len(todo), len(names), self.files), flush=True)
+            with ThreadPoolExecutor(max_workers=2) as ex:
+                for _ in ex.map(lambda so: run(self.compile_cmd(*so)), todo):
+                    pass
+        self.objects = [os.path.join(self.obj, n + ".o") for n in names]
+        self.edit_obj = os.path.join(self.obj, self.edit_name + ".o")
+        # Versions of the edited object: the edit, and the source as generated.
+        src = os.path.join(self.src, self.edit_name + ".cpp")
+        orig = open(src, encoding="utf-8").read()
+        self.v = [os.path.join(self.dir, "v0.o"), os.path.join(self.dir, "v1.o")]
+        try:
+            with open(src, "w", encoding="utf-8") as f:
+                f.write(make_edit(orig, self.edit_func))
+            run(self.compile_cmd(src, self.v[1]))
+        finally:
+            with open(src, "w", encoding="utf-8") as f:
+                f.write(orig)
+        run(self.compile_cmd(src, self.v[0]))
+        shutil.copyfile(self.v[0], self.edit_obj)
+        self.state = 0  # the version the chain's newest patch (or the base) holds
+
+    def link_cmd(self, out, thin):
+        c = self.cfg
+        cmd = [c["clangxx"], "-fuse-ld=lld"]
+        if thin:
+            cmd.append("--ld-path=" + c["thinlink"])
+        return cmd + self.objects + ["-o", out, "-L" + c["runtime_dir"], "-lhotpatch",
+                                     "-Wl,-rpath," + c["runtime_dir"]]
+
+    def fat_link(self):
+        for suffix in ("", ".hpcache", ".hpchain", ".hpjournal"):
+            if os.path.exists(self.exe + suffix):
+                os.remove(self.exe + suffix)
+        run(self.link_cmd(self.exe, True))
+        while os.path.exists(self.exe + ".hpcache.pending"):
+            time.sleep(0.002)
+        if not os.path.exists(self.exe + ".hpcache"):
+            die("thinlink wrote no cache for %s" % self.exe)
+        self.cache_bytes = os.path.getsize(self.exe + ".hpcache")
+
+    def reset_chain(self):
+        for suffix in (".hpchain", ".hpjournal"):
+            if os.path.exists(self.exe + suffix):
+                os.remove(self.exe + suffix)
+        self.state = 0
+
+    def thin(self):
+        """One thin link of the other version than the running one."""
+        version = 1 - self.state
+        self.state = version
+        shutil.copyfile(self.v[version], self.edit_obj)
+        t, out = timed([self.cfg["thinlink"], "--patch", "--phases", "--base", self.exe,
+                        "-o", os.path.join(self.dir, "p.hpp"), self.edit_obj])
+        m = THIN_RE.search(out)
+        if not m:
+            die("thinlink made no patch:\n" + out[-2000:])
+        phases = [(n, float(ms)) for ms, n in PHASE_RE.findall(out)]
+        return t, float(m.group(2)), phases
+
+    def inproc(self, runs):
+        """Thin links in one process: [(ms, phases)] per link."""
+        p = run([self.cfg["inproc"], "--base", self.exe, "--object", self.edit_obj,
+                 "--versions", self.v[1 - self.state], self.v[self.state], "--runs", str(runs)])
+        if runs % 2:
+            self.state = 1 - self.state
+        names, links = [], []
+        for line in p.stdout.splitlines():
+            if line.startswith("phases "):
+                names = line[len("phases "):].split("|")
+            elif line.startswith("link "):
+                f = line.split()
+                links.append((float(f[2]), [float(x) for x in f[4:]]))
+        return names, links
+
+
+def row(label, values, unit="ms"):
+    if unit == "ms":
+        print("| %-48s | %9.1f | %8.1f |" % (label, med(values), min(values)))
+    else:
+        print("| %-48s | %9.3fx | %7.3fx |" % (label, med(values), min(values)))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--sizes", default="50,200,1000")
+    ap.add_argument("--rounds", type=int, default=11)
+    ap.add_argument("--chain", type=int, default=1000)
+    ap.add_argument("--raw", action="store_true")
+    ap.add_argument("--strict", action="store_true")
+    a = ap.parse_args()
+    cfg = json.load(open(a.config))
+    sizes = [int(s) for s in a.sizes.split(",")]
+    print("machine: %s; load average %s" % (machine(), loadavg()))
+
+    results, programs = {}, {}
+    for files in sizes:
+        prog = programs[files] = Program(cfg, files)
+        prog.build()
+        prog.fat_link()
+        prog.reset_chain()
+        lld_cmd = linker_command(prog.link_cmd(os.path.join(prog.dir, "relink"), False),
+                                 prog.dir)
+        wall, own, relink, phases = [], [], [], {}
+        prog.thin()  # warm: page cache, the first patch of the chain
+        for r in range(a.rounds):
+            t, _ = timed(lld_cmd, cwd=prog.dir)
+            relink.append(t)
+            w, o, ph = prog.thin()
+            wall.append(w)
+            own.append(o)
+            for n, ms in ph:
+                phases.setdefault(n, []).append(ms)
+        names, links = prog.inproc(a.rounds + 1)
+        inproc = [ms for ms, _ in links[1:]]
+        inproc_phases = {n: [ph[i] for _, ph in links[1:]] for i, n in enumerate(names)}
+        funcs = files * 50
+        results[files] = dict(wall=wall, own=own, relink=relink, inproc=inproc,
+                              first=links[0][0], cache=prog.cache_bytes)
+        print()
+        print("## %d files, %d functions (cache %.1f MB)" % (files, funcs, prog.cache_bytes / 1e6))
+        print()
+        print("| %-48s | %9s | %8s |" % ("step", "median ms", "min ms"))
+        print("|%s|%s|%s|" % ("-" * 50, "-" * 11, "-" * 10))
+        row("thinlink --patch, wall", wall)
+        row("  as thinlink reports it", own)
+        for n, v in phases.items():
+            row("    " + n, v)
+        row("in one process (hotpatch dev), later links", inproc)
+        for n, v in inproc_phases.items():
+            row("    " + n, v)
+        print("| %-48s | %9.1f | %8s |" % ("in one process, first link (maps the cache)",
+                                           links[0][0], "-"))
+        row("relink: ld.lld alone", relink)
+        print()
+        print("| %-48s | %10s | %9s |" % ("ratio", "median", "min"))
+        print("|%s|%s|%s|" % ("-" * 50, "-" * 12, "-" * 11))
+        row("thinlink --patch / relink with ld.lld", [w / r for w, r in zip(wall, relink)], "x")
+        row("in one process / relink with ld.lld", [i / med(relink) for i in inproc], "x")
+        if a.raw:
+            print("raw wall:", " ".join("%.1f" % x for x in wall))
+            print("raw inproc:", " ".join("%.1f" % x for x in inproc))
+            print("raw relink:", " ".join("%.1f" % x for x in relink))
+
+    # Leave the objects as the sources say.
+    for prog in programs.values():
+        shutil.copyfile(prog.v[0], prog.edit_obj)
+
+    # The chain, on the largest program: the thinlink command at its start,
+    # the chain built in one process, the command again at its end.
+    largest = max(sizes)
+    prog = programs[largest]
+    prog.reset_chain()
+    start = [prog.thin()[0] for r in range(a.rounds)]
+    names, links = prog.inproc(a.chain)
+    end = [prog.thin()[0] for r in range(a.rounds)]
+    chain_ms = [ms for ms, _ in links]
+    k = max(5, min(50, a.chain // 10))
+    early, late = chain_ms[1:k + 1], chain_ms[-k:]
+    chain_len = a.rounds + len(links) + a.rounds
+    print()
+    print("## A chain of %d patches, %d-file program" % (chain_len, largest))
+    print()
+    print("| %-48s | %9s | %8s |" % ("step", "median ms", "min ms"))
+    print("|%s|%s|%s|" % ("-" * 50, "-" * 11, "-" * 10))
+    row("thinlink --patch, wall, patches 1-%d" % a.rounds, start)
+    row("thinlink --patch, wall, last %d patches" % a.rounds, end)
+    row("in one process, links 2-%d of the chain" % (k + 1), early)
+    row("in one process, last %d links" % k, late)
+    print()
+    ratio_wall = med(end) / med(start)
+    ratio_in = med(late) / med(early)
+    print("| %-48s | %10.3fx |" % ("end of chain / start, thinlink --patch", ratio_wall))
+    print("| %-48s | %10.3fx |" % ("end of chain / start, in one process", ratio_in))
+
+    big = results[largest]
+    checks = [
+        ("thinlink --patch at %d files, median wall (target < %.0f ms)" % (largest, TARGET_WALL_MS),
+         med(big["wall"]), med(big["wall"]) < TARGET_WALL_MS),
+        ("a thin link in hotpatch dev at %d files, median (target < %.0f ms)"
+         % (largest, TARGET_INPROC_MS), med(big["inproc"]), med(big["inproc"]) < TARGET_INPROC_MS),
+        ("after %d patches against the start, in one process (target <= %.2fx)"
+         % (chain_len, TARGET_CHAIN_RATIO), ratio_in, ratio_in <= TARGET_CHAIN_RATIO),
+        ("after %d patches against the start, thinlink --patch (target <= %.2fx)"
+         % (chain_len, TARGET_CHAIN_RATIO), ratio_wall, ratio_wall <= TARGET_CHAIN_RATIO),
+    ]
+    print()
+    missed = 0
+    for label, value, ok in checks:
+        print("%s %s: %.2f" % ("MET " if ok else "MISS", label, value))
+        missed += not ok
+    shutil.copyfile(prog.v[0], prog.edit_obj)
+    print("load average after the run: %s" % loadavg())
+    if a.strict and missed:
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
