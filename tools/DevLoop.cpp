@@ -121,6 +121,7 @@ private:
   std::set<std::string> Pending; // saved, not compiled yet
   Clock::time_point PendingSince;
   unsigned PendingRecompiles = 0;
+  double PendingCompileMs = 0; // compiles dropped because their files changed
   std::map<std::string, Clock::time_point> Writing; // written to, not closed
 };
 
@@ -197,6 +198,7 @@ bool DevLoop::changedDuringCompile(Change &C) {
   Pending.insert(C.Saved.begin(), C.Saved.end());
   PendingSince = C.Since;
   PendingRecompiles = C.Recompiles + 1;
+  PendingCompileMs = C.CompileMs;
   say("changed again during the compile: compiling the newest text");
   return true;
 }
@@ -407,7 +409,9 @@ int DevLoop::run() {
     C.Saved.swap(Pending);
     C.Since = PendingSince;
     C.Recompiles = PendingRecompiles;
+    C.CompileMs = PendingCompileMs;
     PendingRecompiles = 0;
+    PendingCompileMs = 0;
     handleChange(std::move(C));
     // After the patch is out: preambles the change made stale (a header
     // several files include) are rebuilt for their next save.
