@@ -12,17 +12,15 @@ using namespace llvm;
 namespace hotpatch {
 
 DevLinkResult linkPatches(const std::vector<std::string> &Objects,
-                          const std::vector<BuildImage> &Images, const std::string &Program,
+                          const std::vector<BuildImage> &Images, const BuildImage &Program,
                           const std::string &BuildDir, unsigned N) {
   // Each object patches the image it was linked into: usually one; a static
   // library linked into a shared library and the program gives two.
-  static BuildImage Fallback;
-  Fallback.Path = Program;
   std::vector<std::pair<const BuildImage *, std::vector<std::string>>> ByImage;
   for (const std::string &O : Objects) {
     std::vector<const BuildImage *> Owners = imagesOf(Images, O);
     if (Owners.empty())
-      Owners.push_back(Images.empty() ? &Fallback : &Images.front());
+      Owners.push_back(Images.empty() ? &Program : &Images.front());
     for (const BuildImage *I : Owners) {
       auto It = std::find_if(ByImage.begin(), ByImage.end(),
                              [&](const auto &E) { return E.first == I; });

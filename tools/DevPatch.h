@@ -32,10 +32,11 @@ struct DevLinkResult {
 };
 
 /// Thin-links Objects into .hotpatch/patch-<N>[-<library>].hpp under
-/// BuildDir. An object no image of Images lists goes to Program, whose thin
-/// link says why it cannot be patched.
+/// BuildDir. An object no image of Images lists goes to the program
+/// (Images' first, or Program when the build's images could not be read),
+/// whose thin link says why it cannot be patched.
 DevLinkResult linkPatches(const std::vector<std::string> &Objects,
-                          const std::vector<BuildImage> &Images, const std::string &Program,
+                          const std::vector<BuildImage> &Images, const BuildImage &Program,
                           const std::string &BuildDir, unsigned N);
 
 /// "f(int), g() (new) (with 3 library functions) in libx.so": what the user
