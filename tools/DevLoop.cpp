@@ -97,6 +97,7 @@ public:
 private:
   bool start();
   void watchNewFiles();
+  void watchBuildFiles();
   void takeEvents(const FileEvents &E);
   bool writingAny();
   void handleChange(Change C);
@@ -134,13 +135,18 @@ void DevLoop::forgetChains() {
     ChainState::remove(I.Path);
 }
 
-/// Watches the files that became dependencies, and the build description
-/// beside each new source: a new file or a new flag is a change no patch
-/// can make.
+/// Watches the files that became dependencies (all of them after a load of
+/// the build, then the headers an edit includes for the first time).
 void DevLoop::watchNewFiles() {
-  for (const std::string &F : Graph.takeNewFiles()) {
+  for (const std::string &F : Graph.takeNewFiles())
     Watcher.watch(F);
-    std::string Lists = sys::path::parent_path(F).str() + "/CMakeLists.txt";
+}
+
+/// The build description beside each source: a new file or a new flag is a
+/// change no patch can make. Once per load of the build.
+void DevLoop::watchBuildFiles() {
+  for (const CompileCommand &C : Graph.commands()) {
+    std::string Lists = sys::path::parent_path(C.Source).str() + "/CMakeLists.txt";
     if (!BuildFiles.count(Lists) && sys::fs::exists(Lists)) {
       Watcher.watch(Lists);
       BuildFiles.insert(Lists);
@@ -352,6 +358,7 @@ void DevLoop::rebuildAndRestart(const std::string &Why) {
   forgetChains(); // a new build starts new chains
   Graph.load(BuildDir);
   watchNewFiles();
+  watchBuildFiles();
   Program.start(Watcher.size());
   say(formatv("rebuilt and restarted in {0:F0} ms", msSince(T)).str());
 }
@@ -388,6 +395,7 @@ bool DevLoop::start() {
           "without the hotpatch plugin; calls from files built without it and "
           "pointers to it keep running the original code");
   watchNewFiles();
+  watchBuildFiles();
   return true;
 }
 
