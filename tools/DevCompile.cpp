@@ -56,8 +56,26 @@ DevCompileResult DevCompiler::compile(const CompileCommand &C) {
   return D;
 }
 
+/// Whether the command writes a depfile (-M options: -MD, -MMD, -MF, ...).
+static bool writesDepfile(const std::vector<std::string> &Args) {
+  for (StringRef A : Args)
+    if (A.starts_with("-M") || A.starts_with("-Wp,-M"))
+      return true;
+  return false;
+}
+
 DevCompileResult DevCompiler::runCommand(const CompileCommand &C) {
   std::vector<StringRef> Args(C.Args.begin(), C.Args.end());
+  // CMake leaves the depfile options out of compile_commands.json: ask for
+  // one in a temporary file, to learn what the compile read. It does not
+  // change the object.
+  std::string Depfile = depfileOf(C);
+  SmallString<128> TempDepfile;
+  if (!writesDepfile(C.Args)) {
+    sys::fs::createTemporaryFile("hotpatch-dev", "d", TempDepfile);
+    Depfile = std::string(TempDepfile);
+    Args.insert(Args.end(), {"-MD", "-MF", Depfile});
+  }
   SmallString<128> ErrFile;
   sys::fs::createTemporaryFile("hotpatch-dev", "txt", ErrFile);
   std::optional<StringRef> Redirects[] = {std::nullopt, StringRef(ErrFile), StringRef(ErrFile)};
@@ -81,10 +99,12 @@ DevCompileResult DevCompiler::runCommand(const CompileCommand &C) {
   sys::fs::remove(ErrFile);
   D.Ok = D.SameAsCommand = RC == 0;
   // The depfile the command just wrote (Ninja, which would read and delete
-  // it, did not run the command).
+  // it, did not run the command), or ours.
   if (D.Ok)
-    for (const std::string &F : readDepfile(depfileOf(C), C.Directory))
+    for (const std::string &F : readDepfile(Depfile, C.Directory))
       D.Read.insert(F);
+  if (!TempDepfile.empty())
+    sys::fs::remove(TempDepfile);
   return D;
 }
 

@@ -321,7 +321,9 @@ void DevLoop::printTiming(const Change &C, double LinkMs, double ApplyMs, double
 void DevLoop::recordForNinja(const Change &C) {
   for (CompileCommand *Cmd : C.Commands) {
     const DevCompileResult &R = C.Results.at(Cmd);
-    std::string Why = "the object differs from the command's (a preamble and -g)";
+    std::string Why = !R.SameAsCommand
+                          ? "the object differs from the command's (a preamble and -g)"
+                          : "the files the compile read are not known (no depfile)";
     if (R.SameAsCommand && !R.Read.empty()) {
       std::set<std::string> Inputs = R.Read;
       Inputs.insert(Cmd->Source);
