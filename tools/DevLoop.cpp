@@ -118,6 +118,7 @@ private:
   std::vector<BuildImage> Images;   // the program first, then its libraries
   BuildImage ProgramImage;          // the program, when Images could not be read
   std::set<std::string> BuildFiles; // CMakeLists.txt: changes mean a rebuild
+  KnownProcesses KnownProcs;        // the processes' answers, kept between saves
   unsigned Changes = 0;
 
   std::set<std::string> Pending; // saved, not compiled yet
@@ -261,7 +262,7 @@ void DevLoop::patch(Change &C) {
   for (const MadePatch &M : L.Made)
     if (!M.Image->Library)
       Build = buildIdOfPatch(M.Options.Output);
-  std::vector<RunningProcess> Procs = processesOfBuild(Build);
+  std::vector<RunningProcess> Procs = processesOfBuild(Build, KnownProcs);
   bool OwnIsOfBuild = false;
   for (const RunningProcess &P : Procs)
     OwnIsOfBuild |= P.Pid == Program.pid();

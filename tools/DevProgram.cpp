@@ -94,7 +94,8 @@ void DevProgram::announce(const std::string &Event, const std::string &Message,
   if (!To)
     To = &(Listed = processesOfBuild(buildId()));
   for (const RunningProcess &P : *To)
-    askProcess(P.Socket, "event " + Event + (Message.empty() ? "" : " " + Message));
+    askProcess(P.Socket, "event " + Event + (Message.empty() ? "" : " " + Message),
+               /*TimeoutMs=*/2000, P.Pid);
 }
 
 ApplyOutcome applyToProcesses(const std::vector<RunningProcess> &Procs,

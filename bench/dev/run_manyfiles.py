@@ -152,8 +152,8 @@ def session(hotpatch, src, build, work, saves, raw):
             jj, _ = out.wait_for(n0, lambda l: l == "name " + word, timeout=20)
             if jj is None:
                 die("the program never printed the new name:\n" + out.text(n0))
-            if jj < i:
-                die("the new name appeared before the patched line")
+            # The program may print the new name before the line: hotpatch
+            # dev prints it after every process has applied the patch.
             compile_ms, link_ms, apply_ms = (float(m.group(4)), float(m.group(5)),
                                              float(m.group(6)))
             if timing:
