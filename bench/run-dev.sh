@@ -10,9 +10,14 @@
 # library, a small C file), the command-line compile against the first and
 # the later saves under `hotpatch dev`.
 #
-# Usage: bench/run-dev.sh [build-dir] [--resident-only] [driver options]
+# Then, or alone with --many-files, hotpatch dev's own cost per save on
+# generated programs of 200 and 1,000 files (bench/dev/run_manyfiles.py).
+#
+# Usage: bench/run-dev.sh [build-dir] [--resident-only | --many-files] [driver options]
 #   build-dir       defaults to build/ in the repository root
 #   --resident-only only the resident compiler's benchmark
+#   --many-files    only the many-file benchmark (options: --files 200,1000,
+#                   --saves N, --raw, --hotpatch <an earlier hotpatch>)
 #   driver options  --rounds N, --phases N, --raw, --strict
 #                   (see bench/dev/run_dev.py; run_resident.py takes --rounds
 #                   and --raw)
@@ -22,6 +27,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 # the driver configures and builds its copies of examples/counter itself.
 cmake --build "$BUILD" --target hotpatch_bench_dev_deps -j 2
 echo "nproc: $(nproc)"
+if [[ "${1:-}" == --many-files ]]; then
+  shift
+  exec python3 "$ROOT/bench/dev/run_manyfiles.py" --config "$BUILD/bench/dev/dev-config.json" "$@"
+fi
 if [[ "${1:-}" == --resident-only ]]; then
   shift
 else
@@ -36,5 +45,6 @@ while [[ $# -gt 0 ]]; do
     *) shift ;;
   esac
 done
-exec python3 "$ROOT/bench/dev/run_resident.py" \
+python3 "$ROOT/bench/dev/run_resident.py" \
   --config "$BUILD/bench/dev/dev-config.json" "${RESIDENT_ARGS[@]}"
+exec python3 "$ROOT/bench/dev/run_manyfiles.py" --config "$BUILD/bench/dev/dev-config.json"

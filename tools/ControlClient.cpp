@@ -166,30 +166,34 @@ std::string controlSocketOf(int Pid) {
   return "";
 }
 
+/// Asks the listener Name who it is ("hello"), and files the answer in Scan.
+static void greet(const std::string &Name, ProcessScan &Scan) {
+  ucred Peer;
+  std::string Hello = askRetrying(Name, "hello", 2000, 0, Peer);
+  if (Peer.uid != uid_t(-1) && Peer.uid != getuid()) {
+    Scan.Impostors.push_back("@" + Name + " (uid " + std::to_string(Peer.uid) + ")");
+    return;
+  }
+  SmallVector<StringRef, 5> Words;
+  StringRef(Hello).split(Words, ' ');
+  unsigned Version = 0;
+  if (Words.size() < 2 || Words[0] != "hotpatch" || Words[1].getAsInteger(10, Version))
+    return; // gone meanwhile, or not the runtime
+  if (Version != HOTPATCH_CONTROL_VERSION) {
+    Scan.OtherVersions.push_back(std::to_string(Peer.pid) + " (version " +
+                                 std::to_string(Version) + ")");
+    return;
+  }
+  unsigned Applied = 0;
+  if (Words.size() != 5 || Words[4].getAsInteger(10, Applied))
+    return;
+  Scan.Processes.push_back({int(Peer.pid), Name, Words[3].str(), Applied});
+}
+
 ProcessScan scanProcesses() {
   ProcessScan Scan;
-  for (const std::string &Name : listeningNames(Scan.Error)) {
-    ucred Peer;
-    std::string Hello = askRetrying(Name, "hello", 2000, 0, Peer);
-    if (Peer.uid != uid_t(-1) && Peer.uid != getuid()) {
-      Scan.Impostors.push_back("@" + Name + " (uid " + std::to_string(Peer.uid) + ")");
-      continue;
-    }
-    SmallVector<StringRef, 5> Words;
-    StringRef(Hello).split(Words, ' ');
-    unsigned Version = 0;
-    if (Words.size() < 2 || Words[0] != "hotpatch" || Words[1].getAsInteger(10, Version))
-      continue; // gone meanwhile, or not the runtime
-    if (Version != HOTPATCH_CONTROL_VERSION) {
-      Scan.OtherVersions.push_back(std::to_string(Peer.pid) + " (version " +
-                                   std::to_string(Version) + ")");
-      continue;
-    }
-    unsigned Applied = 0;
-    if (Words.size() != 5 || Words[4].getAsInteger(10, Applied))
-      continue;
-    Scan.Processes.push_back({int(Peer.pid), Name, Words[3].str(), Applied});
-  }
+  for (const std::string &Name : listeningNames(Scan.Error))
+    greet(Name, Scan);
   return Scan;
 }
 
@@ -220,6 +224,30 @@ std::vector<RunningProcess> processesOfBuild(const std::string &BuildId) {
   for (RunningProcess &P : listRunningProcesses())
     if (StringRef(P.BuildId).starts_with(BuildId))
       Out.push_back(std::move(P));
+  return Out;
+}
+
+std::vector<RunningProcess> processesOfBuild(const std::string &BuildId,
+                                             KnownProcesses &Known) {
+  std::vector<RunningProcess> Out;
+  if (BuildId.empty())
+    return Out;
+  std::string Error;
+  KnownProcesses Now;
+  ProcessScan New;
+  for (const std::string &Name : listeningNames(Error)) {
+    auto It = Known.find(Name);
+    if (It != Known.end())
+      Now.insert(*It);
+    else
+      greet(Name, New);
+  }
+  for (RunningProcess &P : New.Processes)
+    Now[P.Socket] = P;
+  Known.swap(Now);
+  for (const auto &[Name, P] : Known)
+    if (StringRef(P.BuildId).starts_with(BuildId))
+      Out.push_back(P);
   return Out;
 }
 

@@ -11,6 +11,7 @@
 #ifndef HOTPATCH_TOOLS_CONTROLCLIENT_H
 #define HOTPATCH_TOOLS_CONTROLCLIENT_H
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,17 @@ std::string buildIdOfPatch(const std::string &Path);
 /// The running processes of one build: those whose build-id (hex) starts
 /// with `BuildId` (patches record up to 20 bytes of it).
 std::vector<RunningProcess> processesOfBuild(const std::string &BuildId);
+
+/// The same for a caller that lists processes again and again (hotpatch
+/// dev, at every save): only listeners not in Known are asked who they
+/// are; Known keeps the answers of those still listening. A process's build
+/// is that of its executable, fixed for its life; a name taken over by a
+/// new process after the old one ended is caught by the apply itself (the
+/// runtime refuses a patch of another build, and the request checks the
+/// peer's pid).
+using KnownProcesses = std::map<std::string, RunningProcess>; // by socket name
+std::vector<RunningProcess> processesOfBuild(const std::string &BuildId,
+                                             KnownProcesses &Known);
 
 /// The result of sending a patch to one process.
 struct ApplyReply {
