@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "DevImages.h"
+#include "CacheView.h"
 #include "ModuleCache.h"
 
 #include "llvm/ADT/StringSet.h"
@@ -18,15 +19,15 @@ using namespace llvm;
 namespace hotpatch {
 
 static bool readImage(StringRef CachePath, BuildImage &Out) {
-  StringSet<> NoSections;
-  auto C = readModuleCache(CachePath, &NoSections);
+  auto C = openCacheView(CachePath);
   if (!C) {
     consumeError(C.takeError());
     return false;
   }
-  Out.Path = C->Output;
-  Out.Library = C->Image.Kind == ImageKind::SharedLibrary;
-  for (const InputFile &In : C->Inputs) {
+  Out.Path = (*C)->output();
+  Out.Library = (*C)->image().Kind == ImageKind::SharedLibrary;
+  for (uint32_t I = 0; I < (*C)->numInputs(); ++I) {
+    InputFile In = (*C)->input(I, /*WithSections=*/false);
     if (In.Member.empty()) {
       Out.Objects.insert(In.Path);
     } else if (StringRef(In.Member).contains('/')) {

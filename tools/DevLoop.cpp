@@ -34,6 +34,7 @@
 #include "DevPatch.h"
 #include "DevProgram.h"
 #include "DevWatcher.h"
+#include "CacheView.h"
 #include "ModuleCache.h"
 #include "NinjaRecord.h"
 
@@ -384,16 +385,17 @@ bool DevLoop::start() {
     return false;
   }
   forgetChains(); // the program starts unpatched
-  auto C = readModuleCache(Cache);
+  // Mapped, and kept for the thin links that follow (openCacheView).
+  auto C = openCacheView(Cache);
   if (!C) {
     errs() << "hotpatch dev: error: " << toString(C.takeError()) << "\n";
     return false;
   }
-  Program.setBuildId(toHex(C->Image.BuildId, true));
+  Program.setBuildId(toHex((*C)->image().BuildId, true));
   // Copies of inline functions compiled without the plugin won at link
   // time: edits of those reach only calls from plugin-built code.
-  for (const SlotRecord &S : C->Slots)
-    if (S.UnpatchedCopy)
+  for (uint32_t I = 0; I < (*C)->numSlots(); ++I)
+    if (SlotRecord S = (*C)->slot(I); S.UnpatchedCopy)
       say("warning: " + demangle(S.Name) + ": the copy linked in was compiled "
           "without the hotpatch plugin; calls from files built without it and "
           "pointers to it keep running the original code");

@@ -1,6 +1,7 @@
 //===- DevProgram.cpp - the program hotpatch dev runs, and its processes --===//
 #include "DevProgram.h"
 
+#include "CacheView.h"
 #include "ModuleCache.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -73,13 +74,12 @@ void DevProgram::checkExited() {
                 .str());
 }
 
-/// Reading the cache of a large program costs some 20 ms, and announce()
-/// and every change need the build-id: read once per build.
+/// announce() and every change need the build-id: read once per build
+/// (from the mapped cache the thin links use too).
 std::string DevProgram::buildId() {
   if (BuildIdHex.empty()) {
-    StringSet<> NoInputs;
-    if (auto C = readModuleCache(cachePathFor(Path), &NoInputs))
-      BuildIdHex = toHex(C->Image.BuildId, true);
+    if (auto C = openCacheView(cachePathFor(Path)))
+      BuildIdHex = toHex((*C)->image().BuildId, true);
     else
       consumeError(C.takeError());
   }
