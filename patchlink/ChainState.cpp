@@ -11,6 +11,9 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 
+#include <mutex>
+#include <optional>
+
 using namespace llvm;
 
 namespace hotpatch {
@@ -112,10 +115,36 @@ Expected<ChainState> ChainState::parse(StringRef Text, StringRef Path) {
   return S;
 }
 
+namespace {
+/// The chain state this process saved last, and the file it saved it to: a
+/// long-running process (hotpatch dev) reads it back without parsing while
+/// the file is still that one.
+struct SavedChain {
+  std::string Path;
+  sys::fs::UniqueID Id;
+  uint64_t Size = 0;
+  sys::TimePoint<> MTime;
+  ChainState State;
+};
+std::mutex SavedLock;
+std::optional<SavedChain> Saved;
+
+bool sameFile(const SavedChain &S, StringRef Path, const sys::fs::file_status &St) {
+  return S.Path == Path && S.Id == St.getUniqueID() && S.Size == St.getSize() &&
+         S.MTime == St.getLastModificationTime();
+}
+} // namespace
+
 Expected<ChainState> ChainState::load(StringRef Program, StringRef BuildId) {
   std::string Path = pathFor(Program);
   ChainState Empty;
   Empty.BuildId = BuildId.str();
+  {
+    sys::fs::file_status St;
+    std::lock_guard<std::mutex> G(SavedLock);
+    if (Saved && !sys::fs::status(Path, St) && sameFile(*Saved, Path, St))
+      return Saved->State.BuildId == BuildId ? Saved->State : Empty;
+  }
   auto Buf = MemoryBuffer::getFile(Path, /*IsText=*/false,
                                    /*RequiresNullTerminator=*/false);
   if (!Buf) {
@@ -168,14 +197,28 @@ std::string ChainState::journalPathFor(StringRef Program) {
 }
 
 void ChainState::remove(StringRef Program) {
+  {
+    std::lock_guard<std::mutex> G(SavedLock);
+    Saved.reset();
+  }
   sys::fs::remove(pathFor(Program));
   sys::fs::remove(journalPathFor(Program));
 }
 
 Error ChainState::save(StringRef Program) const {
   std::string Text = serialize();
-  if (Error E = writeFileAtomically(pathFor(Program), [&](raw_ostream &OS) { OS << Text; }))
+  std::string Path = pathFor(Program);
+  {
+    std::lock_guard<std::mutex> G(SavedLock);
+    Saved.reset();
+  }
+  if (Error E = writeFileAtomically(Path, [&](raw_ostream &OS) { OS << Text; }))
     return E;
+  sys::fs::file_status St;
+  if (!sys::fs::status(Path, St)) {
+    std::lock_guard<std::mutex> G(SavedLock);
+    Saved = SavedChain{Path, St.getUniqueID(), St.getSize(), St.getLastModificationTime(), *this};
+  }
   std::string J = journal();
   return writeFileAtomically(journalPathFor(Program), [&](raw_ostream &OS) { OS << J; });
 }
