@@ -275,10 +275,14 @@ def main():
     compile_text(orig)  # the object as the source says (and a warm-up)
     shutil.copyfile(edit_obj, v0_obj)
 
+    thinlink_shared = cfg.get("thinlink_shared")
+    if thinlink_shared and not os.path.exists(thinlink_shared):
+        thinlink_shared = None
+
     def clang_link(out, thin):
         cmd = [cfg["clangxx"], "-fuse-ld=lld"]
         if thin:
-            cmd.append("--ld-path=" + cfg["thinlink"])
+            cmd.append("--ld-path=" + (thin if isinstance(thin, str) else cfg["thinlink"]))
         return cmd + objects + ["-o", out, "-L" + lib, "-lhotpatch", "-Wl,-rpath," + lib]
 
     for f in (program, program + ".hpcache", program + ".hpchain", program + ".hpjournal"):
@@ -291,20 +295,25 @@ def main():
     if not os.path.exists(program + ".hpcache"):
         die("thinlink wrote no cache for %s" % program)
     relink_out = {k: os.path.join(work, k) for k in ("relink-clang-lld", "relink-lld",
-                                                     "relink-clang-thin")}
+                                                     "relink-clang-thin",
+                                                     "relink-clang-thin-shared")}
     lld_args = linker_command(clang_link(relink_out["relink-lld"], False), work)
     relinks = [
         ("ld.lld via clang++", clang_link(relink_out["relink-clang-lld"], False)),
         ("ld.lld alone", lld_args),
         ("thinlink via clang++", clang_link(relink_out["relink-clang-thin"], True)),
     ]
+    if thinlink_shared:
+        # The fat link by thinlink on libLLVM.so: is the static one slower?
+        relinks.append(("thinlink-shared via clang++",
+                        clang_link(relink_out["relink-clang-thin-shared"], thinlink_shared)))
 
     prog = None
     times = {k: [] for k in ("compile", "thin", "thin_self", "apply", "apply_check",
                              "apply_map", "apply_wall", "start_thin", "start_thin_shared")}
     starts = [("start_thin", [cfg["thinlink"], "--version"])]
-    if cfg.get("thinlink_shared") and os.path.exists(cfg["thinlink_shared"]):
-        starts.append(("start_thin_shared", [cfg["thinlink_shared"], "--version"]))
+    if thinlink_shared:
+        starts.append(("start_thin_shared", [thinlink_shared, "--version"]))
     for k, _ in relinks:
         times[k] = []
     patch_info = set()
@@ -431,6 +440,7 @@ def main():
         ("relink: ld.lld via clang++", "ld.lld via clang++"),
         ("relink: ld.lld alone", "ld.lld alone"),
         ("relink: thinlink via clang++ (fat link)", "thinlink via clang++"),
+        ("relink: the same, thinlink on libLLVM.so", "thinlink-shared via clang++"),
     ]
     print("| step                                           | median ms |   min ms |")
     print("|------------------------------------------------|----------:|---------:|")
