@@ -165,8 +165,11 @@ THIN_RE = re.compile(r"^patch (\d+) for .*: (\d+) changed, (\d+) added, (\d+) sl
 # (label, first mark, second mark): the phases of a thin link, from the
 # events phase_shim.c records (see phase_marks).
 PHASES = [
-    ("exec, dynamic loading, library constructors", "spawn", "start"),
-    ("main, to opening the cache", "start", "cache"),
+    # "start" is the preloaded shim's constructor: after the shared
+    # libraries' constructors (libLLVM.so's), before the program's own
+    # (LLVM's when it is linked in statically).
+    ("exec, dynamic loading, shared libs' constructors", "spawn", "start"),
+    ("program's constructors, main, to opening cache", "start", "cache"),
     ("read the cache, index its symbols", "cache", "chain"),
     ("chain state; read, hash, compare the object", "chain", "rewrite"),
     ("rewrite the object; resolve base symbols", "rewrite", "basesyms"),
