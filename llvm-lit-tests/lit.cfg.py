@@ -32,6 +32,7 @@ config.substitutions += [
     ("%hp_cflags", cflags),
     ("%hp_ldflags", ldflags),
     ("%thinlink", config.thinlink),
+    ("%hotpatch_dev", config.hotpatch_dev),
     ("%hotpatch", config.hotpatch_cli),
     ("%hpdrive", "python3 {} --hotpatch {} --thinlink {}".format(
         os.path.join(config.test_source_root, "Inputs", "hpdrive.py"), config.hotpatch_cli,
@@ -48,6 +49,9 @@ config.substitutions += [
 
 if os.path.exists(config.thinlink):
     config.available_features.add("thinlink")
+# thinlink linked with LLVM's and lld's static libraries (HOTPATCH_STATIC_THINLINK).
+if config.hotpatch_static_thinlink:
+    config.available_features.add("static-thinlink")
 
 # Tests that take a quarter of an hour run only when asked for:
 #   lit.py --param long=1 build/llvm-lit-tests --filter compiler/corpus

@@ -6,6 +6,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 PACKAGES=(
   clang-19 lld-19 llvm-19-dev llvm-19-tools libclang-19-dev liblld-19-dev
+  # thinlink links LLVM statically, and LLVM's LTO calls Polly's pass plugin.
+  libpolly-19-dev
   libzstd-dev libgtest-dev cmake ninja-build python3
   libcpp-httplib-dev curl gdb libclang-rt-19-dev
   # WebAssembly (web/, llvm-lit-tests/wasm/): the wasi sysroot, libc++ and

@@ -7,30 +7,100 @@
 // newline): it is only a place to connect to, and who answers is what
 // SO_PEERCRED says.
 //
+// Plain C++ and POSIX, no LLVM: `hotpatch apply` and `hotpatch list` link
+// only this (see hotpatch_cli.cpp), so that they start in a millisecond.
+//
 //===----------------------------------------------------------------------===//
 #include "ControlClient.h"
 
 #include "hotpatch/control_protocol.h"
 #include "hotpatch/patch_format.h"
 
-#include "llvm/ADT/SmallVector.h"
-#include "llvm/ADT/StringExtras.h"
-#include "llvm/ADT/StringRef.h"
-#include "llvm/ADT/StringSet.h"
-#include "llvm/Support/MemoryBuffer.h"
-
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
+#include <set>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-using namespace llvm;
-
 namespace hotpatch {
+
+bool parseUnsigned(const std::string &S, unsigned Base, unsigned &Out) {
+  if (S.empty() || Base < 2 || Base > 16)
+    return false;
+  unsigned long long V = 0;
+  for (char C : S) {
+    unsigned D;
+    if (C >= '0' && C <= '9')
+      D = unsigned(C - '0');
+    else if (C >= 'a' && C <= 'f')
+      D = unsigned(C - 'a' + 10);
+    else if (C >= 'A' && C <= 'F')
+      D = unsigned(C - 'A' + 10);
+    else
+      return false;
+    if (D >= Base)
+      return false;
+    V = V * Base + D;
+    if (V > 0xffffffffull)
+      return false;
+  }
+  Out = unsigned(V);
+  return true;
+}
+
+bool parseInt(const std::string &S, int &Out) {
+  bool Negative = !S.empty() && S[0] == '-';
+  unsigned Magnitude;
+  if (!parseUnsigned(Negative ? S.substr(1) : S, 10, Magnitude) ||
+      Magnitude > (Negative ? 0x80000000u : 0x7fffffffu))
+    return false;
+  Out = Negative ? int(0u - Magnitude) : int(Magnitude);
+  return true;
+}
+
+/// `S` cut at every `Sep`, empty pieces kept.
+static std::vector<std::string> splitAll(const std::string &S, char Sep) {
+  std::vector<std::string> Out;
+  size_t Start = 0;
+  for (size_t At; (At = S.find(Sep, Start)) != std::string::npos; Start = At + 1)
+    Out.push_back(S.substr(Start, At - Start));
+  Out.push_back(S.substr(Start));
+  return Out;
+}
+
+static bool startsWith(const std::string &S, const char *Prefix) {
+  return S.compare(0, strlen(Prefix), Prefix) == 0;
+}
+
+/// The whole file at `Path` (a /proc file: its size is not known before it
+/// is read); false with errno set if it cannot be read.
+static bool readWholeFile(const char *Path, std::string &Out) {
+  int Fd = open(Path, O_RDONLY | O_CLOEXEC);
+  if (Fd < 0)
+    return false;
+  char Buf[16384];
+  ssize_t N;
+  while ((N = read(Fd, Buf, sizeof Buf)) != 0) {
+    if (N < 0) {
+      if (errno == EINTR)
+        continue;
+      int Saved = errno;
+      close(Fd);
+      errno = Saved;
+      return false;
+    }
+    Out.append(Buf, size_t(N));
+  }
+  close(Fd);
+  return true;
+}
 
 static std::string namePrefix() {
   char Buf[64];
@@ -44,25 +114,35 @@ static std::string namePrefix() {
 /// with an abstract path shown as '@' and its name (NULs shown as '@').
 static std::vector<std::string> listeningNames(std::string &Error) {
   std::vector<std::string> Out;
-  auto Table = MemoryBuffer::getFileAsStream("/proc/net/unix");
-  if (!Table) {
-    Error = "cannot read /proc/net/unix (" + Table.getError().message() +
+  std::string Table;
+  if (!readWholeFile("/proc/net/unix", Table)) {
+    Error = std::string("cannot read /proc/net/unix (") + strerror(errno) +
             "), where the processes' sockets are listed";
     return Out;
   }
   std::string Prefix = "@" + namePrefix();
-  StringSet<> Seen;
-  SmallVector<StringRef, 0> Lines;
-  (*Table)->getBuffer().split(Lines, '\n');
-  for (StringRef Line : Lines) {
-    SmallVector<StringRef, 8> F;
-    Line.split(F, ' ', /*MaxSplit=*/7, /*KeepEmpty=*/false);
+  std::set<std::string> Seen;
+  for (const std::string &Line : splitAll(Table, '\n')) {
+    // Seven fields cut at single spaces (runs of them make no empty
+    // field), then the path, which may itself hold spaces.
+    std::vector<std::string> F;
+    size_t Start = 0;
+    for (int Cut = 0; Cut < 7; ++Cut) {
+      size_t At = Line.find(' ', Start);
+      if (At == std::string::npos)
+        break;
+      if (At > Start)
+        F.push_back(Line.substr(Start, At - Start));
+      Start = At + 1;
+    }
+    if (Start < Line.size())
+      F.push_back(Line.substr(Start));
     const unsigned kAcceptConn = 0x10000; // __SO_ACCEPTCON: a listener
     unsigned Flags = 0, Type = 0;
-    if (F.size() != 8 || F[3].getAsInteger(16, Flags) || !(Flags & kAcceptConn) ||
-        F[4].getAsInteger(16, Type) || Type != SOCK_STREAM || !F[7].starts_with(Prefix))
+    if (F.size() != 8 || !parseUnsigned(F[3], 16, Flags) || !(Flags & kAcceptConn) ||
+        !parseUnsigned(F[4], 16, Type) || Type != SOCK_STREAM || !startsWith(F[7], Prefix.c_str()))
       continue;
-    std::string Name = F[7].drop_front().str();
+    std::string Name = F[7].substr(1);
     if (Name.size() < sizeof(sockaddr_un::sun_path) && Seen.insert(Name).second)
       Out.push_back(Name);
   }
@@ -131,7 +211,7 @@ static std::string askRetrying(const std::string &Socket, const std::string &Req
   std::string Reply;
   for (int Try = 0; Try < 60; ++Try) {
     Reply = askOnce(Socket, Request, TimeoutMs, Pid, Peer);
-    if (!StringRef(Reply).starts_with("error busy"))
+    if (!startsWith(Reply, "error busy"))
       break;
     usleep(100 * 1000);
   }
@@ -174,10 +254,9 @@ static void greet(const std::string &Name, ProcessScan &Scan) {
     Scan.Impostors.push_back("@" + Name + " (uid " + std::to_string(Peer.uid) + ")");
     return;
   }
-  SmallVector<StringRef, 5> Words;
-  StringRef(Hello).split(Words, ' ');
+  std::vector<std::string> Words = splitAll(Hello, ' ');
   unsigned Version = 0;
-  if (Words.size() < 2 || Words[0] != "hotpatch" || Words[1].getAsInteger(10, Version))
+  if (Words.size() < 2 || Words[0] != "hotpatch" || !parseUnsigned(Words[1], 10, Version))
     return; // gone meanwhile, or not the runtime
   if (Version != HOTPATCH_CONTROL_VERSION) {
     Scan.OtherVersions.push_back(std::to_string(Peer.pid) + " (version " +
@@ -185,9 +264,9 @@ static void greet(const std::string &Name, ProcessScan &Scan) {
     return;
   }
   unsigned Applied = 0;
-  if (Words.size() != 5 || Words[4].getAsInteger(10, Applied))
+  if (Words.size() != 5 || !parseUnsigned(Words[4], 10, Applied))
     return;
-  Scan.Processes.push_back({int(Peer.pid), Name, Words[3].str(), Applied});
+  Scan.Processes.push_back({int(Peer.pid), Name, Words[3], Applied});
 }
 
 ProcessScan scanProcesses() {
@@ -198,6 +277,13 @@ ProcessScan scanProcesses() {
 }
 
 std::vector<RunningProcess> listRunningProcesses() { return scanProcesses().Processes; }
+
+static std::string join(const std::vector<std::string> &Items, const char *Sep) {
+  std::string Out;
+  for (const std::string &I : Items)
+    Out += (Out.empty() ? "" : Sep) + I;
+  return Out;
+}
 
 std::string whyNoProcessListens(const ProcessScan &Scan) {
   if (!Scan.Error.empty())
@@ -222,7 +308,7 @@ std::vector<RunningProcess> processesOfBuild(const std::string &BuildId) {
   if (BuildId.empty())
     return Out;
   for (RunningProcess &P : listRunningProcesses())
-    if (StringRef(P.BuildId).starts_with(BuildId))
+    if (P.BuildId.compare(0, BuildId.size(), BuildId) == 0)
       Out.push_back(std::move(P));
   return Out;
 }
@@ -246,19 +332,35 @@ std::vector<RunningProcess> processesOfBuild(const std::string &BuildId,
     Now[P.Socket] = P;
   Known.swap(Now);
   for (const auto &[Name, P] : Known)
-    if (StringRef(P.BuildId).starts_with(BuildId))
+    if (startsWith(P.BuildId, BuildId.c_str()))
       Out.push_back(P);
   return Out;
 }
 
 std::string buildIdOfPatch(const std::string &Path) {
-  auto Buf = MemoryBuffer::getFile(Path);
-  if (!Buf || (*Buf)->getBufferSize() < sizeof(hotpatch_patch_header))
-    return "";
   hotpatch_patch_header H;
-  memcpy(&H, (*Buf)->getBufferStart(), sizeof H);
-  return toHex(ArrayRef<uint8_t>(H.build_id, std::min<uint32_t>(H.build_id_size, 20)),
-               /*LowerCase=*/true);
+  int Fd = open(Path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (Fd < 0)
+    return "";
+  size_t Got = 0;
+  while (Got < sizeof H) {
+    ssize_t N = read(Fd, reinterpret_cast<char *>(&H) + Got, sizeof H - Got);
+    if (N < 0 && errno == EINTR)
+      continue;
+    if (N <= 0)
+      break;
+    Got += size_t(N);
+  }
+  close(Fd);
+  if (Got < sizeof H)
+    return "";
+  static const char Digits[] = "0123456789abcdef";
+  std::string Hex;
+  for (uint32_t I = 0, E = std::min<uint32_t>(H.build_id_size, 20); I < E; ++I) {
+    Hex += Digits[H.build_id[I] >> 4];
+    Hex += Digits[H.build_id[I] & 15];
+  }
+  return Hex;
 }
 
 ApplyReply applyPatchTo(const RunningProcess &P, const std::string &PatchPath) {
@@ -269,21 +371,20 @@ ApplyReply applyPatchTo(const RunningProcess &P, const std::string &PatchPath) {
     return R;
   }
   R.Answered = true;
-  SmallVector<StringRef, 6> W;
-  StringRef(R.Text).split(W, ' ');
+  std::vector<std::string> W = splitAll(R.Text, ' ');
   if (W[0] == "ok" && W.size() == 6) {
     R.Ok = true;
-    W[1].getAsInteger(10, R.ChainIndex);
-    W[2].getAsInteger(10, R.Functions);
-    R.CheckMs = std::strtod(W[3].str().c_str(), nullptr);
-    R.MapMs = std::strtod(W[4].str().c_str(), nullptr);
-    R.TotalMs = std::strtod(W[5].str().c_str(), nullptr);
+    parseUnsigned(W[1], 10, R.ChainIndex);
+    parseUnsigned(W[2], 10, R.Functions);
+    R.CheckMs = std::strtod(W[3].c_str(), nullptr);
+    R.MapMs = std::strtod(W[4].c_str(), nullptr);
+    R.TotalMs = std::strtod(W[5].c_str(), nullptr);
   }
   return R;
 }
 
 bool refusedAsOtherBuild(const ApplyReply &R) {
-  return R.Answered && !R.Ok && StringRef(R.Text).starts_with("error wrong build:");
+  return R.Answered && !R.Ok && startsWith(R.Text, "error wrong build:");
 }
 
 } // namespace hotpatch

@@ -7,6 +7,9 @@
 // (SO_PEERCRED) that it runs as this user, and a process's pid is the one
 // the kernel reports.
 //
+// Plain C++ and POSIX (no LLVM): the `hotpatch` command links it alone, and
+// `hotpatch dev` (DevLoop.cpp) links it too.
+//
 //===----------------------------------------------------------------------===//
 #ifndef HOTPATCH_TOOLS_CONTROLCLIENT_H
 #define HOTPATCH_TOOLS_CONTROLCLIENT_H
@@ -89,6 +92,14 @@ ApplyReply applyPatchTo(const RunningProcess &P, const std::string &PatchPath);
 /// patch, it has not loaded that library (it applies the patch from the
 /// library's journal when it does).
 bool refusedAsOtherBuild(const ApplyReply &R);
+
+/// `S` read as a whole as an unsigned number of base `Base` (2 to 16, no
+/// sign, no prefix, at most 32 bits); false, with `Out` unchanged, if it is
+/// not one.
+bool parseUnsigned(const std::string &S, unsigned Base, unsigned &Out);
+/// `S` read as a whole as a decimal int, '-' allowed; false, with `Out`
+/// unchanged, if it is not one.
+bool parseInt(const std::string &S, int &Out);
 
 } // namespace hotpatch
 

@@ -81,9 +81,10 @@ def save(path, text):
 class DevSession:
     """`hotpatch dev` on a build, its output (and the counter's) read by a thread."""
 
-    def __init__(self, cfg, build, env=None):
+    def __init__(self, cfg, build, env=None, command=None):
         self.p = subprocess.Popen(
-            [cfg["hotpatch"], "dev", "-p", build, "--", os.path.join(build, "counter")],
+            [command or cfg["hotpatch"], "dev", "-p", build, "--",
+             os.path.join(build, "counter")],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=env, start_new_session=True)
         self.out = Lines(self.p.stdout)
@@ -367,7 +368,10 @@ def main():
             log = os.path.join(work, "dev-shim.log")
             env = dict(os.environ, LD_PRELOAD=cfg["shim"], HOTPATCH_DEV_SHIM_LOG=log,
                        HOTPATCH_DEV_SHIM_WATCH=work)
-            dev = DevSession(cfg, copies["dev"][1], env=env)
+            # The shim goes into hotpatch-dev itself, the program `hotpatch
+            # dev` execs: it takes LD_PRELOAD out of the environment, so
+            # preloaded into bin/hotpatch it would not reach the dev loop.
+            dev = DevSession(cfg, copies["dev"][1], env=env, command=cfg["hotpatch_dev"])
             dev.edit(dev_src, *next_text())  # warm-up
             results = []
             for _ in range(a.phases):

@@ -36,6 +36,12 @@ The relinks, all of the same 201 objects, each writing its own output:
   ld.lld alone          the linker command clang++ -### prints for it
   thinlink via clang++  the same with --ld-path=<thinlink> (the fat link a
                         hot-patching user relinks with)
+
+Start-up, in the same rounds: `thinlink --version` (a process that starts
+and exits), and the same of thinlink linked with libLLVM.so (built beside it
+as bench/patch/thinlink-shared when thinlink links LLVM statically), to show
+what the static link saves; and `hotpatch apply --pid` against the apply
+time the process reports, whose difference is the command's own start-up.
 """
 import argparse
 import json
@@ -120,10 +126,13 @@ class Program:
                                   text=True, bufsize=1, env=env)
         if self.p.stdout.readline().strip() != "ready":
             die("the program did not start")
-        sock = "/tmp/hotpatch-%d/%d.sock" % (os.getuid(), self.p.pid)
+        # The runtime listens on an abstract socket name
+        # (hotpatch/control_protocol.h), listed in /proc/net/unix.
+        sock = "@hotpatch/%d/%d" % (os.getuid(), self.p.pid)
         for _ in range(400):
-            if os.path.exists(sock):
-                break
+            with open("/proc/net/unix") as table:
+                if any(line.split()[-1] == sock for line in table if len(line.split()) == 8):
+                    break
             time.sleep(0.005)
         else:
             die("the program does not listen on %s" % sock)
@@ -145,10 +154,6 @@ class Program:
             except (OSError, subprocess.TimeoutExpired):
                 self.p.kill()
                 self.p.wait()
-        try:  # left behind if the program was killed
-            os.remove("/tmp/hotpatch-%d/%d.sock" % (os.getuid(), self.pid))
-        except OSError:
-            pass
 
 
 APPLY_RE = re.compile(r"applied patch (\d+), (\d+) functions, in ([0-9.]+) ms "
@@ -160,8 +165,11 @@ THIN_RE = re.compile(r"^patch (\d+) for .*: (\d+) changed, (\d+) added, (\d+) sl
 # (label, first mark, second mark): the phases of a thin link, from the
 # events phase_shim.c records (see phase_marks).
 PHASES = [
-    ("exec, dynamic loading, library constructors", "spawn", "start"),
-    ("main, to opening the cache", "start", "cache"),
+    # "start" is the preloaded shim's constructor: after the shared
+    # libraries' constructors (libLLVM.so's), before the program's own
+    # (LLVM's when it is linked in statically).
+    ("exec, dynamic loading, shared libs' constructors", "spawn", "start"),
+    ("program's constructors, main, to opening cache", "start", "cache"),
     ("read the cache, index its symbols", "cache", "chain"),
     ("chain state; read, hash, compare the object", "chain", "rewrite"),
     ("rewrite the object; resolve base symbols", "rewrite", "basesyms"),
@@ -270,10 +278,14 @@ def main():
     compile_text(orig)  # the object as the source says (and a warm-up)
     shutil.copyfile(edit_obj, v0_obj)
 
+    thinlink_shared = cfg.get("thinlink_shared")
+    if thinlink_shared and not os.path.exists(thinlink_shared):
+        thinlink_shared = None
+
     def clang_link(out, thin):
         cmd = [cfg["clangxx"], "-fuse-ld=lld"]
         if thin:
-            cmd.append("--ld-path=" + cfg["thinlink"])
+            cmd.append("--ld-path=" + (thin if isinstance(thin, str) else cfg["thinlink"]))
         return cmd + objects + ["-o", out, "-L" + lib, "-lhotpatch", "-Wl,-rpath," + lib]
 
     for f in (program, program + ".hpcache", program + ".hpchain", program + ".hpjournal"):
@@ -286,17 +298,25 @@ def main():
     if not os.path.exists(program + ".hpcache"):
         die("thinlink wrote no cache for %s" % program)
     relink_out = {k: os.path.join(work, k) for k in ("relink-clang-lld", "relink-lld",
-                                                     "relink-clang-thin")}
+                                                     "relink-clang-thin",
+                                                     "relink-clang-thin-shared")}
     lld_args = linker_command(clang_link(relink_out["relink-lld"], False), work)
     relinks = [
         ("ld.lld via clang++", clang_link(relink_out["relink-clang-lld"], False)),
         ("ld.lld alone", lld_args),
         ("thinlink via clang++", clang_link(relink_out["relink-clang-thin"], True)),
     ]
+    if thinlink_shared:
+        # The fat link by thinlink on libLLVM.so: is the static one slower?
+        relinks.append(("thinlink-shared via clang++",
+                        clang_link(relink_out["relink-clang-thin-shared"], thinlink_shared)))
 
     prog = None
     times = {k: [] for k in ("compile", "thin", "thin_self", "apply", "apply_check",
-                             "apply_map", "apply_wall")}
+                             "apply_map", "apply_wall", "start_thin", "start_thin_shared")}
+    starts = [("start_thin", [cfg["thinlink"], "--version"])]
+    if thinlink_shared:
+        starts.append(("start_thin_shared", [thinlink_shared, "--version"]))
     for k, _ in relinks:
         times[k] = []
     patch_info = set()
@@ -357,8 +377,8 @@ def main():
             timed(cmd, cwd=work)
 
         load_before = loadavg()
-        kinds = ["patch"] + [k for k, _ in relinks]
-        rl = dict(relinks)
+        kinds = ["patch"] + [k for k, _ in relinks] + [k for k, _ in starts]
+        rl = dict(relinks + starts)
         for r in range(a.rounds):
             for i in range(len(kinds)):
                 k = kinds[(i + r) % len(kinds)]
@@ -418,14 +438,19 @@ def main():
         ("  of which: check", "apply_check"),
         ("  of which: map", "apply_map"),
         ("apply: hotpatch apply --pid, wall", "apply_wall"),
+        ("start-up: thinlink --version, wall", "start_thin"),
+        ("start-up: the same, thinlink on libLLVM.so", "start_thin_shared"),
         ("relink: ld.lld via clang++", "ld.lld via clang++"),
         ("relink: ld.lld alone", "ld.lld alone"),
         ("relink: thinlink via clang++ (fat link)", "thinlink via clang++"),
+        ("relink: the same, thinlink on libLLVM.so", "thinlink-shared via clang++"),
     ]
     print("| step                                           | median ms |   min ms |")
     print("|------------------------------------------------|----------:|---------:|")
     for label, k in rows:
-        fmt = "| %-46s | %9.2f | %8.2f |" if k.startswith("apply") else \
+        if k not in med:
+            continue
+        fmt = "| %-46s | %9.2f | %8.2f |" if k.startswith(("apply", "start")) else \
             "| %-46s | %9.1f | %8.1f |"
         print(fmt % (label, med[k], mn[k]))
     print()
@@ -436,6 +461,13 @@ def main():
                         ("thin link / fat relink with thinlink", "thinlink via clang++")):
         print("| %-46s | %11.3fx | %8.3fx |" % (label, med["thin"] / med[base],
                                                mn["thin"] / mn[base]))
+    print("| %-46s | %11.1fx | %8.1fx |" % ("hotpatch apply --pid, wall / in the process",
+                                           med["apply_wall"] / med["apply"],
+                                           mn["apply_wall"] / mn["apply"]))
+    if "start_thin_shared" in med:
+        print("| %-46s | %11.3fx | %8.3fx |" % (
+            "thinlink start-up: static / libLLVM.so", med["start_thin"] /
+            med["start_thin_shared"], mn["start_thin"] / mn["start_thin_shared"]))
     print()
     for info in sorted(patch_info):
         print("Each patch: %d changed, %d added, %d slot updates (%s); %d to %d bytes; "

@@ -1,8 +1,8 @@
 /* hotpatch/control_protocol.h - the control socket contract.
  *
  * Spoken by the runtime (server_linux.cpp, control_protocol.cpp) and by the
- * `hotpatch` tool (linker/ControlClient.cpp). Change it only together with
- * HOTPATCH_CONTROL_VERSION.
+ * `hotpatch` tool (tools/ControlClient.cpp, which links no LLVM). Change it
+ * only together with HOTPATCH_CONTROL_VERSION.
  *
  * Where. Every process listens on a Unix stream socket in the abstract
  * namespace (no file: it disappears with the process, and no directory
