@@ -16,6 +16,8 @@ inline constexpr char kUsage[] =
     "       hotpatch list\n"
     "       hotpatch dev [-p <build dir>] [--no-restart] [--no-resident-compiler]\n"
     "                    [--keep-preambles <n>] [--stats] -- <program> [args...]\n"
+    "       hotpatch dev --web --root <page dir> [-p <build dir>] [--port <n>]\n"
+    "                    [--rebuild <command>] -- <program.wasm>\n"
     "       hotpatch compile [-p <build dir>] [--preamble] <source>...\n";
 
 /// The exit code of a command line that is not one of kUsage's.

@@ -1,6 +1,8 @@
 //===- hotpatch_dev.cpp - hotpatch dev and hotpatch compile ----------------===//
 //
 //   hotpatch-dev dev [-p dir] -- prog args   watch, recompile, patch (DevLoop.cpp)
+//   hotpatch-dev dev --web --root dir ... -- prog.wasm
+//                                            the same for the web (DevWeb.cpp)
 //   hotpatch-dev compile [-p dir] files      compile as hotpatch dev does
 //                                            (ResidentCompile.cpp)
 //
@@ -11,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "DevLoop.h"
+#include "DevWeb.h"
 #include "ResidentCompile.h"
 #include "Usage.h"
 
@@ -33,7 +36,42 @@ int usage() {
   return kUsageExit;
 }
 
+/// `hotpatch dev --web ...` (DevWeb.h).
+int devWebMain(const std::vector<std::string> &Args) {
+  DevWebOptions O;
+  size_t I = 1;
+  for (; I < Args.size(); ++I) {
+    if (Args[I] == "--") {
+      ++I;
+      break;
+    }
+    bool HasValue = I + 1 < Args.size();
+    if (Args[I] == "--web")
+      continue;
+    if (Args[I] == "-p" && HasValue)
+      O.BuildDir = Args[++I];
+    else if (Args[I] == "--root" && HasValue)
+      O.Root = Args[++I];
+    else if (Args[I] == "--port" && HasValue)
+      O.Port = Args[++I];
+    else if (Args[I] == "--rebuild" && HasValue)
+      O.Rebuild = Args[++I];
+    else
+      return usage();
+  }
+  if (I + 1 != Args.size())
+    return usage(); // exactly one program, the .wasm
+  O.Program = Args[I];
+  return runDevWeb(O);
+}
+
 int devMain(const std::vector<std::string> &Args) {
+  for (const std::string &A : Args) {
+    if (A == "--")
+      break;
+    if (A == "--web")
+      return devWebMain(Args);
+  }
   DevOptions O;
   size_t I = 1;
   for (; I < Args.size(); ++I) {

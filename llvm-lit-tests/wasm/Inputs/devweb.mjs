@@ -3,20 +3,26 @@
 // shade() in the copy's source, and prints what the canvas showed and how
 // long after the save it changed.
 //
-//   node devweb.mjs <web dir> <thinlink> <example copy> <its build dir>
+//   node devweb.mjs <web dir> <thinlink> <example copy> <its build dir> [<hotpatch>]
+//
+// With <hotpatch>, the server is started as users start it,
+// `hotpatch dev --web`; without, as `node web/dev-server.mjs`.
 
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 
-const [webDir, thinlink, example, build] = process.argv.slice(2);
+const [webDir, thinlink, example, build, hotpatch] = process.argv.slice(2);
 const require = createRequire(join(resolve(webDir), 'test', 'package.json'));
 const puppeteer = require('puppeteer-core');
 
-const server = spawn(process.execPath, [join(webDir, 'dev-server.mjs'), '--build', build,
-  '--program', join(build, 'particles.wasm'), '--thinlink', thinlink, '--root', example, '--port', '0'],
-  { stdio: ['ignore', 'pipe', 'inherit'] });
+const server = hotpatch
+  ? spawn(hotpatch, ['dev', '--web', '-p', build, '--root', example, '--port', '0', '--',
+    join(build, 'particles.wasm')], { stdio: ['ignore', 'pipe', 'inherit'] })
+  : spawn(process.execPath, [join(webDir, 'dev-server.mjs'), '--build', build,
+    '--program', join(build, 'particles.wasm'), '--thinlink', thinlink, '--root', example,
+    '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
 const serverLog = [];
 const url = await new Promise((resolveUrl, reject) => {
   server.stdout.on('data', (chunk) => {
