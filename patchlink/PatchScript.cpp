@@ -64,9 +64,11 @@ Error writeScript(PatchContext &C, StringRef Path, StringRef BaseSymbols) {
       if (It == R.Plans.end() || It->second.F != Fate::Ghost || (S.Flags & ELF::SHF_TLS))
         continue;
       const SectionPlan &P = It->second;
-      GS << format("  .hpghost.%u 0x%llx (NOLOAD) : { \"%s\"(.hpghost.%u.%u) } :NONE\n",
-                   N++, (unsigned long long)P.Address, R.PatchedPath.c_str(),
-                   ObjIndex, Index);
+      // The input section's name is unique to this object and section:
+      // no file pattern to match (lld tries each description on every
+      // input section, and reads every byte of the script).
+      GS << format("  .hpghost.%u 0x%llx (NOLOAD) : { *(.hpghost.%u.%u) } :NONE\n", N++,
+                   (unsigned long long)P.Address, ObjIndex, Index);
     }
   }
   GS << format("  .hpbase 0x%llx (NOLOAD) : { \"%s\"(.hpbase) } :NONE\n",
