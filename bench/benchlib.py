@@ -99,3 +99,15 @@ class Lines:
     def text(self, start=0):
         with self.cond:
             return "\n".join(l for _, l in self.lines[start:])
+
+
+def bump_depth0_constant(text, func, delta=2):
+    """A generated program's source (bench/fatlink/gen_program.py) with the
+    constant of func's depth-0 return plus delta: a one-function edit."""
+    import re
+    m = re.search(r"^uint64_t %s\(uint64_t x, int depth\) \{\n  if \(depth <= 0\)\n"
+                  r"    return x \* 0x([0-9a-f]+)ull \+ table\[\d+\];\n" % re.escape(func),
+                  text, re.M)
+    if not m:
+        die("cannot find the depth-0 return of %s in the generated source" % func)
+    return text[:m.start(1)] + "%x" % (int(m.group(1), 16) + delta) + text[m.end(1):]

@@ -4,6 +4,7 @@
 #include "CacheFormat.h"
 #include "CacheView.h"
 #include "ModuleCache.h"
+#include "TempDir.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FileSystem.h"
@@ -18,16 +19,9 @@ using namespace llvm;
 
 namespace {
 
-class TempDir {
-public:
-  TempDir() {
-    SmallString<128> P;
-    EXPECT_FALSE(sys::fs::createUniqueDirectory("hotpatch-view-test", P));
-    Path = std::string(P);
-  }
-  ~TempDir() { sys::fs::remove_directories(Path); }
-  std::string file(StringRef Name) const { return (Path + "/" + Name).str(); }
-  std::string Path;
+/// A directory of this test's own.
+struct TempDir : hotpatch_test::TempDir {
+  TempDir() : hotpatch_test::TempDir("hotpatch-view-test") {}
 };
 
 Symbol sym(StringRef Name, uint32_t File, uint64_t Address, SymbolBinding B,

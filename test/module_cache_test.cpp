@@ -4,6 +4,7 @@
 #include "CacheBuilder.h"
 #include "LinkDriver.h"
 #include "ModuleCache.h"
+#include "TempDir.h"
 #include "PatchLinker.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -27,21 +28,9 @@ using namespace llvm;
 
 namespace {
 
-class TempDir {
-public:
-  TempDir() {
-    SmallString<128> P;
-    EXPECT_FALSE(sys::fs::createUniqueDirectory("hotpatch-cache-test", P));
-    Path = std::string(P);
-  }
-  ~TempDir() { sys::fs::remove_directories(Path); }
-  std::string file(StringRef Name) const { return (Path + "/" + Name).str(); }
-  std::string write(StringRef Name, StringRef Text) const {
-    std::string F = file(Name);
-    std::ofstream(F) << Text.str();
-    return F;
-  }
-  std::string Path;
+/// A directory of this test's own.
+struct TempDir : hotpatch_test::TempDir {
+  TempDir() : hotpatch_test::TempDir("hotpatch-cache-test") {}
 };
 
 int run(std::vector<std::string> Argv) {

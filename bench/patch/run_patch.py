@@ -101,14 +101,7 @@ def compile_command(cfg, obj):
 
 def make_edit(text, func):
     """The source with the depth-0 constant of func plus 2, and the delta."""
-    m = re.search(r"^uint64_t %s\(uint64_t x, int depth\) \{\n  if \(depth <= 0\)\n"
-                  r"    return x \* 0x([0-9a-f]+)ull \+ table\[\d+\];\n" % re.escape(func),
-                  text, re.M)
-    if not m:
-        die("cannot find the depth-0 return of %s in the generated source" % func)
-    old = int(m.group(1), 16)
-    new_text = text[:m.start(1)] + "%x" % (old + 2) + text[m.end(1):]
-    return new_text, 2
+    return benchlib.bump_depth0_constant(text, func, 2), 2
 
 
 def write_file(path, text):

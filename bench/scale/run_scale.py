@@ -61,15 +61,6 @@ def timed(cmd, cwd=None):
     return t, p.stdout
 
 
-def make_edit(text, func):
-    m = re.search(r"^uint64_t %s\(uint64_t x, int depth\) \{\n  if \(depth <= 0\)\n"
-                  r"    return x \* 0x([0-9a-f]+)ull \+ table\[\d+\];\n" % re.escape(func),
-                  text, re.M)
-    if not m:
-        die("cannot find the depth-0 return of %s in the generated source" % func)
-    return text[:m.start(1)] + "%x" % (int(m.group(1), 16) + 2) + text[m.end(1):]
-
-
 def med(xs):
     return statistics.median(xs) if xs else float("nan")
 
@@ -123,7 +114,7 @@ class Program:
         self.v = [os.path.join(self.dir, "v0.o"), os.path.join(self.dir, "v1.o")]
         try:
             with open(src, "w", encoding="utf-8") as f:
-                f.write(make_edit(orig, self.edit_func))
+                f.write(benchlib.bump_depth0_constant(orig, self.edit_func))
             run(self.compile_cmd(src, self.v[1]))
         finally:
             with open(src, "w", encoding="utf-8") as f:
