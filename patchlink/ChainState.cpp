@@ -94,18 +94,6 @@ Expected<ChainState> ChainState::parse(StringRef Text, StringRef Path) {
     Pl.Size = *Sz;
     S.Sections[K.str()] = Pl;
   }
-  const json::Array *Patches = O->getArray("patches");
-  if (!Patches)
-    return corrupt(Path, "no \"patches\" list");
-  for (const json::Value &P : *Patches) {
-    std::optional<StringRef> File = P.getAsString();
-    if (!File || File->empty() || File->contains('\n'))
-      return corrupt(Path, "a patch path is not a string");
-    S.Patches.push_back(File->str());
-  }
-  if (S.Patches.size() != S.Count)
-    return corrupt(Path, "it lists " + Twine(S.Patches.size()) + " patch files for " +
-                             Twine(S.Count) + " patches");
   for (const auto &[K, V] : *Globs) {
     std::optional<int64_t> A = V.getAsInteger();
     if (!A || *A < 0)
@@ -119,20 +107,28 @@ namespace {
 /// The chain state this process saved last, and the file it saved it to: a
 /// long-running process (hotpatch dev) reads it back without parsing while
 /// the file is still that one.
-struct SavedChain {
-  std::string Path;
+struct FileStamp {
   sys::fs::UniqueID Id;
   uint64_t Size = 0;
   sys::TimePoint<> MTime;
+  bool operator==(const FileStamp &O) const {
+    return Id == O.Id && Size == O.Size && MTime == O.MTime;
+  }
+};
+std::optional<FileStamp> stampOf(StringRef Path) {
+  sys::fs::file_status St;
+  if (sys::fs::status(Path, St))
+    return std::nullopt;
+  return FileStamp{St.getUniqueID(), St.getSize(), St.getLastModificationTime()};
+}
+/// Both files: the chain file and the journal that lists its patches.
+struct SavedChain {
+  std::string Path;
+  FileStamp Chain, Journal;
   ChainState State;
 };
 std::mutex SavedLock;
 std::optional<SavedChain> Saved;
-
-bool sameFile(const SavedChain &S, StringRef Path, const sys::fs::file_status &St) {
-  return S.Path == Path && S.Id == St.getUniqueID() && S.Size == St.getSize() &&
-         S.MTime == St.getLastModificationTime();
-}
 } // namespace
 
 Expected<ChainState> ChainState::load(StringRef Program, StringRef BuildId) {
@@ -140,10 +136,12 @@ Expected<ChainState> ChainState::load(StringRef Program, StringRef BuildId) {
   ChainState Empty;
   Empty.BuildId = BuildId.str();
   {
-    sys::fs::file_status St;
     std::lock_guard<std::mutex> G(SavedLock);
-    if (Saved && !sys::fs::status(Path, St) && sameFile(*Saved, Path, St))
-      return Saved->State.BuildId == BuildId ? Saved->State : Empty;
+    if (Saved && Saved->Path == Path) {
+      auto Chain = stampOf(Path), Journal = stampOf(journalPathFor(Program));
+      if (Chain && Journal && *Chain == Saved->Chain && *Journal == Saved->Journal)
+        return Saved->State.BuildId == BuildId ? Saved->State : Empty;
+    }
   }
   auto Buf = MemoryBuffer::getFile(Path, /*IsText=*/false,
                                    /*RequiresNullTerminator=*/false);
@@ -158,7 +156,39 @@ Expected<ChainState> ChainState::load(StringRef Program, StringRef BuildId) {
     return S.takeError();
   if (S->BuildId != BuildId)
     return Empty; // made for an earlier build of the base: start a new chain
+  if (Error E = S->readPatches(journalPathFor(Program), Path))
+    return std::move(E);
   return S;
+}
+
+Error ChainState::readPatches(StringRef JournalPath, StringRef Path) {
+  Patches.clear();
+  if (Count == 0)
+    return Error::success();
+  auto Buf = MemoryBuffer::getFile(JournalPath, /*IsText=*/false,
+                                   /*RequiresNullTerminator=*/false);
+  if (!Buf)
+    return corrupt(Path, "its " + Twine(Count) + " patches are listed in " + JournalPath +
+                             ", which cannot be read (" + Buf.getError().message() + ")");
+  SmallVector<StringRef, 0> Lines;
+  (*Buf)->getBuffer().split(Lines, '\n', -1, /*KeepEmpty=*/false);
+  std::string Head = (Twine(HOTPATCH_JOURNAL_MAGIC) + " " + Twine(HOTPATCH_JOURNAL_VERSION) +
+                      " " + BuildId)
+                         .str();
+  if (Lines.empty() || Lines[0] != Head)
+    return corrupt(Path, "the journal " + JournalPath + " is not this chain's");
+  for (size_t I = 1; I < Lines.size(); ++I) {
+    auto [Number, File] = Lines[I].split(' ');
+    unsigned N = 0;
+    if (Number.getAsInteger(10, N) || N != I || File.empty())
+      return corrupt(Path, "line " + Twine(I + 1) + " of the journal " + JournalPath +
+                               " is not '" + Twine(I) + " <patch file>'");
+    Patches.push_back(File.str());
+  }
+  if (Patches.size() != Count)
+    return corrupt(Path, "the journal " + JournalPath + " lists " + Twine(Patches.size()) +
+                             " patch files for " + Twine(Count) + " patches");
+  return Error::success();
 }
 
 std::string ChainState::serialize() const {
@@ -169,17 +199,13 @@ std::string ChainState::serialize() const {
                            {"size", int64_t(P.Size)}};
   for (const auto &[K, A] : Globals)
     Globs[K] = int64_t(A);
-  json::Array Files;
-  for (const std::string &P : Patches)
-    Files.push_back(P);
   json::Value V(json::Object{{"format", "hotpatch-chain"},
                              {"version", Version},
                              {"build_id", BuildId},
                              {"count", int64_t(Count)},
                              {"next_free", int64_t(NextFree)},
                              {"sections", std::move(Secs)},
-                             {"globals", std::move(Globs)},
-                             {"patches", std::move(Files)}});
+                             {"globals", std::move(Globs)}});
   return formatv("{0:2}", V).str() + "\n";
 }
 
@@ -214,13 +240,16 @@ Error ChainState::save(StringRef Program) const {
   }
   if (Error E = writeFileAtomically(Path, [&](raw_ostream &OS) { OS << Text; }))
     return E;
-  sys::fs::file_status St;
-  if (!sys::fs::status(Path, St)) {
-    std::lock_guard<std::mutex> G(SavedLock);
-    Saved = SavedChain{Path, St.getUniqueID(), St.getSize(), St.getLastModificationTime(), *this};
-  }
+
   std::string J = journal();
-  return writeFileAtomically(journalPathFor(Program), [&](raw_ostream &OS) { OS << J; });
+  if (Error E = writeFileAtomically(journalPathFor(Program), [&](raw_ostream &OS) { OS << J; }))
+    return E;
+  auto Chain = stampOf(Path), Journal = stampOf(journalPathFor(Program));
+  if (Chain && Journal) {
+    std::lock_guard<std::mutex> G(SavedLock);
+    Saved = SavedChain{Path, *Chain, *Journal, *this};
+  }
+  return Error::success();
 }
 
 std::string chainSectionKey(StringRef Object, StringRef Section, StringRef Group) {

@@ -13,11 +13,12 @@
 //     "sections": { "<object>|<section>|<group>":
 //                     {"hash": "<hex>", "address": N, "size": N}, ... },
 //     "globals": { "<symbol>": <address>, ... },
-//     "patches": [ "<absolute path of patch 1>", ... ],
 //   }
 //
 // Saving also writes `<program>.hpjournal` (hotpatch/journal_format.h), the
-// list of patches the runtime applies when a process of this build starts.
+// list of patches the runtime applies when a process of this build starts;
+// it is also where the chain's patch files are read from (version 1 listed
+// them here too, and each save grew with the chain).
 //
 // Addresses are link addresses (base address + HOTPATCH_PATCH_BIAS). A chain
 // made for another build of the base is ignored: the next patch starts a new
@@ -38,7 +39,7 @@
 namespace hotpatch {
 
 struct ChainState {
-  static constexpr int64_t Version = 1;
+  static constexpr int64_t Version = 2;
 
   std::string BuildId; // hex
   uint32_t Count = 0;
@@ -53,7 +54,7 @@ struct ChainState {
   };
   std::map<std::string, Placed> Sections;  // section key -> where it lives
   std::map<std::string, uint64_t> Globals; // global symbols patches defined
-  std::vector<std::string> Patches;        // patch files, in chain order
+  std::vector<std::string> Patches;        // patch files, in chain order (the journal's)
 
   static std::string pathFor(llvm::StringRef Program) {
     return (Program + ".hpchain").str();
@@ -64,13 +65,17 @@ struct ChainState {
   /// processes start unpatched.
   static void remove(llvm::StringRef Program);
 
-  /// Parses a chain file's text. `Path` only names it in errors.
+  /// Parses a chain file's text (Patches stays empty: the journal lists
+  /// them). `Path` only names it in errors.
   static llvm::Expected<ChainState> parse(llvm::StringRef Text, llvm::StringRef Path);
 
   /// The chain of `Program` for the build `BuildId`: empty when there is
   /// none yet or when it belongs to another build.
   static llvm::Expected<ChainState> load(llvm::StringRef Program,
                                          llvm::StringRef BuildId);
+
+  /// Reads Patches from the journal, which must list Count of them.
+  llvm::Error readPatches(llvm::StringRef JournalPath, llvm::StringRef Path);
 
   std::string serialize() const;
   std::string journal() const;

@@ -5,6 +5,7 @@
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <gtest/gtest.h>
 
@@ -43,7 +44,10 @@ TEST(ChainState, RoundTripsEveryField) {
   EXPECT_EQ(P.Address, 0x7ff000001000ULL);
   EXPECT_EQ(P.Size, 48u);
   EXPECT_EQ(Out->Globals.at("_Z3newv"), 0x7ff000002000ULL);
-  EXPECT_EQ(Out->Patches, In.Patches);
+  // The patch files are the journal's, not the chain file's: the chain file
+  // does not grow with the chain.
+  EXPECT_TRUE(Out->Patches.empty());
+  EXPECT_EQ(In.serialize().find("patch-7.hpp"), std::string::npos);
 }
 
 TEST(ChainState, JournalListsThePatchesInOrder) {
@@ -53,10 +57,46 @@ TEST(ChainState, JournalListsThePatchesInOrder) {
             "3 /build/.hotpatch/patch-3.hpp\n4 /build/.hotpatch/patch-4.hpp\n"
             "5 /build/.hotpatch/patch-5.hpp\n6 /build/.hotpatch/patch-6.hpp\n"
             "7 /build/.hotpatch/patch-7.hpp\n");
+}
+
+TEST(ChainState, SavedAndLoadedWithItsJournal) {
+  llvm::SmallString<64> Dir;
+  ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("chain-test", Dir));
+  std::string Prog = (Dir + "/prog").str();
+  ChainState S = sample();
+  ASSERT_FALSE(bool(S.save(Prog)));
+  auto Back = ChainState::load(Prog, "0123abcd");
+  ASSERT_TRUE(bool(Back)) << llvm::toString(Back.takeError());
+  EXPECT_EQ(Back->Patches, S.Patches);
+  // A journal that lists one patch fewer than the chain counts, or that
+  // belongs to another chain, is named as what is wrong.
   ChainState Short = sample();
   Short.Patches.pop_back();
-  std::string E = errorOf(Short.serialize());
-  EXPECT_NE(E.find("it lists 6 patch files for 7 patches"), std::string::npos) << E;
+  std::string J = Short.journal();
+  {
+    std::error_code EC;
+    llvm::raw_fd_ostream(ChainState::journalPathFor(Prog), EC) << J;
+  }
+  auto E = ChainState::load(Prog, "0123abcd");
+  ASSERT_FALSE(bool(E));
+  std::string Msg = llvm::toString(E.takeError());
+  EXPECT_NE(Msg.find("lists 6 patch files for 7 patches"), std::string::npos) << Msg;
+  EXPECT_NE(Msg.find("delete it"), std::string::npos) << Msg;
+  {
+    std::error_code EC;
+    llvm::raw_fd_ostream(ChainState::journalPathFor(Prog), EC)
+        << "hotpatch-journal 1 ffff\n1 /p.hpp\n";
+  }
+  auto Other = ChainState::load(Prog, "0123abcd");
+  ASSERT_FALSE(bool(Other));
+  Msg = llvm::toString(Other.takeError());
+  EXPECT_NE(Msg.find("is not this chain's"), std::string::npos) << Msg;
+  llvm::sys::fs::remove(ChainState::journalPathFor(Prog));
+  auto Missing = ChainState::load(Prog, "0123abcd");
+  ASSERT_FALSE(bool(Missing));
+  Msg = llvm::toString(Missing.takeError());
+  EXPECT_NE(Msg.find("cannot be read"), std::string::npos) << Msg;
+  llvm::sys::fs::remove_directories(Dir);
 }
 
 TEST(ChainState, BadHashIsAnErrorNotAnAbort) {
@@ -76,8 +116,8 @@ TEST(ChainState, EachKindOfBadFileIsNamed) {
             std::string::npos);
   std::string T = sample().serialize();
   std::string Newer = T;
-  Newer.replace(Newer.find("\"version\": 1"), 12, "\"version\": 9");
-  EXPECT_NE(errorOf(Newer).find("has version 9, this thinlink reads version 1"),
+  Newer.replace(Newer.find("\"version\": 2"), 12, "\"version\": 9");
+  EXPECT_NE(errorOf(Newer).find("has version 9, this thinlink reads version 2"),
             std::string::npos)
       << errorOf(Newer);
   std::string NegCount = T;
