@@ -58,9 +58,44 @@ private:
   std::vector<std::string> Paths;
 };
 
-/// The first of Paths that is no longer absent, with why ("<path> exists
-/// now"), or "" when every one still is.
-std::string firstNoLongerAbsent(const std::vector<std::string> &Paths);
+/// The paths one preamble's build found absent, grouped by the directory
+/// each was looked for in, with that directory's stat(2) when the build was
+/// over.
+///
+/// A name created in (or renamed into, or linked into) a directory sets the
+/// directory's modification and status-change times to the current time
+/// (POSIX). So a directory whose identity and times are those recorded, and
+/// whose status last changed at least 2 s before the build started, has had
+/// no entry added since: its absent paths are still absent, and one stat
+/// answers for all of them. (The status-change time cannot be set back by a
+/// user; 2 s covers the file system's timestamp granularity, git's "racily
+/// clean" rule.) A directory that did not exist and still does not has no
+/// entries. Otherwise each of its paths is looked up again.
+class AbsentFiles {
+public:
+  AbsentFiles() = default;
+  /// Groups Paths (absolute) by directory and stats each directory now.
+  /// BuiltAfterNs: the realtime clock before the build looked anything up.
+  AbsentFiles(std::vector<std::string> Paths, int64_t BuiltAfterNs);
+
+  /// The first path that is no longer absent, with why ("<path> exists
+  /// now"), or "" when every one still is.
+  std::string firstNoLongerAbsent() const;
+
+  size_t size() const { return Count; }
+
+private:
+  struct Dir {
+    std::string Path;
+    bool Existed = false; // something (a directory) was there
+    bool Settled = false; // unchanged since: its stamp answers for its paths
+    uint64_t Dev = 0, Ino = 0;
+    int64_t MtimeNs = 0, CtimeNs = 0;
+    std::vector<std::string> Paths;
+  };
+  std::vector<Dir> Dirs;
+  size_t Count = 0;
+};
 
 } // namespace hotpatch
 

@@ -1,8 +1,6 @@
 //===- Preambles.cpp - precompiled preambles kept in memory ---------------===//
 #include "Preambles.h"
 
-#include "AbsentFiles.h"
-
 #include "clang/Basic/SourceManager.h"
 #include "clang/Frontend/CompilerInstance.h"
 #include "clang/Lex/PreprocessorOptions.h"
@@ -91,7 +89,7 @@ std::string preambleStaleness(const KeptPreamble &K, const CompileCommandLine &C
       clang::ComputePreambleBounds(RI.Invocation->getLangOpts(), Main.getMemBufferRef(), 0);
   if (!K.Preamble.CanReuse(*RI.Invocation, Main.getMemBufferRef(), Bounds, *RI.FS))
     return "the include block or a file it reads changed";
-  std::string Present = firstNoLongerAbsent(K.Absent);
+  std::string Present = K.Absent.firstNoLongerAbsent();
   if (!Present.empty())
     return Present;
   // The content, unless the inode is provably the one the preamble read:
@@ -182,7 +180,7 @@ std::shared_ptr<const KeptPreamble> PreambleStore::build(const CompileCommandLin
   auto K = std::make_shared<KeptPreamble>(std::move(**P));
   K->Command = commandKey(C);
   K->Files = std::move(Recorder.Files);
-  K->Absent = Lookups->take();
+  K->Absent = AbsentFiles(Lookups->take(), BuiltAfterNs);
   K->BuiltAfterNs = BuiltAfterNs;
   K->BuildMs =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - T).count();

@@ -36,6 +36,7 @@
 #ifndef HOTPATCH_COMPILER_PREAMBLES_H
 #define HOTPATCH_COMPILER_PREAMBLES_H
 
+#include "AbsentFiles.h"
 #include "Invocation.h"
 
 #include "clang/Frontend/PrecompiledPreamble.h"
@@ -80,8 +81,8 @@ struct KeptPreamble {
     FileStamp Stamp;
   };
   std::vector<File> Files;
-  /// Every path the build looked up and did not find (absolute).
-  std::vector<std::string> Absent;
+  /// Every path the build looked up and did not find.
+  AbsentFiles Absent;
   int64_t BuiltAfterNs = 0; // the realtime clock before any file was read
   double BuildMs = 0;
 };
