@@ -19,9 +19,12 @@
 // the build asked about (stat, open) that did not exist: below the
 // preprocessor, below the FileManager's cache, every directory of every
 // search whatever its kind, with no copy of HeaderSearch's rules to drift
-// from Clang's. Before a preamble is used, each of those paths is looked up
-// again (stat); one that exists now, or whose lookup fails otherwise than
-// "no such file", makes the preamble stale.
+// from Clang's. Before a preamble is used, those paths are looked up again:
+// one that exists now, or whose lookup fails otherwise than "no such file",
+// makes the preamble stale. There are hundreds of them (a C library header
+// is first looked for in the C++ library's directories), so they are looked
+// up one directory at a time where the directory's stat shows that no entry
+// was added since (AbsentFiles, below), and one by one elsewhere.
 //
 //===----------------------------------------------------------------------===//
 #ifndef HOTPATCH_COMPILER_ABSENTFILES_H
