@@ -89,6 +89,9 @@ std::string preambleStaleness(const KeptPreamble &K, const CompileCommandLine &C
       clang::ComputePreambleBounds(RI.Invocation->getLangOpts(), Main.getMemBufferRef(), 0);
   if (!K.Preamble.CanReuse(*RI.Invocation, Main.getMemBufferRef(), Bounds, *RI.FS))
     return "the include block or a file it reads changed";
+  std::string Present = K.Absent.firstNoLongerAbsent();
+  if (!Present.empty())
+    return Present;
   // The content, unless the inode is provably the one the preamble read:
   // the same identity, size and times, and its status last changed well
   // before the preamble was built (git's "racily clean" rule).
@@ -152,12 +155,13 @@ std::shared_ptr<const KeptPreamble> PreambleStore::build(const CompileCommandLin
       clang::CompilerInstance::createDiagnostics(new clang::DiagnosticOptions(Inv.getDiagnosticOpts()),
                                                  &Quiet, /*ShouldOwnClient=*/false);
   FileRecorder Recorder(C.Directory);
+  auto Lookups = makeIntrusiveRefCnt<AbsentFileRecorder>(RI->FS);
   int64_t BuiltAfterNs = realtimeNs();
   std::optional<ErrorOr<clang::PrecompiledPreamble>> P;
   CrashRecoveryContext CRC;
   bool Survived = CRC.RunSafely([&] {
     P.emplace(clang::PrecompiledPreamble::Build(
-        Inv, Main->get(), Bounds, *Diags, RI->FS,
+        Inv, Main->get(), Bounds, *Diags, Lookups,
         std::make_shared<clang::PCHContainerOperations>(), /*StoreInMemory=*/true,
         /*StoragePath=*/"", Recorder));
   });
@@ -176,6 +180,7 @@ std::shared_ptr<const KeptPreamble> PreambleStore::build(const CompileCommandLin
   auto K = std::make_shared<KeptPreamble>(std::move(**P));
   K->Command = commandKey(C);
   K->Files = std::move(Recorder.Files);
+  K->Absent = AbsentFiles(Lookups->take(), BuiltAfterNs);
   K->BuiltAfterNs = BuiltAfterNs;
   K->BuildMs =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - T).count();
@@ -311,6 +316,7 @@ std::vector<PreambleStat> PreambleStore::stats() {
     if (E.Kept) {
       S.Bytes = E.Kept->Preamble.getSize();
       S.Files = E.Kept->Files.size();
+      S.Absent = E.Kept->Absent.size();
       S.BuildMs = E.Kept->BuildMs;
     }
     Out.push_back(S);

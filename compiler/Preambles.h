@@ -12,7 +12,11 @@
 //   - PrecompiledPreamble::CanReuse: the file's include block is the same
 //     bytes, and every file the preamble read has the size and the
 //     modification time (in seconds) it had, and no file it looked for and did
-//     not find exists now;
+//     not find exists now (only the `#include`s that found nothing at all);
+//   - no path the preamble's build looked up and found absent exists now
+//     (AbsentFiles.h): a `__has_include` that said no, a header in an
+//     earlier search directory that would now shadow the one it read, an -I
+//     directory that now exists;
 //   - and every file it read has the same content (a 64-bit hash of the text
 //     the preamble was built from): a header saved twice in the same second
 //     with the same size, or with its old time restored, is a different
@@ -32,6 +36,7 @@
 #ifndef HOTPATCH_COMPILER_PREAMBLES_H
 #define HOTPATCH_COMPILER_PREAMBLES_H
 
+#include "AbsentFiles.h"
 #include "Invocation.h"
 
 #include "clang/Frontend/PrecompiledPreamble.h"
@@ -76,6 +81,8 @@ struct KeptPreamble {
     FileStamp Stamp;
   };
   std::vector<File> Files;
+  /// Every path the build looked up and did not find.
+  AbsentFiles Absent;
   int64_t BuiltAfterNs = 0; // the realtime clock before any file was read
   double BuildMs = 0;
 };
@@ -85,6 +92,7 @@ struct PreambleStat {
   std::string Source;
   size_t Bytes = 0;   // the precompiled header in memory
   unsigned Files = 0; // files it read
+  unsigned Absent = 0; // paths it looked up and did not find
   double BuildMs = 0;
   bool Building = false;
 };

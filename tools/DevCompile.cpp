@@ -149,9 +149,10 @@ void DevCompiler::printStats() {
   for (const PreambleStat &P : Compiler->preambleStats())
     SayLine(P.Building && !P.Bytes
                 ? "stats: preamble of " + sys::path::filename(P.Source).str() + ": being built"
-                : formatv("stats: preamble of {0}: {1:F1} MiB, {2} files, built in {3:F0} ms{4}",
+                : formatv("stats: preamble of {0}: {1:F1} MiB, {2} files, built in {3:F0} ms, "
+                          "{5} absent paths looked up{4}",
                           sys::path::filename(P.Source), P.Bytes / 1048576.0, P.Files,
-                          P.BuildMs, P.Building ? " (being rebuilt)" : "")
+                          P.BuildMs, P.Building ? " (being rebuilt)" : "", P.Absent)
                       .str());
 }
 
