@@ -22,6 +22,11 @@
 // slot here, before the inliner: nothing could patch a copy inlined into
 // them. HotCallLoweringPass routes the direct calls left after inlining.
 //
+// Where nothing inlines (InlineHotCalls off: -O0, LTO pre-links), calls of
+// a complete-object constructor or destructor (C1, D1) that only forwards to
+// its base-object variant (C2, D2) call the C2 instead, as Clang does when it
+// may alias them: otherwise every construction is two calls.
+//
 // The slot of a non-local F is linkonce_odr in its own COMDAT: every object
 // that emits F (inline functions, templates) emits the same slot, and the
 // linkers keep one per image and merge the images' copies at run time. The
