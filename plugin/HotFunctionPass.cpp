@@ -22,7 +22,7 @@
 // slot here, before the inliner: nothing could patch a copy inlined into
 // them. HotCallLoweringPass routes the direct calls left after inlining.
 //
-// Where nothing inlines (InlineHotCalls off: -O0, LTO pre-links), calls of
+// Where nothing inlines (-O0, and an all-mode LTO pre-link), calls of
 // a complete-object constructor or destructor (C1, D1) that only forwards to
 // its base-object variant (C2, D2) call the C2 instead, as Clang does when it
 // may alias them: otherwise every construction is two calls.
@@ -415,8 +415,8 @@ bool HotFunctionRewriter::mayInline(const CallBase &CB,
          Hot.contains(const_cast<Function *>(Caller));
 }
 
-/// Where nothing inlines C2 into C1 (at -O0, and for hot functions when
-/// InlineHotCalls is off), every constructor or destructor call would be two
+/// Where nothing inlines C2 into C1 (at -O0, and hot ones in an all-mode LTO
+/// pre-link), every constructor or destructor call would be two
 /// calls, C1 then C2: Clang itself calls C2 directly when it may alias the
 /// variants, which the plugin forbids so that each has a body to patch. Calls
 /// in this module to a C1 (D1) that only forwards to its C2 (D2) call the C2
@@ -705,7 +705,9 @@ bool HotFunctionRewriter::run() {
     }
 
   Hot = collectHotFunctions();
-  if (!Opts.InlineHotCalls)
+  // At -O0 nothing inlines C2 into C1; in an all-mode LTO pre-link nothing
+  // inlines a hot C2. Elsewhere the optimiser does, and is left to it.
+  if (!Opts.InlineHotCalls && (Opts.OptLevel == "O0" || Opts.AllFunctions))
     Changed |= callBaseVariants();
   if (Hot.empty())
     return Changed;
