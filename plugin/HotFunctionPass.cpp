@@ -22,6 +22,11 @@
 // slot here, before the inliner: nothing could patch a copy inlined into
 // them. HotCallLoweringPass routes the direct calls left after inlining.
 //
+// Where nothing inlines (-O0, and an all-mode LTO pre-link), calls of
+// a complete-object constructor or destructor (C1, D1) that only forwards to
+// its base-object variant (C2, D2) call the C2 instead, as Clang does when it
+// may alias them: otherwise every construction is two calls.
+//
 // The slot of a non-local F is linkonce_odr in its own COMDAT: every object
 // that emits F (inline functions, templates) emits the same slot, and the
 // linkers keep one per image and merge the images' copies at run time. The
@@ -42,10 +47,12 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Demangle/Demangle.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/InlineAsm.h"
 #include "llvm/IR/Instructions.h"
+#include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/xxhash.h"
 #include "llvm/TargetParser/Triple.h"
@@ -115,6 +122,79 @@ bool thunkMayTailCall(const Function &F, const Triple &TT) {
          Features.getValueAsString().contains("+tail-call");
 }
 
+/// Whether the names of two functions say they are variants of one C++
+/// constructor or destructor: the same name but for the variant code (C1 for
+/// C2, D1 for D2), which the demangled text does not show.
+bool areStructorVariants(StringRef Complete, StringRef Base) {
+  if (!Complete.starts_with("_Z") || Complete.size() != Base.size())
+    return false;
+  size_t I = 0;
+  while (I < Complete.size() && Complete[I] == Base[I])
+    ++I;
+  if (I == 0 || I + 1 >= Complete.size() || Complete.substr(I + 1) != Base.substr(I + 1) ||
+      Complete[I] != '1' || Base[I] != '2' ||
+      (Complete[I - 1] != 'C' && Complete[I - 1] != 'D'))
+    return false;
+  char *A = itaniumDemangle(Complete);
+  char *B = itaniumDemangle(Base);
+  bool Same = A && B && StringRef(A) == StringRef(B);
+  std::free(A);
+  std::free(B);
+  return Same;
+}
+
+/// The base-object variant (C2, D2) that F, a complete-object constructor or
+/// destructor (C1, D1), only forwards to, or null. Itanium C++: for a class
+/// without virtual bases the two variants do the same thing, and Clang, told
+/// not to alias them (CXXCtorDtorAliases, see HotpatchPlugin.cpp), emits C1
+/// as a call of C2 with the same arguments. At pipeline start the body is
+/// Clang's: the arguments stored into allocas and loaded back, the call, the
+/// return. Anything else (virtual bases, a function-try-block, a copy of a
+/// by-value argument) means F does more than forward, and null is returned.
+Function *forwardedBaseVariant(Function &F) {
+  if (F.isDeclaration() || F.size() != 1 || F.isVarArg())
+    return nullptr;
+  DenseMap<const Value *, const Argument *> Spilled; // alloca -> argument
+  CallInst *Call = nullptr;
+  for (Instruction &I : F.getEntryBlock()) {
+    if (isa<AllocaInst>(I) || isa<DbgInfoIntrinsic>(I))
+      continue;
+    if (auto *S = dyn_cast<StoreInst>(&I)) {
+      auto *A = dyn_cast<Argument>(S->getValueOperand());
+      if (!A || S->isVolatile() || !isa<AllocaInst>(S->getPointerOperand()) ||
+          !Spilled.try_emplace(S->getPointerOperand(), A).second)
+        return nullptr;
+      continue;
+    }
+    if (auto *L = dyn_cast<LoadInst>(&I)) {
+      if (L->isVolatile() || !Spilled.count(L->getPointerOperand()))
+        return nullptr;
+      continue;
+    }
+    if (auto *C = dyn_cast<CallInst>(&I); C && !Call) {
+      Call = C;
+      continue;
+    }
+    if (auto *R = dyn_cast<ReturnInst>(&I);
+        R && (!R->getReturnValue() || R->getReturnValue() == Call))
+      continue;
+    return nullptr;
+  }
+  Function *Base = Call ? Call->getCalledFunction() : nullptr;
+  if (!Base || Base == &F || F.isInterposable() || Base->isInterposable() || Base->getFunctionType() != F.getFunctionType() ||
+      Call->hasOperandBundles() || Call->isMustTailCall() ||
+      Base->getCallingConv() != F.getCallingConv())
+    return nullptr;
+  for (unsigned I = 0, E = Call->arg_size(); I != E; ++I) {
+    const Value *V = Call->getArgOperand(I);
+    if (auto *L = dyn_cast<LoadInst>(V))
+      V = Spilled.lookup(L->getPointerOperand());
+    if (V != F.getArg(I))
+      return nullptr;
+  }
+  return areStructorVariants(F.getName(), Base->getName()) ? Base : nullptr;
+}
+
 class HotFunctionRewriter {
 public:
   HotFunctionRewriter(Module &M, const PluginOptions &Opts)
@@ -140,6 +220,7 @@ private:
                         bool Naked);
   void rewriteCallSites(HotFunction &HF, bool LoadSlot);
   bool mayInline(const CallBase &CB, const HotFunction &HF) const;
+  bool callBaseVariants();
   void emitEntry(HotFunction &HF, StringRef Name, Comdat *SlotComdat);
   void emitModuleConstructor();
   bool exposeFileLocalData();
@@ -294,6 +375,9 @@ Function *HotFunctionRewriter::createThunk(Function &Body, StringRef Name,
     B.CreateUnreachable();
     return Thunk;
   }
+  // The thunk only jumps: a frame (the body's "frame-pointer"="all" at -O0)
+  // would cost every call through it a push and a pop for nothing.
+  Thunk->addFnAttr("frame-pointer", "none");
   LoadInst *Target = B.CreateLoad(PtrTy, &Slot, Name + ".target");
   Target->setAtomic(AtomicOrdering::Acquire);
   Target->setAlignment(Slot.getAlign().valueOrOne());
@@ -329,6 +413,41 @@ bool HotFunctionRewriter::mayInline(const CallBase &CB,
   return Opts.InlineHotCalls && !(HF.Flags & HOTPATCH_ENTRY_ANNOTATED) &&
          !isa<CallBrInst>(CB) && !Annotated.contains(Caller) &&
          Hot.contains(const_cast<Function *>(Caller));
+}
+
+/// Where nothing inlines C2 into C1 (at -O0, and hot ones in an all-mode LTO
+/// pre-link), every constructor or destructor call would be two
+/// calls, C1 then C2: Clang itself calls C2 directly when it may alias the
+/// variants, which the plugin forbids so that each has a body to patch. Calls
+/// in this module to a C1 (D1) that only forwards to its C2 (D2) call the C2
+/// instead, which is what they did before the plugin. A patch still reaches
+/// them: C1 and C2 are the same source, so an edit changes C2 (and C1, whose
+/// body calls C2 through C2's slot); callers in other files still call C1.
+/// Annotated variants keep their calls, so that hotpatch_redirect of a C1
+/// reaches every call of it. A C1 left without uses and discardable is
+/// dropped, as Clang does not emit an unused inline function.
+bool HotFunctionRewriter::callBaseVariants() {
+  bool Changed = false;
+  SmallVector<Function *, 16> Unused;
+  for (Function &F : M) {
+    Function *Base = forwardedBaseVariant(F);
+    if (!Base || Annotated.contains(&F) || Annotated.contains(Base))
+      continue;
+    for (Use &U : make_early_inc_range(F.uses()))
+      if (auto *CB = dyn_cast<CallBase>(U.getUser());
+          CB && CB->isCallee(&U) && !isa<CallBrInst>(CB) &&
+          CB->getFunctionType() == Base->getFunctionType()) {
+        U.set(Base);
+        Changed = true;
+      }
+    if (F.use_empty() && F.isDiscardableIfUnused())
+      Unused.push_back(&F);
+  }
+  for (Function *F : Unused) {
+    Hot.remove(F);
+    F->eraseFromParent();
+  }
+  return Changed;
 }
 
 void HotFunctionRewriter::rewriteCallSites(HotFunction &HF, bool LoadSlot) {
@@ -586,6 +705,10 @@ bool HotFunctionRewriter::run() {
     }
 
   Hot = collectHotFunctions();
+  // At -O0 nothing inlines C2 into C1; in an all-mode LTO pre-link nothing
+  // inlines a hot C2. Elsewhere the optimiser does, and is left to it.
+  if (!Opts.InlineHotCalls && (Opts.OptLevel == "O0" || Opts.AllFunctions))
+    Changed |= callBaseVariants();
   if (Hot.empty())
     return Changed;
   for (Function *F : Hot)

@@ -3,7 +3,8 @@
 // Loaded with -fplugin=hotpatch.so. This file:
 //   - parses the plugin arguments (-fplugin-arg-hotpatch-<arg>);
 //   - turns off constructor/destructor aliases, so that C1 and C2 each get a
-//     body of their own that can be patched;
+//     body of their own that can be patched (where nothing inlines C2 into
+//     C1, HotFunctionPass sends calls of a forwarding C1 to C2);
 //   - diagnoses uses of the HOTPATCH annotation that cannot work, through
 //     Clang's DiagnosticsEngine, at the annotation's location;
 //   - registers HotFunctionPass at the start of the optimisation pipeline,
