@@ -12,6 +12,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 
 #include <mutex>
+#include <unistd.h>
 #include <optional>
 
 using namespace llvm;
@@ -121,6 +122,14 @@ std::optional<FileStamp> stampOf(StringRef Path) {
     return std::nullopt;
   return FileStamp{St.getUniqueID(), St.getSize(), St.getLastModificationTime()};
 }
+std::optional<ChainState::JournalStamp> journalStamp(StringRef Path, size_t Listed) {
+  sys::fs::file_status St;
+  if (sys::fs::status(Path, St))
+    return std::nullopt;
+  return ChainState::JournalStamp{St.getUniqueID(), St.getSize(),
+                                  St.getLastModificationTime(), Listed};
+}
+
 /// Both files: the chain file and the journal that lists its patches.
 struct SavedChain {
   std::string Path;
@@ -188,6 +197,7 @@ Error ChainState::readPatches(StringRef JournalPath, StringRef Path) {
   if (Patches.size() != Count)
     return corrupt(Path, "the journal " + JournalPath + " lists " + Twine(Patches.size()) +
                              " patch files for " + Twine(Count) + " patches");
+  JournalSeen = journalStamp(JournalPath, Patches.size());
   return Error::success();
 }
 
@@ -241,15 +251,41 @@ Error ChainState::save(StringRef Program) const {
   if (Error E = writeFileAtomically(Path, [&](raw_ostream &OS) { OS << Text; }))
     return E;
 
-  std::string J = journal();
-  if (Error E = writeFileAtomically(journalPathFor(Program), [&](raw_ostream &OS) { OS << J; }))
-    return E;
-  auto Chain = stampOf(Path), Journal = stampOf(journalPathFor(Program));
-  if (Chain && Journal) {
+  std::string JPath = journalPathFor(Program);
+  if (!appendToJournal(JPath)) {
+    std::string J = journal();
+    if (Error E = writeFileAtomically(JPath, [&](raw_ostream &OS) { OS << J; }))
+      return E;
+  }
+  ChainState Now = *this;
+  Now.JournalSeen = journalStamp(JPath, Patches.size());
+  auto Chain = stampOf(Path), Journal = stampOf(JPath);
+  if (Chain && Journal && Now.JournalSeen) {
     std::lock_guard<std::mutex> G(SavedLock);
-    Saved = SavedChain{Path, *Chain, *Journal, *this};
+    Saved = SavedChain{Path, *Chain, *Journal, Now};
   }
   return Error::success();
+}
+
+bool ChainState::appendToJournal(StringRef JPath) const {
+  // Only the one line of a patch added to the journal this state read or
+  // wrote, unchanged since. Written with one append: a process starting
+  // meanwhile reads the journal with or without the line (the kernel updates
+  // the size after the bytes); a write across a page boundary could show it
+  // half, which the runtime reports as a patch it could not apply.
+  if (!JournalSeen || Patches.empty() || JournalSeen->Listed + 1 != Patches.size())
+    return false;
+  auto Stamp = journalStamp(JPath, JournalSeen->Listed);
+  if (!Stamp || Stamp->Id != JournalSeen->Id || Stamp->Size != JournalSeen->Size ||
+      Stamp->MTime != JournalSeen->MTime)
+    return false;
+  std::string Line = (Twine(Patches.size()) + " " + Patches.back() + "\n").str();
+  int FD;
+  if (sys::fs::openFileForWrite(JPath, FD, sys::fs::CD_OpenExisting, sys::fs::OF_Append))
+    return false;
+  ssize_t N = ::write(FD, Line.data(), Line.size());
+  ::close(FD);
+  return N == ssize_t(Line.size());
 }
 
 std::string chainSectionKey(StringRef Object, StringRef Section, StringRef Group) {

@@ -30,9 +30,11 @@
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/FileSystem.h"
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +57,17 @@ struct ChainState {
   std::map<std::string, Placed> Sections;  // section key -> where it lives
   std::map<std::string, uint64_t> Globals; // global symbols patches defined
   std::vector<std::string> Patches;        // patch files, in chain order (the journal's)
+
+  /// The journal as this state last read or wrote it: when it is still that
+  /// file and the state has one patch more, saving appends one line instead
+  /// of writing the whole list again (which grew with the chain).
+  struct JournalStamp {
+    llvm::sys::fs::UniqueID Id;
+    uint64_t Size = 0;
+    llvm::sys::TimePoint<> MTime;
+    size_t Listed = 0;
+  };
+  std::optional<JournalStamp> JournalSeen;
 
   static std::string pathFor(llvm::StringRef Program) {
     return (Program + ".hpchain").str();
@@ -80,6 +93,9 @@ struct ChainState {
   std::string serialize() const;
   std::string journal() const;
   llvm::Error save(llvm::StringRef Program) const;
+
+private:
+  bool appendToJournal(llvm::StringRef JournalPath) const;
 };
 
 /// The key of a section in the chain: object, section name, COMDAT group.

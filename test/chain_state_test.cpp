@@ -5,6 +5,7 @@
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <gtest/gtest.h>
@@ -68,6 +69,29 @@ TEST(ChainState, SavedAndLoadedWithItsJournal) {
   auto Back = ChainState::load(Prog, "0123abcd");
   ASSERT_TRUE(bool(Back)) << llvm::toString(Back.takeError());
   EXPECT_EQ(Back->Patches, S.Patches);
+  // One patch more: the journal gets one line more (appended), and reads
+  // back as the whole list, in a fresh read as in this process's.
+  ChainState More = *Back;
+  More.Count++;
+  More.Patches.push_back("/build/.hotpatch/patch-8.hpp");
+  ASSERT_FALSE(bool(More.save(Prog)));
+  ChainState Eight = sample();
+  Eight.Count = 8;
+  Eight.Patches.push_back("/build/.hotpatch/patch-8.hpp");
+  {
+    auto J = llvm::MemoryBuffer::getFile(ChainState::journalPathFor(Prog));
+    ASSERT_TRUE(bool(J));
+    EXPECT_EQ((*J)->getBuffer(), Eight.journal());
+  }
+  auto Again = ChainState::load(Prog, "0123abcd");
+  ASSERT_TRUE(bool(Again)) << llvm::toString(Again.takeError());
+  EXPECT_EQ(Again->Patches, Eight.Patches);
+  ASSERT_FALSE(bool(S.save(Prog))); // back to seven: written whole
+  {
+    auto J = llvm::MemoryBuffer::getFile(ChainState::journalPathFor(Prog));
+    ASSERT_TRUE(bool(J));
+    EXPECT_EQ((*J)->getBuffer(), S.journal());
+  }
   // A journal that lists one patch fewer than the chain counts, or that
   // belongs to another chain, is named as what is wrong.
   ChainState Short = sample();
