@@ -7,7 +7,8 @@
 //
 // Runs N thin links (default 21) in this process, as hotpatch dev does: each
 // copies the next of the versions (alternating) to <path>, the object the
-// program was linked from, and calls hotpatch::buildPatch on it. The first
+// program was linked from, and calls hotpatch::buildPatch on it, writing a
+// new patch file each time (removed at the end). The first
 // link maps the base's cache; later ones find it mapped. Prints one line per
 // link, "link <i> <ms> <changed> <phase ms>...", and the phases' names once,
 // "phases <name>|<name>|...". A link that fails or patches nothing stops the
@@ -23,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 using namespace llvm;
 
@@ -52,14 +54,22 @@ int main(int argc, char **argv) {
   }
   if (Base.empty() || Object.empty() || A.empty())
     return usage();
+  std::vector<std::string> Written;
+  auto RemoveWritten = [&] {
+    for (const std::string &P : Written)
+      sys::fs::remove(P);
+  };
   for (unsigned I = 0; I < Runs; ++I) {
     if (std::error_code EC = sys::fs::copy_file(I % 2 ? B : A, Object)) {
       std::fprintf(stderr, "cannot copy to %s: %s\n", Object.c_str(), EC.message().c_str());
       return 1;
     }
+    // A new file per patch, as hotpatch dev writes them (.hotpatch/patch-N):
+    // replacing a file by rename costs ext4 a write-back of the new one.
     hotpatch::PatchOptions O;
     O.Base = Base;
-    O.Output = Base + ".bench-inproc.hpp";
+    O.Output = Base + ".bench-inproc-" + std::to_string(I) + ".hpp";
+    Written.push_back(O.Output);
     O.Objects = {Object};
     auto T0 = std::chrono::steady_clock::now();
     hotpatch::PatchResult R = hotpatch::buildPatch(O);
@@ -68,6 +78,7 @@ int main(int argc, char **argv) {
     if (!R.Ok || R.NothingToPatch) {
       std::fprintf(stderr, "link %u: %s\n", I,
                    R.Ok ? "nothing to patch (the two versions must differ)" : R.Error.c_str());
+      RemoveWritten();
       return 1;
     }
     if (I == 0) {
@@ -82,5 +93,6 @@ int main(int argc, char **argv) {
     std::printf("\n");
     std::fflush(stdout);
   }
+  RemoveWritten();
   return 0;
 }
