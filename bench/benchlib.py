@@ -111,3 +111,16 @@ def bump_depth0_constant(text, func, delta=2):
     if not m:
         die("cannot find the depth-0 return of %s in the generated source" % func)
     return text[:m.start(1)] + "%x" % (int(m.group(1), 16) + delta) + text[m.end(1):]
+
+
+def command_writing_to(entry, out):
+    """A compile_commands.json entry's command, writing its object (and
+    depfile) to out instead of where the build expects them."""
+    import shlex
+    cmd = entry.get("arguments") or shlex.split(entry["command"])
+    for k in range(len(cmd) - 1):
+        if cmd[k] == "-o":
+            cmd[k + 1] = out
+        if cmd[k] == "-MF":
+            cmd[k + 1] = out + ".d"
+    return cmd

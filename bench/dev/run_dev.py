@@ -202,14 +202,7 @@ def compile_alone_command(build, work):
     if len(e) != 1:
         die("compile_commands.json of %s has no single counter.cpp entry" % build)
     e = e[0]
-    cmd = e.get("arguments") or shlex.split(e["command"])
-    out = os.path.join(work, "compile-alone.o")
-    for k in range(len(cmd) - 1):
-        if cmd[k] == "-o":
-            cmd[k + 1] = out
-        if cmd[k] == "-MF":
-            cmd[k + 1] = out + ".d"
-    return cmd, e["directory"]
+    return benchlib.command_writing_to(e, os.path.join(work, "compile-alone.o")), e["directory"]
 
 
 # (label, first mark, second mark): where an edit's time goes, from the

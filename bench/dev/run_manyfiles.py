@@ -99,13 +99,7 @@ def prepare(cfg, n, work):
 def compile_alone(build, work):
     entries = json.load(open(os.path.join(build, "compile_commands.json")))
     e = [x for x in entries if x["file"].endswith("/f000.cpp")][0]
-    cmd = e.get("arguments") or shlex.split(e["command"])
-    out = os.path.join(work, "compile-alone.o")
-    for k in range(len(cmd) - 1):
-        if cmd[k] == "-o":
-            cmd[k + 1] = out
-        if cmd[k] == "-MF":
-            cmd[k + 1] = out + ".d"
+    cmd = benchlib.command_writing_to(e, os.path.join(work, "compile-alone.o"))
     t = now_ms()
     subprocess.run(cmd, cwd=e["directory"], check=True)
     return now_ms() - t
