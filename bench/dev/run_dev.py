@@ -156,13 +156,8 @@ class DevSession:
 
 
 def remove_socket(pid):
-    """The control socket a program of ours left (the runtime does not remove
-    it when the program is killed, and hotpatch list cannot: LLVM's
-    sys::fs::remove refuses sockets)."""
-    try:
-        os.remove("/tmp/hotpatch-%d/%d.sock" % (os.getuid(), pid))
-    except OSError:
-        pass
+    """Nothing to remove: the runtime listens on an abstract socket name
+    (hotpatch/control_protocol.h), which goes with the process."""
 
 
 def configure(cfg, src, build, extra=()):
@@ -288,17 +283,20 @@ def main():
     cc, cc_dir = compile_alone_command(copies["dev"][1], work)
     dev_src = os.path.join(copies["dev"][0], "counter.cpp")
     dev_prog = os.path.join(copies["dev"][1], "counter")
-    sockdir = "/tmp/hotpatch-%d" % os.getuid()
+    prefix = "@hotpatch/%d/" % os.getuid()  # the runtime's abstract socket names
 
     def sockets():
+        """Listeners of this user's programs (the kernel's table of Unix
+        sockets), and how many of them belong to a live process."""
         try:
-            names = [n for n in os.listdir(sockdir) if n.endswith(".sock")]
+            names = [line.split()[-1] for line in open("/proc/net/unix")
+                     if line.split()[-1].startswith(prefix)]
         except OSError:
             return 0, 0
         live = 0
         for n in names:
             try:
-                os.kill(int(n[:-5]), 0)
+                os.kill(int(n[len(prefix):].split(".")[0]), 0)
                 live += 1
             except (OSError, ValueError):
                 pass
@@ -390,8 +388,8 @@ def main():
     print("Hotpatch dev loop: examples/counter under `hotpatch dev`; %d rounds, per round "
           "one saved edit, one compile alone, one rebuild + restart of each build, order "
           "rotated" % a.rounds)
-    print("Machine: %s; load average %s before the rounds, %s after; control sockets in %s: "
-          "%d (%d live)" % (machine(), load_before, load_after, sockdir, socks_before[0],
+    print("Machine: %s; load average %s before the rounds, %s after; control sockets %s*: "
+          "%d (%d live)" % (machine(), load_before, load_after, prefix, socks_before[0],
                             socks_before[1]))
     print("Edits: render()'s \"count \" to \"COUNT \" and \"Count \", alternately; %s"
           % "; ".join("%s patched in %d process(es)" % f for f in sorted(functions)))
