@@ -452,7 +452,7 @@ std::optional<StringRef> CacheView::layoutOf(StringRef Type) const {
   return std::nullopt;
 }
 
-ModuleCache CacheView::decode(const StringSet<> *KeepSectionsOf) const {
+ModuleCache CacheView::decode() const {
   ModuleCache C;
   C.Output = Output;
   C.Image = Image;
@@ -464,12 +464,8 @@ ModuleCache CacheView::decode(const StringSet<> *KeepSectionsOf) const {
   for (uint32_t I = 0; I < numSymbols(); ++I)
     C.Symbols.push_back(symbol(I));
   C.Inputs.reserve(numInputs());
-  for (uint32_t I = 0; I < numInputs(); ++I) {
-    uint64_t R = record(cf::Inputs, I, cf::InputSize);
-    bool Keep = !KeepSectionsOf || KeepSectionsOf->contains(str(R)) ||
-                (!str(R + 8).empty() && KeepSectionsOf->contains(memberKey(str(R + 8))));
-    C.Inputs.push_back(input(I, Keep));
-  }
+  for (uint32_t I = 0; I < numInputs(); ++I)
+    C.Inputs.push_back(input(I, /*WithSections=*/true));
   for (uint32_t I = 0; I < numSlots(); ++I)
     C.Slots.push_back(slot(I));
   for (uint32_t I = 0; I < numComdats(); ++I)

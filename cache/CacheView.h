@@ -86,8 +86,7 @@ public:
   llvm::Error corruption() const;
 
   /// Everything, decoded (readModuleCache; the tools that show a cache).
-  /// With `KeepSectionsOf`, only those inputs keep their sections.
-  ModuleCache decode(const llvm::StringSet<> *KeepSectionsOf) const;
+  ModuleCache decode() const;
 
   /// The file this view maps, as it was when opened: a view stays valid
   /// while the file at path() is this one.

@@ -31,10 +31,6 @@ using namespace llvm;
 namespace hotpatch {
 namespace cf = cacheformat;
 
-std::string memberKey(StringRef Member) {
-  return ("member:" + sys::path::filename(Member)).str();
-}
-
 namespace {
 
 /// The file being built: tables in order, strings pooled (each distinct
@@ -338,12 +334,11 @@ Error writeFileAtomically(StringRef Path,
   return Error::success();
 }
 
-Expected<ModuleCache> readModuleCache(StringRef Path,
-                                      const StringSet<> *KeepSectionsOf) {
+Expected<ModuleCache> readModuleCache(StringRef Path) {
   auto V = CacheView::open(Path);
   if (!V)
     return V.takeError();
-  ModuleCache C = (*V)->decode(KeepSectionsOf);
+  ModuleCache C = (*V)->decode();
   if ((*V)->corrupt())
     return (*V)->corruption();
   return C;

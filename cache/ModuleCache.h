@@ -185,19 +185,10 @@ void finishCacheWriter(llvm::StringRef Path, int LockFD);
 /// or left an error instead of a cache.
 llvm::Error waitForCacheWriter(llvm::StringRef Path);
 
-/// The key under which `readModuleCache`'s KeepSectionsOf names every
-/// archive member whose file name is that of `Member` ("member:bar.o").
-std::string memberKey(llvm::StringRef Member);
-
-/// Reads a cache. Every failure names the file, what is wrong with it and
-/// what to do (relink with thinlink).
-/// With `KeepSectionsOf`, only the inputs whose path it holds keep their
-/// section records; the others are read without them (a thin link needs
-/// the sections of the objects it was given, not the whole program's).
-/// Archive members are kept when it holds their memberKey().
-llvm::Expected<ModuleCache>
-readModuleCache(llvm::StringRef Path,
-                const llvm::StringSet<> *KeepSectionsOf = nullptr);
+/// Reads a whole cache (for the tools that show one; a thin link reads it
+/// through CacheView). Every failure names the file, what is wrong with it
+/// and what to do (relink with thinlink).
+llvm::Expected<ModuleCache> readModuleCache(llvm::StringRef Path);
 
 /// Human-readable summary, or the whole cache as JSON for tools.
 void dumpModuleCache(const ModuleCache &Cache, llvm::raw_ostream &OS);

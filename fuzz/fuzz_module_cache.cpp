@@ -66,7 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (uint32_t I = 0; I < View.numLayouts() && I < 64; ++I)
     View.layoutOf(View.layout(I).first);
   View.hasFile("a.cpp");
-  ModuleCache C = View.decode(nullptr);
+  ModuleCache C = View.decode();
   dumpModuleCache(C, llvm::nulls());
   dumpModuleCacheJSON(C, llvm::nulls());
   return 0;

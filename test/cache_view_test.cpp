@@ -123,7 +123,7 @@ TEST(CacheView, AnswersTheLookupsOfAThinLink) {
   EXPECT_FALSE(View.corrupt());
 
   // The full read agrees with the lookups.
-  ModuleCache Full = View.decode(nullptr);
+  ModuleCache Full = View.decode();
   EXPECT_EQ(Full.Symbols.size(), 601u);
   EXPECT_EQ(Full.Inputs.size(), 301u);
   EXPECT_EQ(Full.Slots.size(), 300u);
@@ -145,7 +145,7 @@ TEST(CacheView, ACorruptedBlockIsCaughtWhenItIsRead) {
   const CacheView &View = **V;
   // Lookups answered from intact blocks are good; reading the damaged one
   // marks the view corrupted, and the full read refuses.
-  (void)View.decode(nullptr);
+  (void)View.decode();
   EXPECT_TRUE(View.corrupt());
   std::string Msg = toString(View.corruption());
   EXPECT_NE(Msg.find("is corrupted (checksum mismatch in block "), std::string::npos) << Msg;

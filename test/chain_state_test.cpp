@@ -74,7 +74,12 @@ TEST(ChainState, SavedAndLoadedWithItsJournal) {
   ChainState More = *Back;
   More.Count++;
   More.Patches.push_back("/build/.hotpatch/patch-8.hpp");
+  llvm::sys::fs::UniqueID Before, After;
+  ASSERT_FALSE(llvm::sys::fs::getUniqueID(ChainState::journalPathFor(Prog), Before));
   ASSERT_FALSE(bool(More.save(Prog)));
+  // The same file, one line longer: not a new file renamed over it.
+  ASSERT_FALSE(llvm::sys::fs::getUniqueID(ChainState::journalPathFor(Prog), After));
+  EXPECT_EQ(Before, After);
   ChainState Eight = sample();
   Eight.Count = 8;
   Eight.Patches.push_back("/build/.hotpatch/patch-8.hpp");
@@ -87,6 +92,8 @@ TEST(ChainState, SavedAndLoadedWithItsJournal) {
   ASSERT_TRUE(bool(Again)) << llvm::toString(Again.takeError());
   EXPECT_EQ(Again->Patches, Eight.Patches);
   ASSERT_FALSE(bool(S.save(Prog))); // back to seven: written whole
+  ASSERT_FALSE(llvm::sys::fs::getUniqueID(ChainState::journalPathFor(Prog), After));
+  EXPECT_NE(Before, After);
   {
     auto J = llvm::MemoryBuffer::getFile(ChainState::journalPathFor(Prog));
     ASSERT_TRUE(bool(J));

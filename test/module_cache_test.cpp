@@ -186,22 +186,6 @@ TEST(ModuleCacheFormat, RoundTripsEveryField) {
   EXPECT_EQ(R->Image.Sections[0].Address, 0x2000u);
   EXPECT_EQ(R->WorkingDirectory, "/work");
   EXPECT_EQ(R->LinkArgs, C.LinkArgs);
-  // Read for a thin link: only the inputs asked for keep their sections,
-  // everything else is read as before.
-  StringSet<> Other, Lib;
-  Other.insert("/work/other.o");
-  Lib.insert("/work/lib.a");
-  auto Partial = readModuleCache(P, &Other);
-  ASSERT_TRUE(bool(Partial)) << toString(Partial.takeError());
-  ASSERT_EQ(Partial->Inputs.size(), 1u);
-  EXPECT_TRUE(Partial->Inputs[0].Sections.empty());
-  EXPECT_EQ(Partial->Inputs[0].ContentHash, 42u);
-  EXPECT_EQ(Partial->Slots.size(), 1u);
-  EXPECT_EQ(Partial->LinkArgs, C.LinkArgs);
-  auto Kept = readModuleCache(P, &Lib);
-  ASSERT_TRUE(bool(Kept)) << toString(Kept.takeError());
-  ASSERT_EQ(Kept->Inputs[0].Sections.size(), 1u);
-  EXPECT_EQ(Kept->Inputs[0].Sections[0].Hash, 0xabcdefu);
   // Written through a temporary: nothing else is left in the directory.
   std::error_code EC;
   int Files = 0;

@@ -3,11 +3,12 @@
 // Part of the fat-link benchmark (bench/fatlink/run_fatlink.py runs it).
 //
 //   hotpatch_bench_fatlink_cache load <cache> [--runs N]
-//       Times hotpatch::readModuleCache(<cache>), what a thin link does
-//       first, N times (default 31) in this process, and prints what the
-//       cache holds. The first call is the one a thin link makes, in a fresh
-//       process; later calls reuse memory the first one faulted in (the
-//       minor page faults of each call are printed too).
+//       Times hotpatch::readModuleCache(<cache>), the whole cache decoded
+//       (what --dump-cache does), N times (default 31) in this process, and
+//       prints what the cache holds; the first call is in a fresh process,
+//       later ones reuse memory it faulted in (the minor page faults of each
+//       call are printed too). Then times CacheView::open, what a thin link
+//       does instead: map the cache and check its header and directory.
 //
 //   hotpatch_bench_fatlink_cache build <output> <trace-file> <args-file> [--runs N]
 //       Times the work thinlink does after lld returns, on an output already
