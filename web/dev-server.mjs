@@ -113,7 +113,13 @@ async function serveFile(res, path) {
 }
 
 const server = createServer((req, res) => {
-  const path = decodeURIComponent(new URL(req.url, 'http://localhost').pathname);
+  let path;
+  try {
+    path = decodeURIComponent(new URL(req.url, 'http://localhost').pathname);
+  } catch {
+    res.writeHead(400, isolation).end('bad request');
+    return;
+  }
   if (path === '/_hotpatch/events') {
     res.writeHead(200, { ...isolation, 'Content-Type': 'text/event-stream', Connection: 'keep-alive' });
     res.write(': hotpatch\n\n');

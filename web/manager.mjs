@@ -134,7 +134,12 @@ export class HotpatchProgram {
       tlsBase: tlsSize ? this.#allocate(tlsSize, Math.log2(tlsAlign)) : 0,
       patches: this.patches, callback, payload,
     });
-    await ready;
+    try {
+      await ready;
+    } catch (e) {
+      this.#drop(w);
+      throw e;
+    }
     w.state = WorkerState.Normal;
     return id;
   }
@@ -177,12 +182,19 @@ export class HotpatchProgram {
     }
   }
 
-  /** The worker died: whatever was asked of it fails. */
+  /** The worker died: whatever was asked of it fails, and it is no longer
+   * one of the program's workers (a patch does not wait for it). */
   #fail(w, error) {
     w.state = WorkerState.Finalizing;
     this.print(2, `hotpatch: worker ${w.id}: ${error}`, w.id);
     for (const [, waiter] of w.waiting) waiter.reject(new Error(`worker ${w.id}: ${error}`));
     w.waiting.clear();
+    this.#drop(w);
+  }
+
+  #drop(w) {
+    this.workers.delete(w.id);
+    Promise.resolve(w.port.terminate()).catch(() => {});
   }
 
   /**
@@ -231,6 +243,16 @@ export class HotpatchProgram {
     } catch (e) {
       if (this.main.table.length !== tableBase) this.broken = describe(e);
       throw e;
+    }
+    // The slots to publish must be in memory and name a function of the
+    // table: checked before any worker links, not found half-way through
+    // the stores.
+    const bad = entries.find((e) => !Number.isInteger(e.slot) || e.slot % 4 !== 0 ||
+      e.slot < 0 || e.slot + 4 > this.memory.buffer.byteLength ||
+      !Number.isInteger(e.body) || e.body < 0 || e.body >= this.main.table.length);
+    if (bad) {
+      this.broken = `the patch's slot entry for ${bad.name} is outside the program (slot ${bad.slot}, function ${bad.body})`;
+      throw new PatchRefused(`corrupt patch: ${this.broken}`);
     }
     // 4. Every worker, at its next task boundary.
     const seq = this.patches.length + 1;
