@@ -123,6 +123,10 @@ private:
   unsigned Changes = 0;
 
   std::set<std::string> Pending; // saved, not compiled yet
+  /// Saved files of a change whose compile failed: the next change compiles
+  /// what they affect too, or the objects that did compile (and the commands
+  /// after the failed one) would never reach the program.
+  std::set<std::string> Unpatched;
   Clock::time_point PendingSince;
   unsigned PendingRecompiles = 0;
   double PendingCompileMs = 0; // compiles dropped because their files changed
@@ -221,11 +225,17 @@ void DevLoop::handleChange(Change C) {
       rebuildAndRestart("the build description changed");
       return;
     }
+  C.Saved.insert(Unpatched.begin(), Unpatched.end());
   C.Commands = Graph.affectedBy(C.Saved);
   if (C.Commands.empty())
     return;
   ++Changes;
-  if (!compileAll(C) || changedDuringCompile(C))
+  if (!compileAll(C)) {
+    Unpatched = C.Saved;
+    return;
+  }
+  Unpatched.clear();
+  if (changedDuringCompile(C))
     return;
   if (!Program.running()) {
     rebuildAndRestart("the program was not running");
@@ -338,6 +348,7 @@ void DevLoop::recordForNinja(const Change &C) {
 }
 
 void DevLoop::rebuildAndRestart(const std::string &Why) {
+  Unpatched.clear(); // the rebuild compiles everything
   if (!Opts.Restart) {
     say("not restarting (--no-restart): the program keeps running its current code");
     return;

@@ -10,7 +10,6 @@ namespace hotpatch {
 struct DevOptions {
   std::string BuildDir = ".";       // holds compile_commands.json
   bool Restart = true;              // rebuild and restart when a change cannot be patched
-  unsigned QuietMs = 15;            // a closed file is taken after this long without events
   bool Resident = true;             // compile in process (compiler/), else run each command
   unsigned KeepPreambles = 4;       // preambles of the most recently edited files kept
   bool Stats = false;               // after each change: memory and preambles
