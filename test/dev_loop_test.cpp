@@ -76,6 +76,17 @@ struct Graph : ::testing::Test {
   }
 };
 
+TEST(Depfile, ReadsTheFirstRuleOnly) {
+  // -MP adds a rule per header ("a.h:"): they name no input of the object.
+  TempDir D;
+  std::string F = D.file("x.d", "x.o: x.cpp my\\ dir/a.h \\\n b.h\n\na.h:\n\nb.h:\n");
+  std::vector<std::string> Deps = readDepfile(F, D.Path);
+  ASSERT_EQ(Deps.size(), 3u);
+  EXPECT_EQ(Deps[0], D.Path + "/x.cpp");
+  EXPECT_EQ(Deps[1], D.Path + "/my dir/a.h");
+  EXPECT_EQ(Deps[2], D.Path + "/b.h");
+}
+
 TEST_F(Graph, ReadsEveryDepfileOnceAndMapsFilesToCommands) {
   EXPECT_EQ(sources(G.affectedBy({D.Path + "/common.h"})),
             (std::vector<std::string>{"a.cpp", "b.cpp"}));

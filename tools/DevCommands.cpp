@@ -47,7 +47,11 @@ std::vector<std::string> readDepfile(StringRef Path, StringRef Dir) {
         Flush();
       continue;
     }
-    if (C == ' ' || C == '\n' || C == '\t')
+    // The first rule ends at its first unescaped newline; what follows
+    // (-MP's "header:" rules) names no further input.
+    if (C == '\n')
+      break;
+    if (C == ' ' || C == '\t')
       Flush();
     else
       Cur += C;

@@ -127,6 +127,9 @@ private:
   /// what they affect too, or the objects that did compile (and the commands
   /// after the failed one) would never reach the program.
   std::set<std::string> Unpatched;
+  /// Saves were lost (the kernel's event queue overflowed, as a large
+  /// checkout can make it): only the build knows what changed.
+  bool LostEvents = false;
   Clock::time_point PendingSince;
   unsigned PendingRecompiles = 0;
   double PendingCompileMs = 0; // compiles dropped because their files changed
@@ -161,6 +164,8 @@ void DevLoop::watchBuildFiles() {
 }
 
 void DevLoop::takeEvents(const FileEvents &E) {
+  if (E.Overflowed)
+    LostEvents = true;
   if (!E.Saved.empty() && Pending.empty())
     PendingSince = Clock::now();
   auto Now = Clock::now();
@@ -433,6 +438,15 @@ int DevLoop::run() {
     // unless another watched file is being written (a save in progress).
     takeEvents(Watcher.wait(Pending.empty() ? 200 : 10));
     Program.checkExited();
+    if (LostEvents && !writingAny()) {
+      LostEvents = false;
+      Pending.clear();
+      ++Changes;
+      say("too many files changed at once for the kernel's watch queue: which "
+          "saves were missed is not known");
+      rebuildAndRestart("files changed that hotpatch dev could not follow");
+      continue;
+    }
     if (Pending.empty() || writingAny())
       continue;
     Change C;

@@ -39,6 +39,8 @@ FileEvents FileWatcher::wait(int TimeoutMs) {
     for (char *P = Buf; P < Buf + Len;) {
       auto *E = reinterpret_cast<inotify_event *>(P);
       P += sizeof(inotify_event) + E->len;
+      if (E->mask & IN_Q_OVERFLOW)
+        Events.Overflowed = true;
       auto Dir = Dirs.find(E->wd);
       if (Dir == Dirs.end() || !E->len)
         continue;

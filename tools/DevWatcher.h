@@ -25,7 +25,10 @@ namespace hotpatch {
 struct FileEvents {
   std::set<std::string> Saved;   // closed after writing, or renamed into place
   std::set<std::string> Touched; // any event, the saved ones included
-  bool empty() const { return Touched.empty(); }
+  /// The kernel's event queue overflowed: saves were lost, which ones is
+  /// not known.
+  bool Overflowed = false;
+  bool empty() const { return Touched.empty() && !Overflowed; }
 };
 
 class FileWatcher {
