@@ -199,9 +199,19 @@ std::vector<std::string> checkPatchObject(StringRef Path,
     // slot, found by the slot's name: a patch whose slot name the program
     // does not export would publish into its own copy while the program
     // went on calling the old code. (A new function's slot is the patch's,
-    // rightly. Without the program's name section this is not checked.)
+    // rightly; telling the two apart needs the program's name section.)
     if (size_t At = Name.find(HOTPATCH_SLOT_SUFFIX); At != StringRef::npos) {
       StringRef Function = Name.take_front(At);
+      if (Program.FunctionNames.empty() && !Program.Exports.count(Name)) {
+        Problems.push_back(
+            (Path + ": the program has no name section (it was stripped), so "
+             "whether it has a function " + Function +
+             " whose slot it does not export cannot be told; relink it "
+             "without stripping (no -s or --strip-all) and "
+             "restart it")
+                .str());
+        continue;
+      }
       std::string Body = (Function + HOTPATCH_BODY_SUFFIX).str();
       // wasm-ld writes demangled names into the name section.
       auto Known = [&](const std::string &N) {
@@ -227,9 +237,7 @@ std::vector<std::string> checkPatchObject(StringRef Path,
       continue;
     }
     bool ReadOnly = Seg.starts_with(".rodata") || Seg == HOTPATCH_TABLE_SECTION;
-    // (A file-local function's slot on wasm is named N.hotpatch.slot.<file>.)
-    if (ReadOnly || Name.contains(HOTPATCH_SLOT_SUFFIX) ||
-        Name.ends_with(HOTPATCH_ENTRY_SUFFIX))
+    if (ReadOnly || Name.ends_with(HOTPATCH_ENTRY_SUFFIX))
       continue; // constants are the same in the patch; slots are the plugin's
     if (Sym.isBindingLocal())
       Problems.push_back(

@@ -11,8 +11,9 @@
  *
  *   env.memory                   the program's memory (shared if the
  *                                program's is);
- *   env.__memory_base            where its data was placed (allocated by
- *                                the runtime with the program's malloc);
+ *   env.__memory_base            where its data was placed (pages the
+ *                                runtime adds to the memory with
+ *                                memory.grow, outside the program's heap);
  *   env.__table_base             the first table index of its functions:
  *                                the table's length before the patch, the
  *                                same in every instance of the program;
@@ -39,7 +40,9 @@
  *   { "format": HOTPATCH_WASM_PATCH_VERSION,
  *     "base_build_id": "<hex of the program's build_id section>",
  *     "shared_memory": true|false,
- *     "units": ["<source file of each rebuilt object>", ...] }
+ *     "units": ["<absolute path of each rebuilt object>", ...] }
+ *   (units names what the patch was linked from, for people and tools; the
+ *   runtime does not read it)
  *
  * The runtime refuses a patch without it, of another format, or for another
  * build-id.
