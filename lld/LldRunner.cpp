@@ -30,6 +30,11 @@ static int runDriver(ArrayRef<const char *> Args, raw_ostream &Out,
   return R.retCode;
 }
 
+bool lldCanRunAgain() {
+  std::lock_guard<std::mutex> Lock(lldMutex());
+  return !CannotRunAgain;
+}
+
 int runLld(ArrayRef<const char *> Args, raw_ostream &Out, raw_ostream &Err) {
   return runDriver(Args, Out, Err, {lld::Gnu, &lld::elf::link});
 }

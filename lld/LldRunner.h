@@ -24,6 +24,9 @@ std::mutex &lldMutex();
 int runLld(llvm::ArrayRef<const char *> Args, llvm::raw_ostream &Out,
            llvm::raw_ostream &Err);
 
+/// False once a link said lld cannot run again in this process.
+bool lldCanRunAgain();
+
 /// The same for lld's WebAssembly driver (wasm-ld); Args[0] is replaced by
 /// "wasm-ld", which is how lld chooses the flavor.
 int runWasmLld(llvm::ArrayRef<const char *> Args, llvm::raw_ostream &Out,

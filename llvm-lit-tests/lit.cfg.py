@@ -15,6 +15,15 @@ config.test_exec_root = os.path.join(config.hotpatch_obj_root, "llvm-lit-tests")
 tools = config.llvm_tools_dir
 config.environment["PATH"] = os.pathsep.join([tools, config.environment.get("PATH", "")])
 config.environment.pop("HOTPATCH_DISABLE", None)
+# The resident thin linkers that thin links start (tools/ThinlinkServer.h):
+# this run's own, in a short directory (a socket's path has at most 107
+# bytes), ending a minute after the last test that used them.
+import tempfile
+tl_sockets = tempfile.mkdtemp(prefix="hptl-", dir="/tmp")
+config.environment["HOTPATCH_THINLINK_SOCKET_DIR"] = tl_sockets
+config.environment["HOTPATCH_THINLINK_IDLE_SECONDS"] = "60"
+config.environment.pop("HOTPATCH_THINLINK_SERVER", None)
+config.substitutions.append(("%tl_sockets", tl_sockets))
 
 clang = os.path.join(tools, "clang")
 clangxx = os.path.join(tools, "clang++")

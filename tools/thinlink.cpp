@@ -1,102 +1,195 @@
 //===- thinlink.cpp - the thinlink command ---------------------------------===//
 //
-// thinlink is a drop-in ld.lld. With --patch it is the thin link
-// (patchlink/); otherwise a fat link (fatlink/), which also writes the
-// module cache. Response files are expanded first, so that --patch is seen
-// wherever the build put it. It is also a drop-in wasm-ld (wasmlink/): a
-// link is a WebAssembly one when wasmlink's isWasmLink says so, a patch
-// when its --base is a .wasm file.
+// thinlink is a drop-in ld.lld and wasm-ld. This program is its front: plain
+// C++ and POSIX, so that it starts in a millisecond. It runs thinlink-lld
+// (libexec/hotpatch/, thinlink_lld.cpp), the linker, in its own place (exec:
+// same pid, same arguments), except that a thin link (--patch) is first
+// handed to a resident thin linker, a thinlink-lld that stayed after an
+// earlier thin link (ThinlinkProtocol.h): a thin link then costs neither
+// LLVM's start-up nor a cold lld. When there is none, or it refuses the
+// request, the thin link runs here as before and starts one for the next.
+// $HOTPATCH_THINLINK_SERVER=0 turns the resident thin linker off.
 //
 //===----------------------------------------------------------------------===//
-#include "LinkDriver.h"
-#include "PatchLinker.h"
-#include "WasmLink.h"
+#include "ThinlinkProtocol.h"
 
-#include "llvm/ADT/SmallVector.h"
-#include "llvm/Support/Allocator.h"
-#include "llvm/Support/CommandLine.h"
-#include "llvm/Support/Error.h"
-#include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/raw_ostream.h"
-
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
-using namespace llvm;
+extern char **environ;
+
+namespace proto = hotpatch::thinlink_server;
 
 namespace {
 
-/// `thinlink --patch --base <program> -o <patch> [--keep-temps] [--phases] <objects>`
-int patchMain(ArrayRef<const char *> Args, raw_ostream &Out,
-                     raw_ostream &Err) {
-  hotpatch::PatchOptions P;
-  for (size_t I = 1; I < Args.size(); ++I) {
-    StringRef A = Args[I];
-    auto Value = [&]() -> std::string {
-      return I + 1 < Args.size() ? Args[++I] : "";
-    };
-    if (A == "--patch")
-      continue;
-    if (A == "--base")
-      P.Base = Value();
-    else if (A.consume_front("--base="))
-      P.Base = A.str();
-    else if (A == "-o")
-      P.Output = Value();
-    else if (A == "--keep-temps")
-      P.KeepTemps = true;
-    else if (A == "--phases")
-      P.ShowPhases = true;
-    else if (A.starts_with("-")) {
-      Err << "thinlink: error: unknown option '" << A
-          << "' for --patch; usage: thinlink --patch --base <program> -o "
-             "<patch> <rebuilt objects...>\n";
-      return 1;
-    } else
-      P.Objects.push_back(A.str());
+/// Where thinlink-lld lies, relative to the directory of this program: in
+/// an install and in the build tree (from CMake's directories).
+const char *const kLldCandidates[] = {HOTPATCH_LLD_FROM_BIN, HOTPATCH_LLD_FROM_BUILD_BIN};
+
+std::string findLld(std::string &Tried) {
+  char Self[PATH_MAX];
+  ssize_t N = readlink("/proc/self/exe", Self, sizeof Self - 1);
+  if (N <= 0) {
+    Tried = "(/proc/self/exe is unreadable: " + std::string(strerror(errno)) + ")";
+    return {};
   }
-  if (P.Base.empty() || P.Output.empty() || P.Objects.empty()) {
-    Err << "thinlink: error: usage: thinlink --patch --base <program> -o "
-           "<patch> <rebuilt objects...>\n";
-    return 1;
+  std::string Dir(Self, size_t(N));
+  Dir.erase(Dir.rfind('/') + 1);
+  for (const char *Rel : kLldCandidates) {
+    std::string Path = Dir + Rel;
+    if (access(Path.c_str(), X_OK) == 0)
+      return Path;
+    if (Tried.find(Path) == std::string::npos)
+      Tried += (Tried.empty() ? "" : " or ") + Path;
   }
-  if (hotpatch::isWasmFile(P.Base)) {
-    hotpatch::WasmPatchOptions W;
-    W.Base = P.Base;
-    W.Output = P.Output;
-    W.Objects = P.Objects;
-    W.KeepTemps = P.KeepTemps;
-    return hotpatch::runWasmPatchLink(W, Out, Err);
-  }
-  return hotpatch::runPatchLink(P, Out, Err);
+  return {};
 }
 
-
-int thinlinkMain(ArrayRef<const char *> Argv, raw_ostream &Out, raw_ostream &Err) {
-  BumpPtrAllocator Alloc;
-  SmallVector<const char *, 64> Args(Argv.begin(), Argv.end());
-  cl::ExpansionContext Expander(Alloc, cl::TokenizeGNUCommandLine);
-  if (Error E = Expander.expandResponseFiles(Args)) {
-    Err << "thinlink: error: " << toString(std::move(E)) << "\n";
-    return 1;
+/// A thin link whose arguments are all on the command line (a response
+/// file is expanded by thinlink-lld).
+bool isThinLink(int argc, char **argv) {
+  bool Patch = false;
+  for (int I = 1; I < argc; ++I) {
+    if (argv[I][0] == '@')
+      return false;
+    Patch |= strcmp(argv[I], "--patch") == 0;
   }
-  for (const char *A : ArrayRef<const char *>(Args).drop_front())
-    if (StringRef(A) == "--patch")
-      return patchMain(Args, Out, Err);
-  if (hotpatch::isWasmLink(Args))
-    return hotpatch::wasmFatLinkMain(Args, Out, Err);
-  return hotpatch::fatLinkMain(Args, Out, Err);
+  return Patch;
+}
+
+enum class Served { No, Yes };
+
+/// Reads one line of the server's answer; false at the end of the stream.
+bool readLine(int Fd, std::string &Line) {
+  Line.clear();
+  char C;
+  while (true) {
+    ssize_t N = read(Fd, &C, 1);
+    if (N < 0 && errno == EINTR)
+      continue;
+    if (N <= 0)
+      return false;
+    if (C == '\n')
+      return true;
+    if (Line.size() < 4096)
+      Line += C;
+  }
+}
+
+bool sendRequest(int Fd, const std::string &Bytes) {
+  // The first bytes carry the client's stdout and stderr.
+  int Fds[2] = {1, 2};
+  alignas(cmsghdr) char Control[CMSG_SPACE(sizeof Fds)] = {};
+  iovec Iov{const_cast<char *>(Bytes.data()), Bytes.size()};
+  msghdr Msg{};
+  Msg.msg_iov = &Iov;
+  Msg.msg_iovlen = 1;
+  Msg.msg_control = Control;
+  Msg.msg_controllen = sizeof Control;
+  cmsghdr *C = CMSG_FIRSTHDR(&Msg);
+  C->cmsg_level = SOL_SOCKET;
+  C->cmsg_type = SCM_RIGHTS;
+  C->cmsg_len = CMSG_LEN(sizeof Fds);
+  memcpy(CMSG_DATA(C), Fds, sizeof Fds);
+  ssize_t N;
+  do
+    N = sendmsg(Fd, &Msg, MSG_NOSIGNAL);
+  while (N < 0 && errno == EINTR);
+  if (N <= 0)
+    return false;
+  for (size_t Done = size_t(N); Done < Bytes.size();) {
+    N = send(Fd, Bytes.data() + Done, Bytes.size() - Done, MSG_NOSIGNAL);
+    if (N < 0 && errno == EINTR)
+      continue;
+    if (N <= 0)
+      return false;
+    Done += size_t(N);
+  }
+  return true;
+}
+
+/// Hands the thin link to the resident thin linker of Lld, if one listens
+/// and accepts it; RC is then its exit code.
+Served tryResident(const std::string &Lld, int argc, char **argv, int &RC) {
+  std::string Why;
+  std::string Dir = proto::socketDir(Why), Key = proto::keyOf(Lld);
+  if (Dir.empty() || Key.empty())
+    return Served::No;
+  std::string Path = proto::socketPath(Dir, Key);
+  sockaddr_un Addr{};
+  Addr.sun_family = AF_UNIX;
+  if (Path.size() >= sizeof Addr.sun_path)
+    return Served::No;
+  memcpy(Addr.sun_path, Path.c_str(), Path.size() + 1);
+  int Fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (Fd < 0)
+    return Served::No;
+  ucred Cred{};
+  socklen_t Len = sizeof Cred;
+  if (connect(Fd, reinterpret_cast<sockaddr *>(&Addr), sizeof Addr) != 0 ||
+      getsockopt(Fd, SOL_SOCKET, SO_PEERCRED, &Cred, &Len) != 0 || Cred.uid != getuid()) {
+    close(Fd);
+    return Served::No;
+  }
+  proto::Request R;
+  char Cwd[PATH_MAX];
+  if (!getcwd(Cwd, sizeof Cwd)) {
+    close(Fd);
+    return Served::No;
+  }
+  R.Cwd = Cwd;
+  for (char **E = environ; *E; ++E)
+    R.Env.push_back(*E);
+  R.Umask = umask(022);
+  umask(R.Umask);
+  R.Args.assign(argv, argv + argc);
+  std::string Line;
+  if (!sendRequest(Fd, proto::encode(R)) || !readLine(Fd, Line) || Line != "accepted") {
+    close(Fd);
+    return Served::No;
+  }
+  if (readLine(Fd, Line) && Line.compare(0, 5, "exit ") == 0) {
+    RC = atoi(Line.c_str() + 5);
+    close(Fd);
+    return Served::Yes;
+  }
+  fprintf(stderr,
+          "thinlink: error: the resident thin linker (pid %d) stopped during this thin "
+          "link, before it said how it went: the patch and the chain state beside the "
+          "program may be incomplete. Do not apply this patch; relink and restart the "
+          "program. HOTPATCH_THINLINK_SERVER=0 runs thin links in the thinlink process.\n",
+          int(Cred.pid));
+  RC = 1;
+  close(Fd);
+  return Served::Yes;
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
-  InitLLVM X(argc, argv);
-  hotpatch::setBackgroundCache(true);
-  hotpatch::setPatchLinkFastExit(true);
-  int RC = thinlinkMain(ArrayRef<const char *>(argv, argc), outs(), errs());
-  // Every file is written and closed: leave without tearing down lld's and
-  // the cache's memory, as ld.lld does.
-  outs().flush();
-  errs().flush();
-  _exit(RC);
+  std::string Tried;
+  std::string Lld = findLld(Tried);
+  if (Lld.empty()) {
+    fprintf(stderr, "thinlink: error: thinlink runs thinlink-lld, which is not at %s: install "
+                    "Hotpatch whole (cmake --install) or run the thinlink of a build tree\n",
+            Tried.c_str());
+    return 1;
+  }
+  if (isThinLink(argc, argv) && proto::enabled()) {
+    int RC = 1;
+    if (tryResident(Lld, argc, argv, RC) == Served::Yes)
+      return RC;
+    setenv("HOTPATCH_THINLINK_START_SERVER", "1", 1);
+  }
+  execv(Lld.c_str(), argv);
+  fprintf(stderr, "thinlink: error: cannot run %s: %s\n", Lld.c_str(), strerror(errno));
+  return 1;
 }

@@ -83,18 +83,26 @@ def main():
     if a.apply_only:
         os.chdir(wd)
         return apply_all(a.count, [], 0)
-    # Its own copy of thinlink: a rebuild during the run does not stop it.
-    thinlink = os.path.join(wd, "thinlink")
+    # Its own copy of thinlink (the command and the linker it runs, in the
+    # same layout): a rebuild during the run does not stop it.
+    thinlink = os.path.join(wd, "tools", "bin", "thinlink")
+
+    def copy_thinlink():
+        for rel in (os.path.join("bin", "thinlink"),
+                    os.path.join("libexec", "hotpatch", "thinlink-lld")):
+            os.makedirs(os.path.dirname(os.path.join(wd, "tools", rel)), exist_ok=True)
+            shutil.copy(os.path.join(build, rel), os.path.join(wd, "tools", rel))
+
     if a.resume:
         os.chdir(wd)
         if not os.path.exists(thinlink):
-            shutil.copy(os.path.join(build, "bin", "thinlink"), thinlink)
+            copy_thinlink()
         first = next(i for i in range(1, a.count + 2) if not os.path.exists("p%d.hpp" % i))
         return make_patches(a, thinlink, first)
     shutil.rmtree(wd, ignore_errors=True)
     os.makedirs(wd)
     os.chdir(wd)
-    shutil.copy(os.path.join(build, "bin", "thinlink"), thinlink)
+    copy_thinlink()
     cflags = ["-I" + os.path.join(a.src, "runtime", "include"),
               "-fplugin=" + os.path.join(build, "lib", "hotpatch.so"), "-fplugin-arg-hotpatch-all", "-O2"]
     lib = os.path.join(build, "lib")
