@@ -3,7 +3,9 @@
 program? A one-function edit of generated programs of growing size, thin-
 linked as the thinlink command and in one process as hotpatch dev runs it,
 against a relink of all objects with ld.lld measured in the same run; then a
-chain of patches on the largest program. docs/performance.md ("Thin link
+chain of patches on the largest program. The command is timed both ways it
+runs: handed to its resident thin linker (tools/ThinlinkServer.h), and in
+its own process (HOTPATCH_THINLINK_SERVER=0), alternated. docs/performance.md ("Thin link
 against program size and chain length") quotes its output.
 
 Usage: run_scale.py --config <build>/bench/scale/scale-config.json
@@ -30,13 +32,16 @@ in a process that keeps the cache (hotpatch dev) under 10 ms; after the
 chain, no slower than at its start.
 """
 import argparse
+import glob
 import json
 import os
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -53,9 +58,10 @@ THIN_RE = re.compile(r"^patch (\d+) for .*?, ([0-9.]+) ms$", re.M)
 PHASE_RE = re.compile(r"^  phase: +([0-9.]+) ms  (.*)$", re.M)
 
 
-def timed(cmd, cwd=None):
+def timed(cmd, cwd=None, env=None):
     t0 = time.perf_counter()
-    p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True)
     t = (time.perf_counter() - t0) * 1000.0
     if p.returncode != 0:
         die("command failed (%d): %s ...\n%s%s" % (p.returncode, " ".join(cmd[:4]),
@@ -150,8 +156,10 @@ class Program:
                 os.remove(self.exe + suffix)
         self.state = 0
 
-    def thin(self):
-        """One thin link of the other version than the running one."""
+    def thin(self, served=True, check=True):
+        """One thin link of the other version than the running one, handed
+        to the resident thin linker (served) or in the command's process
+        (checked, unless check is false: either, as it comes)."""
         version = 1 - self.state
         self.state = version
         shutil.copyfile(self.v[version], self.edit_obj)
@@ -159,11 +167,17 @@ class Program:
         self.patch_no = getattr(self, "patch_no", 0) + 1
         os.makedirs(os.path.join(self.dir, "patches"), exist_ok=True)
         out_path = os.path.join(self.dir, "patches", "p%d.hpp" % self.patch_no)
+        env = dict(os.environ)
+        if not served:
+            env["HOTPATCH_THINLINK_SERVER"] = "0"
         t, out = timed([self.cfg["thinlink"], "--patch", "--phases", "--base", self.exe,
-                        "-o", out_path, self.edit_obj])
+                        "-o", out_path, self.edit_obj], env=env)
         m = THIN_RE.search(out)
         if not m:
             die("thinlink made no patch:\n" + out[-2000:])
+        if check and served != out.startswith("thin link in the resident thin linker"):
+            die("the thin link was %s the resident thin linker:\n%s"
+                % ("not run by" if served else "run by", out[-2000:]))
         phases = [(n, float(ms)) for ms, n in PHASE_RE.findall(out)]
         return t, float(m.group(2)), phases
 
@@ -181,6 +195,23 @@ class Program:
                 f = line.split()
                 links.append((float(f[2]), [float(x) for x in f[4:]]))
         return names, links
+
+
+def wait_for_server():
+    """Until the resident thin linker of this run's socket directory listens."""
+    for _ in range(400):
+        for path in glob.glob(os.path.join(os.environ["HOTPATCH_THINLINK_SOCKET_DIR"],
+                                           "tl-*.sock")):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.connect(path)
+                return
+            except OSError:
+                pass
+            finally:
+                s.close()
+        time.sleep(0.025)
+    die("no resident thin linker started")
 
 
 def row(label, values, unit="ms"):
@@ -202,6 +233,10 @@ def main():
     cfg = json.load(open(a.config))
     sizes = [int(s) for s in a.sizes.split(",")]
     print("machine: %s; load average %s" % (machine(), loadavg()))
+    # This run's own resident thin linker, ended a minute after the run.
+    os.environ["HOTPATCH_THINLINK_SOCKET_DIR"] = tempfile.mkdtemp(prefix="hptl-", dir="/tmp")
+    os.environ["HOTPATCH_THINLINK_IDLE_SECONDS"] = "60"
+    os.environ.pop("HOTPATCH_THINLINK_SERVER", None)
 
     results, programs = {}, {}
     for files in sizes:
@@ -212,7 +247,13 @@ def main():
         lld_cmd = linker_command(prog.link_cmd(os.path.join(prog.dir, "relink"), False),
                                  prog.dir)
         wall, own, relink, phases = [], [], [], {}
-        prog.thin()  # warm: page cache, the first patch of the chain
+        cold, cold_own, cold_phases = [], [], {}
+        # Warm: page cache, the first patch of the chain; it starts the
+        # resident thin linker (this binary's first), whose first link maps
+        # the cache and warms lld.
+        prog.thin(check=False)
+        wait_for_server()
+        first_served = prog.thin()[0]
         for r in range(a.rounds):
             t, _ = timed(lld_cmd, cwd=prog.dir)
             relink.append(t)
@@ -221,11 +262,16 @@ def main():
             own.append(o)
             for n, ms in ph:
                 phases.setdefault(n, []).append(ms)
+            w, o, ph = prog.thin(served=False)
+            cold.append(w)
+            cold_own.append(o)
+            for n, ms in ph:
+                cold_phases.setdefault(n, []).append(ms)
         names, links = prog.inproc(a.rounds + 1)
         inproc = [ms for ms, _ in links[1:]]
         inproc_phases = {n: [ph[i] for _, ph in links[1:]] for i, n in enumerate(names)}
         funcs = files * 50
-        results[files] = dict(wall=wall, own=own, relink=relink, inproc=inproc,
+        results[files] = dict(wall=wall, own=own, relink=relink, inproc=inproc, cold=cold,
                               first=links[0][0], cache=prog.cache_bytes)
         print()
         print("## %d files, %d functions (cache %.1f MB)" % (files, funcs, prog.cache_bytes / 1e6))
@@ -233,8 +279,13 @@ def main():
         print("| %-48s | %9s | %8s |" % ("step", "median ms", "min ms"))
         print("|%s|%s|%s|" % ("-" * 50, "-" * 11, "-" * 10))
         row("thinlink --patch, wall", wall)
-        row("  as thinlink reports it", own)
+        row("  as the resident thin linker reports it", own)
         for n, v in phases.items():
+            row("    " + n, v)
+        print("| %-48s | %9.1f | %8s |" % ("  its first link (maps the cache)", first_served, "-"))
+        row("thinlink --patch in its process, wall", cold)
+        row("  as thinlink reports it", cold_own)
+        for n, v in cold_phases.items():
             row("    " + n, v)
         row("in one process (hotpatch dev), later links", inproc)
         for n, v in inproc_phases.items():
@@ -246,9 +297,12 @@ def main():
         print("| %-48s | %10s | %9s |" % ("ratio", "median", "min"))
         print("|%s|%s|%s|" % ("-" * 50, "-" * 12, "-" * 11))
         row("thinlink --patch / relink with ld.lld", [w / r for w, r in zip(wall, relink)], "x")
+        row("thinlink --patch in its process / relink", [w / r for w, r in zip(cold, relink)],
+            "x")
         row("in one process / relink with ld.lld", [i / med(relink) for i in inproc], "x")
         if a.raw:
             print("raw wall:", " ".join("%.1f" % x for x in wall))
+            print("raw wall in its process:", " ".join("%.1f" % x for x in cold))
             print("raw inproc:", " ".join("%.1f" % x for x in inproc))
             print("raw relink:", " ".join("%.1f" % x for x in relink))
 
