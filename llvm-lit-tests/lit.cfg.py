@@ -40,6 +40,7 @@ config.substitutions += [
     ("%plugin", plugin),
     ("%hp_cflags", cflags),
     ("%hp_ldflags", ldflags),
+    ("%thinlink_lld", config.thinlink_lld),
     ("%thinlink", config.thinlink),
     ("%hotpatch_dev", config.hotpatch_dev),
     ("%hotpatch", config.hotpatch_cli),

@@ -298,11 +298,20 @@ void DevLoop::patch(Change &C) {
       rebuildAndRestart("the program refused the patch");
       return;
     }
-    say(formatv("patched {0} in {1} process{2}: {3:F0} ms (compile {4:F0} ms, thin link "
-                "{5:F1} ms, apply {6:F2} ms)",
-                describePatch(M), A.Applied, A.Applied == 1 ? "" : "es", msSince(C.Since),
-                C.CompileMs, LinkMs, A.Ms)
-            .str());
+    if (A.Applied == 0 && A.Waiting == 0)
+      // Nothing runs the new code: never say "patched".
+      say(formatv("made a patch of {0}, but no process of the program's build listens "
+                  "for patches (it runs with HOTPATCH_DISABLE=1, or without libhotpatch): "
+                  "the running code is unchanged; a process of this build started again "
+                  "takes the patch at start",
+                  describePatch(M))
+              .str());
+    else
+      say(formatv("patched {0} in {1} process{2}: {3:F0} ms (compile {4:F0} ms, thin link "
+                  "{5:F1} ms, apply {6:F2} ms)",
+                  describePatch(M), A.Applied, A.Applied == 1 ? "" : "es", msSince(C.Since),
+                  C.CompileMs, LinkMs, A.Ms)
+              .str());
     if (Opts.Stats) {
       printTiming(C, LinkMs, A.Ms, msSince(Deliver));
       Compiler.printStats();

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -34,7 +35,7 @@ namespace proto = hotpatch::thinlink_server;
 
 namespace hotpatch {
 
-void startThinLinkServer(const char *Self) {
+void startThinLinkServer(const char *Self, ArrayRef<const char *> Args) {
   if (!proto::enabled())
     return;
   std::string Why;
@@ -48,11 +49,20 @@ void startThinLinkServer(const char *Self) {
   posix_spawn_file_actions_init(&Files);
   for (int Fd = 0; Fd <= 2; ++Fd)
     posix_spawn_file_actions_addopen(&Files, Fd, "/dev/null", Fd ? O_WRONLY : O_RDONLY, 0);
+  // Nothing else of this process's: a pipe or a make jobserver that the
+  // caller waits on is not held open by the server.
+  posix_spawn_file_actions_addclosefrom_np(&Files, 3);
   posix_spawnattr_init(&Attr);
   posix_spawnattr_setflags(&Attr, POSIX_SPAWN_SETSID);
-  const char *Argv[] = {Self, "--serve-thin-links", Dir.c_str(), Key.c_str(), nullptr};
+  char Cwd[PATH_MAX];
+  std::vector<const char *> Argv = {Self, "--serve-thin-links", Dir.c_str(), Key.c_str()};
+  if (getcwd(Cwd, sizeof Cwd)) {
+    Argv.push_back(Cwd);
+    Argv.insert(Argv.end(), Args.begin(), Args.end());
+  }
+  Argv.push_back(nullptr);
   pid_t Pid;
-  posix_spawn(&Pid, Self, &Files, &Attr, const_cast<char **>(Argv), environ);
+  posix_spawn(&Pid, Self, &Files, &Attr, const_cast<char **>(Argv.data()), environ);
   posix_spawn_file_actions_destroy(&Files);
   posix_spawnattr_destroy(&Attr);
 }
@@ -217,7 +227,7 @@ bool handle(int Conn, unsigned Number, ThinLinkRunner Run) {
 
 int serveThinLinks(ArrayRef<const char *> Args, ThinLinkRunner Run,
                    function_ref<bool()> CanGoOn) {
-  if (Args.size() != 4)
+  if (Args.size() < 4)
     return 2;
   std::string Dir = Args[2], Key = Args[3];
   // Nothing of the spawner's: no inherited descriptor keeps a pipe open.
@@ -245,6 +255,13 @@ int serveThinLinks(ArrayRef<const char *> Args, ThinLinkRunner Run,
   umask(Old);
   if (!Bound || listen(Listen, 16) != 0)
     return 1;
+  // Warm: the spawner's thin link again, up to lld's link and no further.
+  // A request that comes meanwhile waits in the socket's backlog.
+  if (Args.size() > 5 && chdir(Args[4]) == 0) {
+    std::vector<const char *> Warm(Args.begin() + 5, Args.end());
+    Warm.push_back("--serve-warm-up");
+    Run(Warm, nulls(), nulls());
+  }
   [[maybe_unused]] int Root = chdir("/"); // hold no directory busy
   for (unsigned Served = 0;;) {
     pollfd P{Listen, POLLIN, 0};

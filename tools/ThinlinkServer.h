@@ -22,14 +22,17 @@ using ThinLinkRunner =
     llvm::function_ref<int(llvm::ArrayRef<const char *>, llvm::raw_ostream &, llvm::raw_ostream &)>;
 
 /// Starts a resident thin linker for this thinlink-lld (Self: its path) in
-/// the background, detached from this process's session and streams. Quiet:
-/// without one, thin links run in the thinlink command as before.
-void startThinLinkServer(const char *Self);
+/// the background, detached from this process's session and streams; it
+/// warms itself with the thin link this process ran (Args, argv[0] first).
+/// Quiet: without one, thin links run in the thinlink command as before.
+void startThinLinkServer(const char *Self, llvm::ArrayRef<const char *> Args);
 
-/// `thinlink-lld --serve-thin-links <socket dir> <key>`: serves until idle
-/// for $HOTPATCH_THINLINK_IDLE_SECONDS (default 600), until another server
-/// holds the key, or until CanGoOn says lld cannot link again. Returns the
-/// process's exit code.
+/// `thinlink-lld --serve-thin-links <socket dir> <key> [<dir> <thin link's
+/// arguments...>]`: listens, runs the thin link given (in <dir>) up to lld's
+/// link and no further (PatchOptions::WarmUpOnly: the cache mapped, lld
+/// warm), then serves until idle for $HOTPATCH_THINLINK_IDLE_SECONDS
+/// (default 600), until another server holds the key, or until CanGoOn says
+/// lld cannot link again. Returns the process's exit code.
 int serveThinLinks(llvm::ArrayRef<const char *> Args, ThinLinkRunner Run,
                    llvm::function_ref<bool()> CanGoOn);
 

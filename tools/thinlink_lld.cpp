@@ -55,6 +55,8 @@ int patchMain(ArrayRef<const char *> Args, raw_ostream &Out,
       P.KeepTemps = true;
     else if (A == "--phases")
       P.ShowPhases = true;
+    else if (A == "--serve-warm-up") // the resident thin linker's, unlisted
+      P.WarmUpOnly = true;
     else if (A.starts_with("-")) {
       Err << "thinlink: error: unknown option '" << A
           << "' for --patch; usage: thinlink --patch --base <program> -o "
@@ -68,6 +70,8 @@ int patchMain(ArrayRef<const char *> Args, raw_ostream &Out,
            "<patch> <rebuilt objects...>\n";
     return 1;
   }
+  if (P.WarmUpOnly && hotpatch::isWasmFile(P.Base))
+    return 0;
   if (hotpatch::isWasmFile(P.Base)) {
     hotpatch::WasmPatchOptions W;
     W.Base = P.Base;
@@ -114,6 +118,6 @@ int main(int argc, char **argv) {
   outs().flush();
   errs().flush();
   if (StartServer)
-    hotpatch::startThinLinkServer("/proc/self/exe");
+    hotpatch::startThinLinkServer("/proc/self/exe", ArrayRef<const char *>(argv, argc));
   _exit(RC);
 }
