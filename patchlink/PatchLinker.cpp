@@ -140,6 +140,10 @@ PatchResult runPasses(PatchContext &C) {
   if (Error E = link(C, Script, BaseSyms, Image))
     return Refuse(std::move(E));
   Mark("lld");
+  if (C.Opts.WarmUpOnly) {
+    Result.Ok = true;
+    return Result;
+  }
   if (C.Base->corrupt())
     return Refuse(C.Base->corruption());
   if (Error E = writePatch(C, Image))

@@ -20,6 +20,10 @@ struct PatchOptions {
   std::vector<std::string> Objects; // rebuilt objects
   bool KeepTemps = false;           // keep the work directory (debugging)
   bool ShowPhases = false;          // print where the time went
+  /// Run every pass up to lld's link in the work directory, then stop:
+  /// nothing is written beside the program (no patch, no chain state). The
+  /// resident thin linker warms itself so (tools/ThinlinkServer.h).
+  bool WarmUpOnly = false;
 };
 
 /// What a thin link did.
