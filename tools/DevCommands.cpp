@@ -107,6 +107,18 @@ bool BuildGraph::load(StringRef BuildDir) {
   return true;
 }
 
+bool BuildGraph::sameCommands(const BuildGraph &Other) const {
+  if (Other.Commands.size() != Commands.size())
+    return false;
+  for (const CompileCommand &C : Commands) {
+    auto It = Other.ByObject.find(C.Object);
+    if (It == Other.ByObject.end() || It->second->Source != C.Source ||
+        It->second->Directory != C.Directory || It->second->Args != C.Args)
+      return false;
+  }
+  return true;
+}
+
 void BuildGraph::add(CompileCommand &C, const std::string &File) {
   if (isSystemFile(File) || !C.Deps.insert(File).second)
     return;

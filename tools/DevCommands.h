@@ -56,6 +56,10 @@ public:
 
   std::deque<CompileCommand> &commands() { return Commands; }
 
+  /// Whether Other has the same commands (the same objects, each from the
+  /// same source and directory with the same arguments), in any order.
+  bool sameCommands(const BuildGraph &Other) const;
+
 private:
   void add(CompileCommand &C, const std::string &File);
   void readNinjaDeps(llvm::StringRef BuildDir);

@@ -119,6 +119,7 @@ private:
   std::vector<BuildImage> Images;   // the program first, then its libraries
   BuildImage ProgramImage;          // the program, when Images could not be read
   std::set<std::string> BuildFiles; // CMakeLists.txt: changes mean a rebuild
+  std::string CommandsFile;         // compile_commands.json, watched too
   KnownProcesses KnownProcs;        // the processes' answers, kept between saves
   unsigned Changes = 0;
 
@@ -154,6 +155,10 @@ void DevLoop::watchNewFiles() {
 /// The build description beside each source: a new file or a new flag is a
 /// change no patch can make. Once per load of the build.
 void DevLoop::watchBuildFiles() {
+  if (CommandsFile.empty()) {
+    CommandsFile = BuildDir + "/compile_commands.json";
+    Watcher.watch(CommandsFile);
+  }
   for (const CompileCommand &C : Graph.commands()) {
     std::string Lists = sys::path::parent_path(C.Source).str() + "/CMakeLists.txt";
     if (!BuildFiles.count(Lists) && sys::fs::exists(Lists)) {
@@ -230,6 +235,19 @@ void DevLoop::handleChange(Change C) {
       rebuildAndRestart("the build description changed");
       return;
     }
+  // The build was configured again (cmake -D..., a new file): objects
+  // compiled from now on would follow commands the running program was not
+  // built with. A rewrite with the same commands changes nothing.
+  if (C.Saved.erase(CommandsFile)) {
+    BuildGraph Fresh;
+    if (!Fresh.load(BuildDir) || !Fresh.sameCommands(Graph)) {
+      ++Changes;
+      say("compile_commands.json changed: the build was configured again, which cannot be "
+          "patched");
+      rebuildAndRestart("the build description changed");
+      return;
+    }
+  }
   C.Saved.insert(Unpatched.begin(), Unpatched.end());
   C.Commands = Graph.affectedBy(C.Saved);
   if (C.Commands.empty())
