@@ -1,5 +1,6 @@
 //===- DevCompile.cpp - hotpatch dev's compiles ----------------------------===//
 #include "DevCompile.h"
+#include "NinjaRecord.h"
 
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringRef.h"
@@ -154,6 +155,16 @@ void DevCompiler::printStats() {
                           sys::path::filename(P.Source), P.Bytes / 1048576.0, P.Files,
                           P.BuildMs, P.Building ? " (being rebuilt)" : "", P.Absent)
                       .str());
+}
+
+std::string recordInNinja(const CompileCommand &Cmd, const DevCompileResult &R) {
+  if (!R.SameAsCommand)
+    return "the object differs from the command's (a preamble and -g)";
+  if (R.Read.empty())
+    return "the files the compile read are not known (no depfile)";
+  std::set<std::string> Inputs = R.Read;
+  Inputs.insert(Cmd.Source);
+  return recordCompile(Cmd.Directory, Cmd.Object, Inputs);
 }
 
 } // namespace hotpatch

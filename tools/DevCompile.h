@@ -32,6 +32,11 @@ struct DevCompileResult {
   std::set<std::string> Read; // every file the compile read; empty if unknown
 };
 
+/// Tells the build's Ninja that the object R wrote is up to date, when it is
+/// what Cmd writes and the files it read are known (NinjaRecord.h).
+/// Returns "" when recorded, else why not.
+std::string recordInNinja(const CompileCommand &Cmd, const DevCompileResult &R);
+
 class DevCompiler {
 public:
   using Say = std::function<void(const std::string &)>;

@@ -6,7 +6,8 @@
 //      object, and the files each read: every depfile and Ninja's record.
 //   2. Start the program (DevProgram.cpp) and watch the directories of every
 //      source and header (DevWatcher.cpp).
-//   3. On a save (a file closed after writing, or renamed into place),
+//   3. On a save (a file closed after writing, or renamed into place;
+//      DevSaves.cpp holds a change back while a save is being written),
 //      compile at once the commands that read it (DevCompile.cpp): in this
 //      process by the resident compiler, or by running the command. Compiler
 //      errors are shown as clang shows them and the program is left alone.
@@ -33,10 +34,10 @@
 #include "DevImages.h"
 #include "DevPatch.h"
 #include "DevProgram.h"
+#include "DevSaves.h"
 #include "DevWatcher.h"
 #include "CacheView.h"
 #include "ModuleCache.h"
-#include "NinjaRecord.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Demangle/Demangle.h"
@@ -56,11 +57,7 @@ using namespace llvm;
 namespace hotpatch {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double msSince(Clock::time_point T) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - T).count();
-}
+using Clock = DevClock;
 
 volatile sig_atomic_t Stop = 0;
 void onSignal(int) { Stop = 1; }
@@ -70,23 +67,9 @@ void say(const std::string &Line) {
   outs().flush();
 }
 
-/// A file written to (not yet closed) this recently holds back a compile
-/// that would read it; one written to longer ago than this is left open by
-/// a program that is not saving it.
-constexpr double WritingMs = 1000;
 /// A change whose files keep changing during its compile is compiled again
 /// at most this many times, then patched with the text its compile read.
 constexpr unsigned MaxRecompiles = 3;
-
-/// One change: from the first save seen to the line that reports it.
-struct Change {
-  std::set<std::string> Saved;
-  Clock::time_point Since;
-  unsigned Recompiles = 0;
-  double CompileMs = 0;
-  std::vector<CompileCommand *> Commands;
-  std::map<CompileCommand *, DevCompileResult> Results;
-};
 
 class DevLoop {
 public:
@@ -99,14 +82,11 @@ private:
   bool start();
   void watchNewFiles();
   void watchBuildFiles();
-  void takeEvents(const FileEvents &E);
-  bool writingAny();
   void handleChange(Change C);
   bool compileAll(Change &C);
   bool changedDuringCompile(Change &C);
   void patch(Change &C);
   void recordForNinja(const Change &C);
-  void printTiming(const Change &C, double LinkMs, double ApplyMs, double DeliverMs);
   void rebuildAndRestart(const std::string &Why);
   void forgetChains();
 
@@ -123,18 +103,11 @@ private:
   KnownProcesses KnownProcs;        // the processes' answers, kept between saves
   unsigned Changes = 0;
 
-  std::set<std::string> Pending; // saved, not compiled yet
+  SaveQueue Saves;
   /// Saved files of a change whose compile failed: the next change compiles
   /// what they affect too, or the objects that did compile (and the commands
   /// after the failed one) would never reach the program.
   std::set<std::string> Unpatched;
-  /// Saves were lost (the kernel's event queue overflowed, as a large
-  /// checkout can make it): only the build knows what changed.
-  bool LostEvents = false;
-  Clock::time_point PendingSince;
-  unsigned PendingRecompiles = 0;
-  double PendingCompileMs = 0; // compiles dropped because their files changed
-  std::map<std::string, Clock::time_point> Writing; // written to, not closed
 };
 
 /// Finds the build's images again and forgets their chains of patches.
@@ -168,31 +141,6 @@ void DevLoop::watchBuildFiles() {
   }
 }
 
-void DevLoop::takeEvents(const FileEvents &E) {
-  if (E.Overflowed)
-    LostEvents = true;
-  if (!E.Saved.empty() && Pending.empty())
-    PendingSince = Clock::now();
-  auto Now = Clock::now();
-  for (const std::string &F : E.Touched)
-    if (E.Saved.count(F)) {
-      Pending.insert(F);
-      Writing.erase(F);
-    } else {
-      Writing[F] = Now;
-    }
-}
-
-/// Whether a watched file is being written: its save has not ended yet.
-bool DevLoop::writingAny() {
-  for (auto It = Writing.begin(); It != Writing.end();)
-    if (msSince(It->second) > WritingMs)
-      It = Writing.erase(It);
-    else
-      return true;
-  return false;
-}
-
 bool DevLoop::compileAll(Change &C) {
   for (CompileCommand *Cmd : C.Commands) {
     DevCompileResult R = Compiler.compile(*Cmd);
@@ -215,13 +163,10 @@ bool DevLoop::compileAll(Change &C) {
 /// compiled again, with the new saves, once they are complete.
 bool DevLoop::changedDuringCompile(Change &C) {
   FileEvents E = Watcher.wait(0);
-  takeEvents(E);
+  Saves.take(E);
   if (E.empty() || C.Recompiles >= MaxRecompiles || Graph.affectedBy(E.Touched).empty())
     return false;
-  Pending.insert(C.Saved.begin(), C.Saved.end());
-  PendingSince = C.Since;
-  PendingRecompiles = C.Recompiles + 1;
-  PendingCompileMs = C.CompileMs;
+  Saves.retry(C);
   say("changed again during the compile: compiling the newest text");
   return true;
 }
@@ -331,7 +276,8 @@ void DevLoop::patch(Change &C) {
                   C.CompileMs, LinkMs, A.Ms)
               .str());
     if (Opts.Stats) {
-      printTiming(C, LinkMs, A.Ms, msSince(Deliver));
+      say(timingLine(C, LinkMs, A.Ms, msSince(Deliver), Graph.commands().size(),
+                     Watcher.size()));
       Compiler.printStats();
     }
     std::string Image = sys::path::filename(M.Image->Path).str();
@@ -345,34 +291,11 @@ void DevLoop::patch(Change &C) {
   recordForNinja(C);
 }
 
-/// --stats: one line a script can read. apply_ms is the runtime's own
-/// figure (the slowest process); deliver_ms is the wall time of talking to
-/// the processes: listing those of the build (a round trip to each process
-/// of the user), announcing the patch, sending it and reading the replies.
-/// other_ms is everything else from the save seen to the line: hotpatch
-/// dev's own bookkeeping.
-void DevLoop::printTiming(const Change &C, double LinkMs, double ApplyMs, double DeliverMs) {
-  double Total = msSince(C.Since);
-  say(formatv("stats: timing total_ms={0:F2} compile_ms={1:F2} link_ms={2:F2} apply_ms={3:F2} "
-              "deliver_ms={4:F2} other_ms={5:F2} recompiles={6} commands={7} watched={8}",
-              Total, C.CompileMs, LinkMs, ApplyMs, DeliverMs,
-              Total - C.CompileMs - LinkMs - DeliverMs, C.Recompiles, Graph.commands().size(),
-              Watcher.size())
-          .str());
-}
 
 /// The objects are the build's own: Ninja need not compile them again.
 void DevLoop::recordForNinja(const Change &C) {
   for (CompileCommand *Cmd : C.Commands) {
-    const DevCompileResult &R = C.Results.at(Cmd);
-    std::string Why = !R.SameAsCommand
-                          ? "the object differs from the command's (a preamble and -g)"
-                          : "the files the compile read are not known (no depfile)";
-    if (R.SameAsCommand && !R.Read.empty()) {
-      std::set<std::string> Inputs = R.Read;
-      Inputs.insert(Cmd->Source);
-      Why = recordCompile(Cmd->Directory, Cmd->Object, Inputs);
-    }
+    std::string Why = recordInNinja(*Cmd, C.Results.at(Cmd));
     if (Opts.Stats)
       say("stats: ninja: " + sys::path::filename(Cmd->Object).str() +
           (Why.empty() ? ": recorded as up to date" : ": left to the next build: " + Why));
@@ -463,27 +386,20 @@ int DevLoop::run() {
   while (!Stop) {
     // A save is complete when its file is closed: the compile starts then,
     // unless another watched file is being written (a save in progress).
-    takeEvents(Watcher.wait(Pending.empty() ? 200 : 10));
+    Saves.take(Watcher.wait(Saves.empty() ? 200 : 10));
     Program.checkExited();
-    if (LostEvents && !writingAny()) {
-      LostEvents = false;
-      Pending.clear();
+    // Saves were lost (the kernel's event queue overflowed, as a large
+    // checkout can make it): only the build knows what changed.
+    if (Saves.takeLostEvents()) {
       ++Changes;
       say("too many files changed at once for the kernel's watch queue: which "
           "saves were missed is not known");
       rebuildAndRestart("files changed that hotpatch dev could not follow");
       continue;
     }
-    if (Pending.empty() || writingAny())
+    if (!Saves.ready())
       continue;
-    Change C;
-    C.Saved.swap(Pending);
-    C.Since = PendingSince;
-    C.Recompiles = PendingRecompiles;
-    C.CompileMs = PendingCompileMs;
-    PendingRecompiles = 0;
-    PendingCompileMs = 0;
-    handleChange(std::move(C));
+    handleChange(Saves.next());
     // After the patch is out: preambles the change made stale (a header
     // several files include) are rebuilt for their next save.
     Compiler.refreshPreambles();
