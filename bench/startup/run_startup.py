@@ -6,7 +6,10 @@ docs/performance.md ("Start-up of the commands") quotes its output.
 
 Usage: run_startup.py --build <build dir> [--runs N]
 
-  thinlink --version          bin/thinlink: LLVM and lld linked statically
+  thinlink --version          bin/thinlink, the front without LLVM, which
+                              execs thinlink-lld: both starts
+  thinlink-lld --version      libexec/hotpatch/thinlink-lld alone: LLVM and
+                              lld linked statically
   thinlink-shared --version   the same program on libLLVM.so (what thinlink
                               was), bench/patch/thinlink-shared; absent when
                               HOTPATCH_STATIC_THINLINK is off
@@ -53,7 +56,8 @@ def main():
         die("--runs needs at least 1")
     b = os.path.abspath(a.build)
     cmds = [
-        ("thinlink --version", [b + "/bin/thinlink", "--version"]),
+        ("thinlink --version (front, then thinlink-lld)", [b + "/bin/thinlink", "--version"]),
+        ("thinlink-lld --version", [b + "/libexec/hotpatch/thinlink-lld", "--version"]),
         ("thinlink-shared --version (libLLVM.so)", [b + "/bench/patch/thinlink-shared", "--version"]),
         ("hotpatch (usage)", [b + "/bin/hotpatch"]),
         ("hotpatch-dev (usage; libLLVM, libclang-cpp)", [b + "/libexec/hotpatch/hotpatch-dev"]),
