@@ -1,8 +1,11 @@
 //===- CacheBuilder.h - describe a linked image for later thin links ------===//
 //
 // Builds a ModuleCache from the image lld just wrote and the input files it
-// used (as lld's --trace listed them). Also home of the normalised section
-// hash, which thin links use to compare rebuilt objects with the base.
+// used (as lld's --trace listed them): CacheBuilder.cpp, which reads the
+// image with ImageReader.cpp. Also the entry to the normalised section hash
+// (ObjectHasher.cpp), which thin links use to compare rebuilt objects with
+// the base, and to what the cache keeps of the sources: record layouts
+// (RecordLayouts.cpp) and statics by source name (StaticNames.cpp).
 //
 //===----------------------------------------------------------------------===//
 #ifndef HOTPATCH_CACHE_CACHEBUILDER_H

@@ -108,7 +108,7 @@ struct InputSection {
   uint64_t Flags = 0; // SHF_*
   uint64_t Size = 0;
   std::string Group;  // COMDAT signature, "" if none
-  uint64_t Hash = 0;  // normalised bytes + relocations, see CacheBuilder.cpp
+  uint64_t Hash = 0;  // normalised bytes + relocations, see ObjectHasher.cpp
 };
 
 /// An input object file or archive member that the link used.

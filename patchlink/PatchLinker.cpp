@@ -7,7 +7,7 @@
 //   1. Load the base's HotpatchModuleCache and the chain state of the
 //      patches already made for it (<base>.hpchain).
 //   2. Compare each rebuilt object with the input the base was linked from,
-//      section by section (normalised hashes, CacheBuilder.cpp), against the
+//      section by section (normalised hashes, ObjectHasher.cpp), against the
 //      current state: the base, or the last patch that replaced a section.
 //   3. Decide each loaded section's fate:
 //        ghost    - unchanged, or existing data whose running value wins:

@@ -262,7 +262,7 @@ Error propagate(PatchContext &C, Rebuilt &R) {
            !(S->second->Flags & ELF::SHF_MERGE) &&
            S->second->Name != ".eh_frame";
     // Mergeable literals are always the patch's own and compared by content
-    // in the hashes of what refers to them (CacheBuilder.cpp).
+    // in the hashes of what refers to them (ObjectHasher.cpp).
   };
   for (bool Again = true; Again;) {
     Again = false;

@@ -1,6 +1,6 @@
-// Record layouts (cache/CacheBuilder.cpp): the plugin's records split by
+// Record layouts (cache/RecordLayouts.cpp): the plugin's records split by
 // type, and a change told in the words the refusal uses; lld's --trace
-// lines read as inputs.
+// lines read as inputs (cache/CacheBuilder.cpp).
 #include "CacheBuilder.h"
 
 #include "llvm/Support/FileSystem.h"
