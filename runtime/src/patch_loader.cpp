@@ -40,16 +40,17 @@
 //
 // On failure after step 4 the mapping is removed again: no slot points into
 // it yet. Once published a patch is never unmapped, because threads may be
-// executing it.
+// executing it. What stays of an applied patch, and the locks, are
+// applied_patches.cpp's.
 #include "hotpatch/hotpatch.h"
 #include "hotpatch/patch_format.h"
 #include "hotpatch/slot_table.h"
+#include "applied_patches.h"
 #include "debug_registration.h"
 #include "internal.h"
 #include "patch_checks.h"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -57,8 +58,6 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
-#include <map>
-#include <mutex>
 #include <string>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -73,36 +72,6 @@ extern "C" const void *_Unwind_Find_FDE(void *pc, void *bases);
 namespace {
 
 using hotpatch_rt::set_error_message;
-
-struct Hook {
-  hotpatch_hook fn;
-  void *user;
-};
-
-struct Mapped {
-  uintptr_t begin, end; // runtime addresses of a patch's pages
-};
-
-// One patch at a time; the registry of applied patches.
-// g_patch_mutex serialises applies (held while a patch is checked, mapped
-// and its initialisers run); g_state_mutex guards what other API calls read
-// (hooks, newest bodies, mappings) and is never held while user code runs,
-// so a new global's constructor may call the API.
-std::mutex g_patch_mutex;
-std::mutex g_state_mutex;
-std::atomic<unsigned> g_applied{0};
-// Patches applied per image (by build-id): each image has its own chain.
-std::map<std::string, unsigned> *g_chains = nullptr;
-// Set while this thread applies a patch: an initialiser that forks must not
-// wait for the lock its own thread holds.
-thread_local bool t_applying = false;
-Hook g_hooks[32];
-unsigned g_hook_count = 0;
-std::vector<Mapped> *g_mapped = nullptr;
-// The newest body of every function a patch changed, hot or not, by name.
-std::map<std::string, void *> *g_newest = nullptr;
-// Slots that applied patches define (new hot functions): address -> name.
-std::map<uintptr_t, std::string> *g_patch_slots = nullptr;
 
 std::string hex_number(uint64_t v) {
   char buf[24];
@@ -264,14 +233,7 @@ private:
                         ") nor a library it has loaded: build the patch against this "
                         "program's build, or load the library first");
     }
-    unsigned applied = 0;
-    {
-      std::lock_guard<std::mutex> lock(g_state_mutex);
-      if (g_chains) {
-        auto it = g_chains->find(base_.build_id);
-        applied = it == g_chains->end() ? 0 : it->second;
-      }
-    }
+    unsigned applied = hotpatch_rt::patches_applied_to(base_.build_id);
     if (header_.chain_index != applied + 1)
       return refuse(HOTPATCH_CHAIN_ORDER, "it is patch " + std::to_string(header_.chain_index) +
                                               " of its chain, and " + std::to_string(applied) +
@@ -356,11 +318,7 @@ private:
   }
 
   hotpatch_status map() {
-    {
-      std::lock_guard<std::mutex> lock(g_state_mutex);
-      if (g_mapped)
-        earlier_ = *g_mapped;
-    }
+    earlier_ = hotpatch_rt::applied_pages();
     uint64_t lo = UINT64_MAX, hi = 0;
     for (const ElfW(Phdr) &p : loads_) {
       lo = std::min<uint64_t>(lo, p.p_vaddr & ~uint64_t(4095));
@@ -372,7 +330,7 @@ private:
       // The library's own reserved pages: replaced, but never those of a
       // patch already there.
       uintptr_t b = runtime(lo), e = runtime(hi);
-      for (const Mapped &m : earlier_)
+      for (const hotpatch_rt::PatchPages &m : earlier_)
         if (b < m.end && m.begin < e)
           return refuse(HOTPATCH_MAP_FAILED, "it would be mapped over an earlier patch of " +
                                                  image_name() + ": rebuild the patch");
@@ -487,7 +445,7 @@ private:
     if (in_base(link))
       return true;
     uintptr_t at = runtime(link);
-    for (const Mapped &m : earlier_)
+    for (const hotpatch_rt::PatchPages &m : earlier_)
       if (at >= m.begin && at <= m.end)
         return true;
     return false;
@@ -633,13 +591,7 @@ private:
                                });
     if (it != slots_.end() && it->slot == slot)
       return it->name;
-    std::lock_guard<std::mutex> lock(g_state_mutex);
-    if (g_patch_slots) {
-      auto p = g_patch_slots->find(slot);
-      if (p != g_patch_slots->end())
-        return p->second.c_str(); // never erased
-    }
-    return nullptr;
+    return hotpatch_rt::patch_slot_owner(slot);
   }
 
   // Is a function of this patch named `name` (or its body) at `link_addr`?
@@ -868,24 +820,17 @@ private:
     {
       // Everything that can fail (allocate) comes first; once the mapping
       // is kept, only stores that cannot fail follow.
-      std::lock_guard<std::mutex> lock(g_state_mutex);
-      if (!g_newest)
-        g_newest = new std::map<std::string, void *>();
-      if (!g_mapped)
-        g_mapped = new std::vector<Mapped>();
-      if (!g_patch_slots)
-        g_patch_slots = new std::map<uintptr_t, std::string>();
-      if (!g_chains)
-        g_chains = new std::map<std::string, unsigned>();
-      ++(*g_chains)[base_.build_id];
+      hotpatch_rt::RecordingPatches recording;
+      hotpatch_rt::AppliedPatches &records = recording.records();
+      ++records.chains[base_.build_id];
       for (const hotpatch_rt::ImageSymbol &slot : elf_.slots)
-        (*g_patch_slots)[runtime(slot.addr)] = slot.name;
+        records.slots[runtime(slot.addr)] = slot.name;
       for (uint32_t i = 0; i < header_.update_count; ++i)
         if (!(updates_[i].flags & HOTPATCH_UPDATE_VTABLE))
-          (*g_newest)[strings_ + updates_[i].name] =
+          records.newest[strings_ + updates_[i].name] =
               reinterpret_cast<void *>(runtime(updates_[i].new_body));
-      g_mapped->push_back({reinterpret_cast<uintptr_t>(mapping_.addr),
-                           reinterpret_cast<uintptr_t>(mapping_.addr) + mapping_.size});
+      records.pages.push_back({reinterpret_cast<uintptr_t>(mapping_.addr),
+                               reinterpret_cast<uintptr_t>(mapping_.addr) + mapping_.size});
       mapping_.keep = true;
       unwind_.keep();
     }
@@ -906,7 +851,7 @@ private:
                        reinterpret_cast<void *>(runtime(u.new_body)), __ATOMIC_RELEASE);
       ++published_;
     }
-    g_applied.fetch_add(1, std::memory_order_release);
+    hotpatch_rt::count_published();
   }
 
   const char *path_;
@@ -929,7 +874,7 @@ private:
   hotpatch_rt::PatchImage elf_;
   hotpatch_rt::LineTable lines_;
   std::vector<hotpatch_rt::RegisteredSlot> slots_;
-  std::vector<Mapped> earlier_; // the bands of the patches applied before
+  std::vector<hotpatch_rt::PatchPages> earlier_; // the pages of the patches applied before
   std::vector<hotpatch_rt::UnwindTable> unwind_tables_;
   Mapping mapping_;
   // Destroyed before the mapping: a refused patch's tables leave the
@@ -946,80 +891,21 @@ HOTPATCH_API hotpatch_status hotpatch_apply_file(const char *path, hotpatch_appl
     return HOTPATCH_INVALID_ARGUMENT;
   }
   try {
-    std::lock_guard<std::mutex> lock(g_patch_mutex);
-    t_applying = true;
+    hotpatch_rt::ApplyLock lock;
     hotpatch_status st = Loader(path, result).run();
-    t_applying = false;
     if (st != HOTPATCH_OK)
       return st;
   } catch (const std::exception &e) {
-    t_applying = false;
     set_error_message(std::string("hotpatch_apply_file: ") + e.what());
     return HOTPATCH_BAD_PATCH;
   } catch (...) {
-    t_applying = false;
     set_error_message("hotpatch_apply_file: an exception was thrown while applying");
     return HOTPATCH_BAD_PATCH;
   }
   // The patch is published. Hooks run outside every lock: they may ask the
   // runtime anything; what they throw is theirs.
-  Hook hooks[32];
-  unsigned hook_count;
-  {
-    std::lock_guard<std::mutex> lock(g_state_mutex);
-    hook_count = g_hook_count;
-    std::copy(g_hooks, g_hooks + hook_count, hooks);
-  }
-  unsigned index = g_applied.load(std::memory_order_acquire);
-  for (unsigned i = 0; i < hook_count; ++i)
-    hooks[i].fn(index, hooks[i].user);
+  hotpatch_rt::run_hooks();
   hotpatch_post_event(HOTPATCH_EVENT_PATCH_APPLIED, path);
   hotpatch_rt::clear_error_message();
   return HOTPATCH_OK;
 }
-
-HOTPATCH_API unsigned hotpatch_patch_count(void) {
-  return g_applied.load(std::memory_order_acquire);
-}
-
-HOTPATCH_API hotpatch_status hotpatch_add_hook(hotpatch_hook hook, void *user) {
-  if (!hook) {
-    set_error_message("hotpatch_add_hook: hook is NULL");
-    return HOTPATCH_INVALID_ARGUMENT;
-  }
-  std::lock_guard<std::mutex> lock(g_state_mutex);
-  if (g_hook_count == sizeof g_hooks / sizeof g_hooks[0]) {
-    set_error_message("hotpatch_add_hook: 32 hooks are registered already");
-    return HOTPATCH_INVALID_ARGUMENT;
-  }
-  g_hooks[g_hook_count++] = {hook, user};
-  hotpatch_rt::clear_error_message();
-  return HOTPATCH_OK;
-}
-
-// The newest version of a function that patches changed but that has no
-// slot (not hot); nullptr if no patch changed it.
-void *hotpatch_rt_newest(const char *symbol) {
-  std::lock_guard<std::mutex> lock(g_state_mutex);
-  if (!g_newest || !symbol)
-    return nullptr;
-  auto it = g_newest->find(symbol);
-  return it == g_newest->end() ? nullptr : it->second;
-}
-
-// The executable's build-id in hex ("" if it has none), for the control
-// socket's "hello".
-std::string hotpatch_rt_build_id_hex() { return hex(hotpatch_rt::main_image().build_id); }
-
-namespace hotpatch_rt {
-void loader_fork_prepare() {
-  if (!t_applying)
-    g_patch_mutex.lock();
-  g_state_mutex.lock();
-}
-void loader_fork_done() {
-  g_state_mutex.unlock();
-  if (!t_applying)
-    g_patch_mutex.unlock();
-}
-} // namespace hotpatch_rt
