@@ -111,3 +111,9 @@ bool image_containing(uintptr_t addr, Image &out) {
 }
 
 } // namespace hotpatch_rt
+
+// The executable's build-id in hex ("" if it has none), for the control
+// socket's "hello".
+std::string hotpatch_rt_build_id_hex() {
+  return hotpatch_rt::hex(hotpatch_rt::main_image().build_id);
+}

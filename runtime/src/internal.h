@@ -63,7 +63,7 @@ void events_fork_done();
 
 } // namespace hotpatch_rt
 
-// The executable's build-id in hex, "" if it has none (patch_loader.cpp).
+// The executable's build-id in hex, "" if it has none (images.cpp).
 std::string hotpatch_rt_build_id_hex();
 
 // After an image registered its slot table: once the executable's is in,
