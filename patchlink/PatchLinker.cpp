@@ -79,6 +79,12 @@ const Symbol *PatchContext::baseDefinition(StringRef File, StringRef Name, bool 
 
 namespace {
 
+/// What becomes of a thin link's context and work directory once its
+/// result is known (setPatchLinkFastExit, setPatchLinkDeferredTeardown).
+enum class Teardown { Now, Never, Later };
+Teardown Mode = Teardown::Now;
+std::vector<std::unique_ptr<PatchContext>> Deferred;
+
 PatchResult runPasses(PatchContext &C) {
   using Clock = std::chrono::steady_clock;
   auto Start = Clock::now(), Last = Start;
@@ -122,7 +128,7 @@ PatchResult runPasses(PatchContext &C) {
     return Refuse(fail("cannot create a work directory: " + EC.message()));
   C.WorkDir = std::string(Dir);
   auto Cleanup = make_scope_exit([&] {
-    if (!C.Opts.KeepTemps)
+    if (!C.Opts.KeepTemps && Mode != Teardown::Later)
       sys::fs::remove_directories(C.WorkDir);
   });
   for (Rebuilt &R : C.Objects)
@@ -183,8 +189,20 @@ PatchResult runPasses(PatchContext &C) {
 } // namespace
 } // namespace patchlink
 
-static bool FastExit = false;
-void setPatchLinkFastExit(bool On) { FastExit = On; }
+void setPatchLinkFastExit(bool On) {
+  patchlink::Mode = On ? patchlink::Teardown::Never : patchlink::Teardown::Now;
+}
+
+void setPatchLinkDeferredTeardown(bool On) {
+  patchlink::Mode = On ? patchlink::Teardown::Later : patchlink::Teardown::Now;
+}
+
+void releaseDeferredPatchLinks() {
+  for (auto &C : patchlink::Deferred)
+    if (!C->WorkDir.empty() && !C->Opts.KeepTemps)
+      sys::fs::remove_directories(C->WorkDir);
+  patchlink::Deferred.clear();
+}
 
 bool isLibraryFunction(StringRef N) {
   return N.starts_with("_ZSt") || N.starts_with("_ZNSt") || N.starts_with("_ZNKSt") ||
@@ -194,12 +212,20 @@ bool isLibraryFunction(StringRef N) {
 }
 
 PatchResult buildPatch(const PatchOptions &Opts) {
-  auto *C = new patchlink::PatchContext(Opts);
+  auto C = std::make_unique<patchlink::PatchContext>(Opts);
   PatchResult R = patchlink::runPasses(*C);
-  // The thinlink command exits right after: freeing the base's cache would
-  // only cost time. Library callers (hotpatch dev) free it.
-  if (!FastExit)
-    delete C;
+  switch (patchlink::Mode) {
+  case patchlink::Teardown::Now: // library callers (hotpatch dev)
+    break;
+  case patchlink::Teardown::Never:
+    // The thinlink command exits right after: freeing the base's cache
+    // would only cost time.
+    C.release();
+    break;
+  case patchlink::Teardown::Later:
+    patchlink::Deferred.push_back(std::move(C));
+    break;
+  }
   return R;
 }
 

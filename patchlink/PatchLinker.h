@@ -70,6 +70,12 @@ int runPatchLink(const PatchOptions &Opts, llvm::raw_ostream &Out,
 /// command): skip freeing what the link built.
 void setPatchLinkFastExit(bool On);
 
+/// For a process that answers first and tidies up after (the resident thin
+/// linker): each thin link's memory and work directory are kept until
+/// releaseDeferredPatchLinks().
+void setPatchLinkDeferredTeardown(bool On);
+void releaseDeferredPatchLinks();
+
 } // namespace hotpatch
 
 #endif

@@ -226,7 +226,7 @@ bool handle(int Conn, unsigned Number, ThinLinkRunner Run) {
 } // namespace
 
 int serveThinLinks(ArrayRef<const char *> Args, ThinLinkRunner Run,
-                   function_ref<bool()> CanGoOn) {
+                   function_ref<bool()> CanGoOn, function_ref<void()> AfterReply) {
   if (Args.size() < 4)
     return 2;
   std::string Dir = Args[2], Key = Args[3];
@@ -261,6 +261,7 @@ int serveThinLinks(ArrayRef<const char *> Args, ThinLinkRunner Run,
     std::vector<const char *> Warm(Args.begin() + 5, Args.end());
     Warm.push_back("--serve-warm-up");
     Run(Warm, nulls(), nulls());
+    AfterReply();
   }
   [[maybe_unused]] int Root = chdir("/"); // hold no directory busy
   for (unsigned Served = 0;;) {
@@ -276,6 +277,7 @@ int serveThinLinks(ArrayRef<const char *> Args, ThinLinkRunner Run,
     if (handle(Conn, Served + 1, Run))
       ++Served;
     close(Conn);
+    AfterReply();
     if (!CanGoOn())
       break;
   }

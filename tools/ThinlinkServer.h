@@ -32,9 +32,11 @@ void startThinLinkServer(const char *Self, llvm::ArrayRef<const char *> Args);
 /// link and no further (PatchOptions::WarmUpOnly: the cache mapped, lld
 /// warm), then serves until idle for $HOTPATCH_THINLINK_IDLE_SECONDS
 /// (default 600), until another server holds the key, or until CanGoOn says
-/// lld cannot link again. Returns the process's exit code.
+/// lld cannot link again. AfterReply runs once the client has its answer:
+/// what a thin link leaves to tidy up is done then, off the client's clock.
+/// Returns the process's exit code.
 int serveThinLinks(llvm::ArrayRef<const char *> Args, ThinLinkRunner Run,
-                   llvm::function_ref<bool()> CanGoOn);
+                   llvm::function_ref<bool()> CanGoOn, llvm::function_ref<void()> AfterReply);
 
 } // namespace hotpatch
 

@@ -104,9 +104,12 @@ int thinlinkMain(ArrayRef<const char *> Argv, raw_ostream &Out, raw_ostream &Err
 
 int main(int argc, char **argv) {
   InitLLVM X(argc, argv);
-  if (argc >= 2 && strcmp(argv[1], "--serve-thin-links") == 0)
+  if (argc >= 2 && strcmp(argv[1], "--serve-thin-links") == 0) {
+    hotpatch::setPatchLinkDeferredTeardown(true);
     return hotpatch::serveThinLinks(ArrayRef<const char *>(argv, argc), thinlinkMain,
-                                    hotpatch::lldCanRunAgain);
+                                    hotpatch::lldCanRunAgain,
+                                    hotpatch::releaseDeferredPatchLinks);
+  }
   const char *Start = getenv("HOTPATCH_THINLINK_START_SERVER");
   bool StartServer = Start && strcmp(Start, "1") == 0;
   unsetenv("HOTPATCH_THINLINK_START_SERVER");
