@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -69,6 +70,18 @@ std::string keyOf(const std::string &Path) {
   char Hex[17];
   snprintf(Hex, sizeof Hex, "%016llx", static_cast<unsigned long long>(H));
   return Hex;
+}
+
+bool sendAll(int Fd, const std::string &Bytes, size_t From) {
+  for (size_t Done = From; Done < Bytes.size();) {
+    ssize_t N = send(Fd, Bytes.data() + Done, Bytes.size() - Done, MSG_NOSIGNAL);
+    if (N < 0 && errno == EINTR)
+      continue;
+    if (N <= 0)
+      return false;
+    Done += size_t(N);
+  }
+  return true;
 }
 
 std::string socketPath(const std::string &Dir, const std::string &Key) {

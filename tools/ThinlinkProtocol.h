@@ -78,6 +78,9 @@ std::string encode(const Request &R);
 /// malformed.
 std::optional<Request> decodePayload(const std::string &Payload, std::string &Why);
 
+/// Writes Bytes from From on to the socket Fd, whole; false if it closed.
+bool sendAll(int Fd, const std::string &Bytes, size_t From = 0);
+
 /// Parses the header line "HPTL <version>\n<length>\n" at the start of
 /// Bytes. Returns the header's size, 0 if more bytes are needed, or -1 with
 /// Why set.

@@ -69,19 +69,6 @@ void startThinLinkServer(const char *Self, ArrayRef<const char *> Args) {
 
 namespace {
 
-bool sendAll(int Fd, const std::string &S) {
-  size_t Done = 0;
-  while (Done < S.size()) {
-    ssize_t N = send(Fd, S.data() + Done, S.size() - Done, MSG_NOSIGNAL);
-    if (N < 0 && errno == EINTR)
-      continue;
-    if (N <= 0)
-      return false;
-    Done += size_t(N);
-  }
-  return true;
-}
-
 /// One connection's request and the two streams it carries.
 struct Incoming {
   proto::Request Req;
@@ -213,13 +200,13 @@ bool handle(int Conn, unsigned Number, ThinLinkRunner Run) {
   Incoming In;
   std::string Why;
   if (!receive(Conn, In, Why)) {
-    sendAll(Conn, "refused " + Why + "\n");
+    proto::sendAll(Conn, "refused " + Why + "\n");
     return false;
   }
-  if (!sendAll(Conn, "accepted\n"))
+  if (!proto::sendAll(Conn, "accepted\n"))
     return false; // the client is gone before anything ran
   int RC = runRequest(In, Number, Run);
-  sendAll(Conn, "exit " + std::to_string(RC) + "\n");
+  proto::sendAll(Conn, "exit " + std::to_string(RC) + "\n");
   return true;
 }
 

@@ -103,17 +103,7 @@ bool sendRequest(int Fd, const std::string &Bytes) {
   do
     N = sendmsg(Fd, &Msg, MSG_NOSIGNAL);
   while (N < 0 && errno == EINTR);
-  if (N <= 0)
-    return false;
-  for (size_t Done = size_t(N); Done < Bytes.size();) {
-    N = send(Fd, Bytes.data() + Done, Bytes.size() - Done, MSG_NOSIGNAL);
-    if (N < 0 && errno == EINTR)
-      continue;
-    if (N <= 0)
-      return false;
-    Done += size_t(N);
-  }
-  return true;
+  return N > 0 && proto::sendAll(Fd, Bytes, size_t(N));
 }
 
 /// Hands the thin link to the resident thin linker of Lld, if one listens
