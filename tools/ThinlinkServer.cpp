@@ -14,6 +14,7 @@
 #include "llvm/Support/Signals.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <climits>
 #include <csignal>
@@ -251,18 +252,28 @@ int serveThinLinks(ArrayRef<const char *> Args, ThinLinkRunner Run,
     AfterReply();
   }
   [[maybe_unused]] int Root = chdir("/"); // hold no directory busy
+  // Idle counts from the last thin link: connections that run none (a
+  // refused request, a probe) do not keep the server alive.
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point LastLink = Clock::now();
   for (unsigned Served = 0;;) {
+    auto Left = std::chrono::seconds(Idle) - (Clock::now() - LastLink);
+    if (Left <= Clock::duration::zero())
+      break;
     pollfd P{Listen, POLLIN, 0};
-    int Ready = poll(&P, 1, int(Idle) * 1000);
+    int Ready = poll(
+        &P, 1, int(std::chrono::ceil<std::chrono::milliseconds>(Left).count()));
     if (Ready < 0 && errno == EINTR)
       continue;
     if (Ready <= 0)
-      break;
+      continue; // the loop's check decides
     int Conn = accept4(Listen, nullptr, nullptr, SOCK_CLOEXEC);
     if (Conn < 0)
       continue;
-    if (handle(Conn, Served + 1, Run))
+    if (handle(Conn, Served + 1, Run)) {
       ++Served;
+      LastLink = Clock::now();
+    }
     close(Conn);
     AfterReply();
     if (!CanGoOn())
