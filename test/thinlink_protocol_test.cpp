@@ -149,6 +149,23 @@ TEST(ThinlinkProtocol, SocketDirIsCreatedForThisUserAlone) {
   unsetenv("HOTPATCH_THINLINK_SOCKET_DIR");
 }
 
+TEST(ThinlinkProtocol, RelativeSocketDirIsMadeAbsolute) {
+  std::string Dir = freshPath("relative");
+  ASSERT_EQ(mkdir(Dir.c_str(), 0700), 0);
+  char Old[4096];
+  ASSERT_TRUE(getcwd(Old, sizeof Old));
+  ASSERT_EQ(chdir(Dir.c_str()), 0);
+  setenv("HOTPATCH_THINLINK_SOCKET_DIR", "sockets", 1);
+  std::string Why;
+  char Here[4096];
+  ASSERT_TRUE(getcwd(Here, sizeof Here));
+  EXPECT_EQ(socketDir(Why), std::string(Here) + "/sockets") << Why;
+  unsetenv("HOTPATCH_THINLINK_SOCKET_DIR");
+  rmdir((std::string(Here) + "/sockets").c_str());
+  ASSERT_EQ(chdir(Old), 0);
+  rmdir(Dir.c_str());
+}
+
 TEST(ThinlinkProtocol, KeyNamesOneVersionOfTheFile) {
   std::string File = freshPath("lld");
   std::ofstream(File) << "one";

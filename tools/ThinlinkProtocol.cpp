@@ -46,6 +46,14 @@ std::string socketDir(std::string &Why) {
     Dir = std::string(R) + "/hotpatch";
   else
     Dir = "/tmp/hotpatch-" + std::to_string(getuid());
+  if (Dir[0] != '/') { // the server runs in /, not here
+    char Cwd[4096];
+    if (!getcwd(Cwd, sizeof Cwd)) {
+      Why = "cannot read the working directory: " + std::string(strerror(errno));
+      return {};
+    }
+    Dir = std::string(Cwd) + "/" + Dir;
+  }
   return ownDirectory(Dir, Why) ? Dir : std::string();
 }
 
