@@ -1,8 +1,9 @@
 //===- CacheFormat.h - the byte layout of a HotpatchModuleCache -----------===//
 //
 // Internal to cache/: the writer (ModuleCache.cpp) and the reader
-// (CacheView.cpp) share these offsets and sizes. The format itself is
-// documented in ModuleCache.h, the contract.
+// (CacheMapping.cpp, CacheIndex.cpp, CacheRecords.cpp) share these offsets
+// and sizes. The format itself is documented in ModuleCache.h, the
+// contract.
 //
 // A cache is read where it lies (mapped, not decoded): fixed-size records,
 // strings as (offset, length) into one pool, and sorted hash indexes, so a

@@ -2,7 +2,7 @@
 //
 // Writing lays the structs of ModuleCache.h out as the tables of
 // CacheFormat.h, every string once in a pool, with the indexes a thin link
-// looks names up in; reading decodes a CacheView (CacheView.cpp).
+// looks names up in; reading decodes a CacheView (CacheView.h).
 //
 //===----------------------------------------------------------------------===//
 #include "ModuleCache.h"

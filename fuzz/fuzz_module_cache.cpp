@@ -1,5 +1,5 @@
 // fuzz_module_cache.cpp - libFuzzer target: the HotpatchModuleCache reader
-// (cache/CacheView.cpp, cache/ModuleCache.cpp), the lookups a thin link makes
+// (cache/CacheView.h, cache/ModuleCache.cpp), the lookups a thin link makes
 // and the dump of what it accepted. The cache is read from a memory file, as
 // a thin link reads it from disk.
 //
