@@ -82,6 +82,32 @@ struct Incoming {
   }
 };
 
+/// Whether the thin link's --base is a WebAssembly module ("\0asm"). lld's
+/// wasm driver keeps state from one link to the next in a process (its
+/// synthetic symbols), which a link of another program can trip over: a
+/// WebAssembly thin link runs in the command, in a fresh process.
+bool wasmBase(const proto::Request &R) {
+  std::string Base;
+  for (size_t I = 0; I < R.Args.size(); ++I) {
+    StringRef A = R.Args[I];
+    if (A == "--base" && I + 1 < R.Args.size())
+      Base = R.Args[I + 1];
+    else if (A.starts_with("--base="))
+      Base = A.drop_front(7).str();
+  }
+  if (Base.empty())
+    return false;
+  if (Base[0] != '/')
+    Base = R.Cwd + "/" + Base;
+  int Fd = open(Base.c_str(), O_RDONLY | O_CLOEXEC);
+  if (Fd < 0)
+    return false;
+  char Magic[4] = {};
+  bool Wasm = read(Fd, Magic, 4) == 4 && memcmp(Magic, "\0asm", 4) == 0;
+  close(Fd);
+  return Wasm;
+}
+
 /// Reads a request; false, with Why set, when it breaks the contract.
 bool receive(int Conn, Incoming &In, std::string &Why) {
   std::string Bytes;
@@ -136,6 +162,10 @@ bool receive(int Conn, Incoming &In, std::string &Why) {
   }
   if (Ok && std::find(In.Req.Args.begin(), In.Req.Args.end(), "--patch") == In.Req.Args.end()) {
     Why = "the resident thin linker runs thin links (--patch) only";
+    Ok = false;
+  }
+  if (Ok && wasmBase(In.Req)) {
+    Why = "a WebAssembly thin link runs in the command's own process";
     Ok = false;
   }
   if (Ok) {
