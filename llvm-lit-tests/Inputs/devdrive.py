@@ -17,8 +17,8 @@ prints. SCRIPT has one action a line, run in SCRIPT's directory:
 At the end the command gets SIGINT; the lines it printed from then on that
 start with "[hotpatch]" are printed as "end: ...", then its exit code
 ("exit: N").
-A wait that times out (30 s) prints "timeout waiting for REGEX" and the last
-lines seen, and the driver stops there.
+A wait that times out (30 s) prints "timeout waiting for REGEX", every line
+hotpatch dev printed and the last lines seen, and the driver stops there.
 """
 import os
 import re
@@ -97,7 +97,11 @@ def main():
             if verb == "wait":
                 seen = out.wait(rest)
                 if seen is None:
-                    print("timeout waiting for %s; last lines:" % rest)
+                    print("timeout waiting for %s; hotpatch dev said:" % rest)
+                    for l in out.lines:
+                        if l.startswith("[hotpatch]"):
+                            print("  | " + l)
+                    print("last lines:")
                     for l in out.lines[-15:]:
                         print("  | " + l)
                     status = 1
