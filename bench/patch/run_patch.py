@@ -180,8 +180,10 @@ def phase_run(cmd, cfg, work, program, patch):
     log = os.path.join(work, "phases.log")
     if os.path.exists(log):
         os.remove(log)
+    # In the command's own process (thinlink-lld, which the front execs
+    # with this environment), where the shim can see its phases.
     env = dict(os.environ, LD_PRELOAD=cfg["phase_shim"], HOTPATCH_PHASE_LOG=log,
-               HOTPATCH_PHASE_OUTPUT="/")
+               HOTPATCH_PHASE_OUTPUT="/", HOTPATCH_THINLINK_SERVER="0")
     t0 = now_ms()
     p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     t1 = now_ms()
