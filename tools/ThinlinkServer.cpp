@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "ThinlinkServer.h"
 #include "ThinlinkProtocol.h"
+#include "WasmLink.h"
 
 #include "llvm/Support/Signals.h"
 
@@ -82,10 +83,10 @@ struct Incoming {
   }
 };
 
-/// Whether the thin link's --base is a WebAssembly module ("\0asm"). lld's
-/// wasm driver keeps state from one link to the next in a process (its
-/// synthetic symbols), which a link of another program can trip over: a
-/// WebAssembly thin link runs in the command, in a fresh process.
+/// Whether the thin link's --base is a WebAssembly module. lld's wasm
+/// driver keeps state from one link to the next in a process (its synthetic
+/// symbols), which a link of another program can trip over: a WebAssembly
+/// thin link runs in the command, in a fresh process.
 bool wasmBase(const proto::Request &R) {
   std::string Base;
   for (size_t I = 0; I < R.Args.size(); ++I) {
@@ -97,15 +98,7 @@ bool wasmBase(const proto::Request &R) {
   }
   if (Base.empty())
     return false;
-  if (Base[0] != '/')
-    Base = R.Cwd + "/" + Base;
-  int Fd = open(Base.c_str(), O_RDONLY | O_CLOEXEC);
-  if (Fd < 0)
-    return false;
-  char Magic[4] = {};
-  bool Wasm = read(Fd, Magic, 4) == 4 && memcmp(Magic, "\0asm", 4) == 0;
-  close(Fd);
-  return Wasm;
+  return isWasmFile(Base[0] == '/' ? Base : R.Cwd + "/" + Base);
 }
 
 /// Reads a request; false, with Why set, when it breaks the contract.

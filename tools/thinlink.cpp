@@ -65,7 +65,7 @@ bool isThinLink(int argc, char **argv) {
   return Patch;
 }
 
-enum class Served { No, Yes };
+enum class Served { NoServer, Refused, Yes };
 
 /// Reads one line of the server's answer; false at the end of the stream.
 bool readLine(int Fd, std::string &Line) {
@@ -107,33 +107,34 @@ bool sendRequest(int Fd, const std::string &Bytes) {
 }
 
 /// Hands the thin link to the resident thin linker of Lld, if one listens
-/// and accepts it; RC is then its exit code.
+/// and accepts it; RC is then its exit code. Refused: one listens but did
+/// not take this thin link (a WebAssembly one, another protocol version).
 Served tryResident(const std::string &Lld, int argc, char **argv, int &RC) {
   std::string Why;
   std::string Dir = proto::socketDir(Why), Key = proto::keyOf(Lld);
   if (Dir.empty() || Key.empty())
-    return Served::No;
+    return Served::NoServer;
   std::string Path = proto::socketPath(Dir, Key);
   sockaddr_un Addr{};
   Addr.sun_family = AF_UNIX;
   if (Path.size() >= sizeof Addr.sun_path)
-    return Served::No;
+    return Served::NoServer;
   memcpy(Addr.sun_path, Path.c_str(), Path.size() + 1);
   int Fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (Fd < 0)
-    return Served::No;
+    return Served::NoServer;
   ucred Cred{};
   socklen_t Len = sizeof Cred;
   if (connect(Fd, reinterpret_cast<sockaddr *>(&Addr), sizeof Addr) != 0 ||
       getsockopt(Fd, SOL_SOCKET, SO_PEERCRED, &Cred, &Len) != 0 || Cred.uid != getuid()) {
     close(Fd);
-    return Served::No;
+    return Served::NoServer;
   }
   proto::Request R;
   char Cwd[PATH_MAX];
   if (!getcwd(Cwd, sizeof Cwd)) {
     close(Fd);
-    return Served::No;
+    return Served::Refused;
   }
   R.Cwd = Cwd;
   for (char **E = environ; *E; ++E)
@@ -144,7 +145,7 @@ Served tryResident(const std::string &Lld, int argc, char **argv, int &RC) {
   std::string Line;
   if (!sendRequest(Fd, proto::encode(R)) || !readLine(Fd, Line) || Line != "accepted") {
     close(Fd);
-    return Served::No;
+    return Served::Refused;
   }
   if (readLine(Fd, Line) && Line.compare(0, 5, "exit ") == 0) {
     RC = atoi(Line.c_str() + 5);
@@ -175,9 +176,13 @@ int main(int argc, char **argv) {
   }
   if (isThinLink(argc, argv) && proto::enabled()) {
     int RC = 1;
-    if (tryResident(Lld, argc, argv, RC) == Served::Yes)
+    Served S = tryResident(Lld, argc, argv, RC);
+    if (S == Served::Yes)
       return RC;
-    setenv("HOTPATCH_THINLINK_START_SERVER", "1", 1);
+    // A server that refused this thin link stays; another would only find
+    // its lock taken.
+    if (S == Served::NoServer)
+      setenv("HOTPATCH_THINLINK_START_SERVER", "1", 1);
   }
   execv(Lld.c_str(), argv);
   fprintf(stderr, "thinlink: error: cannot run %s: %s\n", Lld.c_str(), strerror(errno));
