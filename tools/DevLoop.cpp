@@ -49,6 +49,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <unistd.h>
 #include <map>
 #include <set>
 
@@ -241,10 +242,23 @@ void DevLoop::patch(Change &C) {
   for (const MadePatch &M : L.Made)
     if (!M.Image->Library)
       Build = buildIdOfPatch(M.Options.Output);
-  std::vector<RunningProcess> Procs = processesOfBuild(Build, KnownProcs);
+  std::vector<RunningProcess> Procs;
   bool OwnIsOfBuild = false;
-  for (const RunningProcess &P : Procs)
-    OwnIsOfBuild |= P.Pid == Program.pid();
+  // A listing that misses hotpatch dev's own program, which listened when
+  // it started and still runs, is made again a few times over 250 ms before
+  // the program counts as gone or as another build: seen missing once under
+  // load, and a wrong answer here is a patch nobody takes, or a restart.
+  for (int Try = 0; Try < 6 && !OwnIsOfBuild; ++Try) {
+    if (Try) {
+      usleep(50 * 1000);
+      Program.checkExited();
+      if (!Program.running() || !Program.listenedAtStart())
+        break;
+    }
+    Procs = processesOfBuild(Build, KnownProcs);
+    for (const RunningProcess &P : Procs)
+      OwnIsOfBuild |= P.Pid == Program.pid();
+  }
   if (!OwnIsOfBuild && Program.listens()) {
     say("the running program is not the build the patch was made for (it was "
         "relinked since it started)");

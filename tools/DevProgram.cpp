@@ -31,7 +31,8 @@ bool DevProgram::start(size_t WatchedFiles) {
   // The runtime's listener starts in a constructor; give it a moment.
   for (int I = 0; I < 200 && !listens(); ++I)
     usleep(5000);
-  if (!listens())
+  ListenedAtStart = listens();
+  if (!ListenedAtStart)
     SayLine("warning: the program does not listen for patches: is it linked with "
             "libhotpatch (hotpatch_enable) and started without HOTPATCH_DISABLE?");
   else

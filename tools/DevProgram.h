@@ -32,6 +32,9 @@ public:
   int pid() const { return Child.Pid; }
   /// Whether the program's process listens for patches.
   bool listens() const;
+  /// Whether it listened once started (then a listing that misses it is
+  /// looked at again before it counts as gone).
+  bool listenedAtStart() const { return ListenedAtStart; }
   /// Notices (and says) that the program exited or crashed.
   void checkExited();
 
@@ -52,6 +55,7 @@ private:
   Say SayLine;
   llvm::sys::ProcessInfo Child;
   bool Running = false;
+  bool ListenedAtStart = false;
   std::string BuildIdHex;
 };
 
